@@ -1,0 +1,37 @@
+/**
+ * The knobs of the reconciliation rules. Pure data: handlers read them from the environment and the
+ * account record, validate them, and pass them in.
+ */
+export interface ReconcileConfig {
+  /** Minimum time between the fetch that first missed a position and the confirming look. */
+  readonly confirmDelayMs: number;
+  /**
+   * How long after a position first went missing history may still be catching up. Inside it a missing
+   * close event means "wait"; after it, "keep the orders and alarm".
+   */
+  readonly evidenceGraceMs: number;
+  /** Self-preservation: a snapshot missing at least this fraction of tracked positions is distrusted… */
+  readonly distrustFraction: number;
+  /** …provided it misses at least this many. */
+  readonly distrustMinMissing: number;
+  /**
+   * After this many consecutive distrusted snapshots that agree, the mass absence is believed enough to
+   * raise suspects (which still need confirmation and close evidence): a real "close everything" must
+   * not leave its orphans forever.
+   */
+  readonly massAbsenceConfirmations: number;
+  /** A suspect whose confirmation is this late is re-sent by the next check (its message was lost). */
+  readonly overdueConfirmMs: number;
+  /** Longest wait between confirmation attempts (SQS caps a message delay at 15 minutes). */
+  readonly maxRetryDelayMs: number;
+}
+
+export const defaultReconcileConfig: ReconcileConfig = {
+  confirmDelayMs: 5_000,
+  evidenceGraceMs: 120_000,
+  distrustFraction: 0.5,
+  distrustMinMissing: 2,
+  massAbsenceConfirmations: 3,
+  overdueConfirmMs: 120_000,
+  maxRetryDelayMs: 900_000,
+};

@@ -1,0 +1,237 @@
+import type { ReconcileConfig } from './config.js';
+import type { ConfirmationStep, Decision } from './decision.js';
+import { accountForClose, ordersOf, partitionOrphans } from './evidence.js';
+import { positionIdOf } from './keys.js';
+import { clockTime, describeCloses, describeFetches, describeOrders, describePosition, seconds } from './narrate.js';
+import type {
+  CapVerdict,
+  CloseEvidence,
+  OpenProtectiveOrders,
+  PositionRecheck,
+  PositionSnapshot,
+  SnapshotFailure,
+  SuspectRecord,
+} from './types.js';
+
+/** Everything fetched so far for one confirmation; absent fields have not been fetched yet. */
+export interface ConfirmationInput {
+  readonly suspect: SuspectRecord;
+  /** Our clock, for retry bookkeeping. */
+  readonly now: number;
+  readonly config: ReconcileConfig;
+  readonly recheck?: PositionRecheck;
+  readonly snapshot?: PositionSnapshot;
+  readonly evidence?: CloseEvidence;
+  readonly orders?: OpenProtectiveOrders;
+  readonly cap?: CapVerdict;
+}
+
+/**
+ * The delayed second look at a suspect. Returns either a final decision or the next thing to fetch;
+ * the caller fetches it and calls again. The order is the core's: the cheap targeted re-check first
+ * (it clears almost every false suspect in one call), then the full list, then history, then the
+ * resting orders, then a cap slot. Nothing is cancelled unless all of these agree:
+ * 1. the re-check shows the position not open, and
+ * 2. a complete list, at least `confirmDelayMs` after the first miss, lacks it too, and
+ * 3. fills after its last seen state close its whole size, and
+ * 4. the orders to cancel were placed before that close, and
+ * 5. the cancel cap granted a slot for each.
+ */
+export function decideConfirmation(input: ConfirmationInput): Decision | ConfirmationStep {
+  const { suspect, config, now } = input;
+  const position = suspect.position;
+  const key = { accountId: suspect.accountId, symbol: suspect.symbol, positionIdx: suspect.positionIdx };
+  const what = describePosition(position.symbol, position.side, position.positionIdx);
+  const retryAfterMs = retryDelay(suspect.attempts, config);
+  const waitFor = (
+    reason: Extract<Decision, { kind: 'await-confirmation' }>['reason'],
+    message: string,
+    failure?: SnapshotFailure,
+    snapshotIds: readonly string[] = suspect.missingSnapshotIds,
+  ): Decision => ({
+    kind: 'await-confirmation',
+    reason,
+    key,
+    alarm: false,
+    retryAfterMs: honourRetryAt(retryAfterMs, failure, now),
+    resendConfirmation: false,
+    snapshotIds,
+    message: `${what}: ${message}; will look again in ${seconds(honourRetryAt(retryAfterMs, failure, now))}. No order touched`,
+  });
+
+  if (now < suspect.nextAttemptAt) {
+    return {
+      ...(waitFor('confirm-not-due', 'confirmation arrived early') as Extract<Decision, { kind: 'await-confirmation' }>),
+      retryAfterMs: suspect.nextAttemptAt - now,
+    };
+  }
+
+  const { recheck } = input;
+  if (recheck === undefined) return { kind: 'need', step: 'recheck' };
+  if (recheck.status === 'open') {
+    return {
+      kind: 'still-open',
+      reason: 'present-in-recheck',
+      key,
+      alarm: false,
+      incompleteResponseObserved: true,
+      snapshotIds: suspect.missingSnapshotIds,
+      message: `${what} is open (size ${recheck.position.size}) on a direct re-check after being absent from ${suspect.missingSnapshotIds.join(', ')}: that list was incomplete; suspect cleared, no order touched`,
+    };
+  }
+  if (recheck.status === 'unknown') {
+    return waitFor('recheck-unknown', `the re-check failed (${recheck.failure.reason})`, recheck.failure);
+  }
+
+  const { snapshot } = input;
+  if (snapshot === undefined) return { kind: 'need', step: 'snapshot' };
+  const snapshotIds = [...suspect.missingSnapshotIds, snapshot.snapshotId];
+  const inList = snapshot.positions.find((p) => positionIdOf(p) === positionIdOf(position));
+  if (inList !== undefined) {
+    return {
+      kind: 'still-open',
+      reason: 'present-in-snapshot',
+      key,
+      alarm: false,
+      incompleteResponseObserved: true,
+      snapshotIds,
+      message: `${what} is open in snapshot ${snapshot.snapshotId} (the re-check said ${recheck.status}) after being absent from ${suspect.missingSnapshotIds.join(', ')}: responses were incomplete; suspect cleared, no order touched`,
+    };
+  }
+  if (snapshot.status === 'unknown') {
+    return waitFor(
+      'snapshot-unknown',
+      `the confirming list ${snapshot.snapshotId} is incomplete (${snapshot.failure.reason})`,
+      snapshot.failure,
+      snapshotIds,
+    );
+  }
+  const missingSeenAt = [...suspect.missingSeenAt, snapshot.fetchedAt];
+  const firstMissingAt = suspect.firstMissingAt;
+  if (snapshot.fetchedAt - firstMissingAt < config.confirmDelayMs) {
+    // Two fetches too close together can share one glitch: they are not two independent looks.
+    return waitFor(
+      'confirm-not-due',
+      `the confirming list came only ${seconds(snapshot.fetchedAt - firstMissingAt)} after the first miss`,
+      undefined,
+      snapshotIds,
+    );
+  }
+  const fetches = describeFetches(missingSeenAt);
+
+  const { evidence } = input;
+  if (evidence === undefined) return { kind: 'need', step: 'evidence' };
+  if (evidence.status === 'unknown') {
+    return waitFor(
+      'evidence-unknown',
+      `${fetches}, re-check ${recheck.status}, but the history fetch failed (${evidence.failure.reason})`,
+      evidence.failure,
+      snapshotIds,
+    );
+  }
+  const accounting = accountForClose(position, evidence.changes);
+  const evidenceLate = evidence.searchedTo - firstMissingAt < config.evidenceGraceMs;
+
+  const { orders } = input;
+  if (!accounting.closed) {
+    // History may lag the close: inside the grace period a missing close event is not yet a disagreement.
+    if (evidenceLate) {
+      return waitFor(
+        'awaiting-history',
+        `${fetches} but no close event since ${clockTime(position.stateUpdatedAt)} yet (history can lag)`,
+        undefined,
+        snapshotIds,
+      );
+    }
+    if (orders === undefined) return { kind: 'need', step: 'orders' };
+    if (orders.status === 'unknown') {
+      return waitFor('orders-unknown', `listing its orders failed (${orders.failure.reason})`, orders.failure, snapshotIds);
+    }
+    const resting = ordersOf(position, orders.orders);
+    if (resting.length === 0) {
+      return {
+        kind: 'resolve-closed',
+        reason: 'gone-no-orders-left',
+        key,
+        alarm: false,
+        changes: accounting.changes,
+        ordersLeftAlone: [],
+        snapshotIds,
+        message: `stopped tracking ${what}: ${fetches}, no close event since ${clockTime(position.stateUpdatedAt)}, and no protective order rests for it, so there is nothing to keep or cancel`,
+      };
+    }
+    const partial = accounting.changes.length > 0;
+    return {
+      kind: 'keep-orders',
+      reason: partial ? 'close-evidence-incomplete' : 'no-close-evidence',
+      key,
+      alarm: true,
+      orders: resting,
+      changes: accounting.changes,
+      retryAfterMs,
+      snapshotIds,
+      message: partial
+        ? `kept ${describeOrders(resting)} on ${what}: ${fetches}, but fills since ${clockTime(position.stateUpdatedAt)} leave ${accounting.remaining} of ${position.size} open; exchange list and history disagree`
+        : `kept ${describeOrders(resting)} on ${what}: ${fetches} but no close event since ${clockTime(position.stateUpdatedAt)}; exchange list and history disagree`,
+    };
+  }
+
+  const closedAt = accounting.lastCloseAt ?? evidence.searchedTo;
+  const closeWords = describeCloses(accounting.changes);
+  if (orders === undefined) return { kind: 'need', step: 'orders' };
+  if (orders.status === 'unknown') {
+    return waitFor('orders-unknown', `${closeWords}, but listing its orders failed (${orders.failure.reason})`, orders.failure, snapshotIds);
+  }
+  const { orphans, leftAlone } = partitionOrphans(position, orders.orders, closedAt);
+  const leftWords =
+    leftAlone.length === 0 ? '' : `; left ${describeOrders(leftAlone)} placed after the close (or of unknown age) alone`;
+  if (orphans.length === 0) {
+    return {
+      kind: 'resolve-closed',
+      reason: 'closed-no-orders-left',
+      key,
+      alarm: false,
+      changes: accounting.changes,
+      ordersLeftAlone: leftAlone,
+      snapshotIds,
+      message: `${what} ${closeWords}, ${fetches}; no orphaned order rests for it${leftWords}`,
+    };
+  }
+
+  const { cap } = input;
+  if (cap === undefined) return { kind: 'need', step: 'cap', slots: orphans.length };
+  if (cap.status === 'refused') {
+    return {
+      kind: 'defer-cap-spent',
+      reason: 'cap-spent',
+      key,
+      alarm: true,
+      orders: orphans,
+      changes: accounting.changes,
+      retryAfterMs,
+      snapshotIds,
+      message: `kept ${describeOrders(orphans)} on ${what} although it ${closeWords}: the ${cap.scope} cancel cap (${cap.limit} per window, window ${cap.windowId}) is spent; will retry in a later window`,
+    };
+  }
+  return {
+    kind: 'cancel-orphans',
+    reason: 'closed-with-evidence',
+    key,
+    alarm: false,
+    orders: orphans,
+    changes: accounting.changes,
+    ordersLeftAlone: leftAlone,
+    snapshotIds,
+    message: `cancelling ${describeOrders(orphans)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check ${recheck.status}${leftWords}`,
+  };
+}
+
+/** Exponential back-off from the confirm delay, capped by what a queue delay can express. */
+export function retryDelay(attempts: number, config: ReconcileConfig): number {
+  return Math.min(config.confirmDelayMs * 2 ** Math.min(attempts, 20), config.maxRetryDelayMs);
+}
+
+function honourRetryAt(delayMs: number, failure: SnapshotFailure | undefined, now: number): number {
+  if (failure?.retryAt === undefined) return delayMs;
+  return Math.max(delayMs, failure.retryAt - now);
+}

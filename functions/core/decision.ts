@@ -1,0 +1,109 @@
+import type { PositionChange, PositionKey, ProtectiveOrder } from './types.js';
+
+/**
+ * Every outcome of looking at one tracked position. Each carries a machine-readable `reason`, a
+ * sentence for humans that states what was seen (never "cleaning up" when nothing proves a close),
+ * whether it should page someone, and the ids of the evidence it rests on.
+ */
+export type Decision =
+  | StillOpen
+  | RaiseSuspect
+  | Hold
+  | AwaitConfirmation
+  | KeepOrders
+  | CancelOrphans
+  | DeferCapSpent
+  | ResolveClosed;
+
+export type DecisionKind = Decision['kind'];
+
+interface DecisionBase {
+  readonly key: PositionKey;
+  readonly message: string;
+  /** True when a person should look: the exchange disagrees with itself, or a safety bound was hit. */
+  readonly alarm: boolean;
+  /** Snapshots (position fetches) this decision rests on. */
+  readonly snapshotIds: readonly string[];
+}
+
+/** The position is open: nothing to do, and any suspect is cleared. */
+export interface StillOpen extends DecisionBase {
+  readonly kind: 'still-open';
+  readonly reason: 'present-in-snapshot' | 'present-in-recheck';
+  /**
+   * A suspect existed and the position turned out to be open: an earlier response was incomplete.
+   * Counting these gives the exchange's glitch rate.
+   */
+  readonly incompleteResponseObserved: boolean;
+}
+
+/** Missing from a complete, believable snapshot: remember it and look again later. Nothing is touched. */
+export interface RaiseSuspect extends DecisionBase {
+  readonly kind: 'raise-suspect';
+  readonly reason: 'absent-from-snapshot' | 'absent-in-persistent-mass-absence';
+}
+
+/** Missing from a snapshot that cannot be believed: conclude nothing at all. */
+export interface Hold extends DecisionBase {
+  readonly kind: 'hold';
+  readonly reason: 'snapshot-unknown' | 'snapshot-distrusted';
+}
+
+/** A suspect that is not yet decided: try the confirmation again after `retryAfterMs`. */
+export interface AwaitConfirmation extends DecisionBase {
+  readonly kind: 'await-confirmation';
+  readonly reason:
+    | 'already-suspect'
+    | 'confirm-overdue'
+    | 'confirm-not-due'
+    | 'recheck-unknown'
+    | 'snapshot-unknown'
+    | 'evidence-unknown'
+    | 'orders-unknown'
+    | 'awaiting-history';
+  readonly retryAfterMs: number;
+  /** The check phase sets this when the confirmation message looks lost and must be sent again. */
+  readonly resendConfirmation: boolean;
+}
+
+/** Missing in every fetch but history shows no close: the venue disagrees with itself. Keep, alarm, retry. */
+export interface KeepOrders extends DecisionBase {
+  readonly kind: 'keep-orders';
+  readonly reason: 'no-close-evidence' | 'close-evidence-incomplete';
+  readonly orders: readonly ProtectiveOrder[];
+  readonly changes: readonly PositionChange[];
+  readonly retryAfterMs: number;
+}
+
+/** Proven closed, cap slots taken: cancel exactly these orders. */
+export interface CancelOrphans extends DecisionBase {
+  readonly kind: 'cancel-orphans';
+  readonly reason: 'closed-with-evidence';
+  readonly orders: readonly ProtectiveOrder[];
+  readonly changes: readonly PositionChange[];
+  /** Orders placed after the close: possibly protecting a reopened position, so left alone. */
+  readonly ordersLeftAlone: readonly ProtectiveOrder[];
+}
+
+/** Proven closed but the cancel cap is spent: keep the orders, alarm, retry in a later window. */
+export interface DeferCapSpent extends DecisionBase {
+  readonly kind: 'defer-cap-spent';
+  readonly reason: 'cap-spent';
+  readonly orders: readonly ProtectiveOrder[];
+  readonly changes: readonly PositionChange[];
+  readonly retryAfterMs: number;
+}
+
+/** Nothing left to protect or cancel: stop tracking the position. */
+export interface ResolveClosed extends DecisionBase {
+  readonly kind: 'resolve-closed';
+  readonly reason: 'closed-no-orders-left' | 'gone-no-orders-left';
+  readonly changes: readonly PositionChange[];
+  readonly ordersLeftAlone: readonly ProtectiveOrder[];
+}
+
+/** What the confirmation needs fetched next, in the order the core wants it (cheapest, most telling first). */
+export type ConfirmationStep =
+  | { readonly kind: 'need'; readonly step: 'recheck' | 'snapshot' | 'evidence' | 'orders' }
+  | { readonly kind: 'need'; readonly step: 'cap'; readonly slots: number };
+

@@ -1,0 +1,60 @@
+import type { PositionChange, PositionIdx, PositionSide, ProtectiveOrder } from './types.js';
+
+/**
+ * Sentences for people reading logs. Rule: a sentence states what was seen and what was (not) done;
+ * it never sounds like routine success when the exchange disagreed with itself.
+ */
+
+const modeLabel: Record<PositionIdx, string> = { 0: 'one-way', 1: 'hedge long leg', 2: 'hedge short leg' };
+
+export function describePosition(symbol: string, side: PositionSide, positionIdx: PositionIdx): string {
+  return `${symbol} (${side}, ${modeLabel[positionIdx]})`;
+}
+
+/** `12:01:07` in UTC: the clock time an operator matches against exchange records. */
+export function clockTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(11, 19);
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+export function describeOrders(orders: readonly ProtectiveOrder[]): string {
+  if (orders.length === 0) return 'no orders';
+  const kinds = [...new Set(orders.map((o) => abbreviate(o.kind)))].join('+');
+  return `${countOf(orders.length, 'order')} (${kinds})`;
+}
+
+function abbreviate(kind: ProtectiveOrder['kind']): string {
+  switch (kind) {
+    case 'stop-loss':
+      return 'SL';
+    case 'take-profit':
+      return 'TP';
+    case 'trailing-stop':
+      return 'trailing stop';
+    case 'reduce-only':
+      return 'reduce-only';
+  }
+}
+
+export function describeFetches(missingSeenAt: readonly number[]): string {
+  const n = missingSeenAt.length;
+  if (n < 2) return `absent in ${countOf(n, 'fetch', 'fetches')}`;
+  const first = missingSeenAt[0] ?? 0;
+  const last = missingSeenAt[n - 1] ?? first;
+  return `absent in ${n} fetches ${seconds(last - first)} apart`;
+}
+
+export function describeCloses(changes: readonly PositionChange[]): string {
+  const closes = changes.filter((c) => c.closedQty !== '0');
+  const last = closes[closes.length - 1];
+  if (last === undefined) return 'no close event';
+  const via = [...new Set(closes.map((c) => c.kind))].join('/');
+  return `closed by ${via} fill ${last.id} at ${clockTime(last.time)}`;
+}

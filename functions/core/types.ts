@@ -1,0 +1,206 @@
+/**
+ * The domain model of stopguard. Exchange-agnostic: nothing here knows Bybit or AWS.
+ *
+ * Times are epoch milliseconds on the exchange's clock where the exchange gives one (server time of
+ * a response, time of a fill), so that "after it was last seen" compares like with like.
+ * Quantities are decimal strings exactly as the exchange wrote them; arithmetic goes through
+ * `quantity.ts` so that "0.001" never becomes 0.0009999.
+ */
+
+export type AccountId = string;
+
+/**
+ * Which position of a symbol: 0 is one-way mode, 1 the long leg and 2 the short leg in hedge mode
+ * (Bybit's `positionIdx`; other venues map onto the same three values).
+ */
+export type PositionIdx = 0 | 1 | 2;
+
+export type PositionSide = 'long' | 'short';
+
+/** Identifies one position of one account. */
+export interface PositionKey {
+  readonly accountId: AccountId;
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+}
+
+export type ProtectiveOrderKind = 'stop-loss' | 'take-profit' | 'trailing-stop' | 'reduce-only';
+
+/** An order whose only job is to close (part of) a position: the thing we must never strip off a live one. */
+export interface ProtectiveOrder {
+  readonly orderId: string;
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  readonly kind: ProtectiveOrderKind;
+  /** Trigger price for conditional orders, for the audit trail; absent for plain reduce-only limits. */
+  readonly triggerPrice?: string;
+  /**
+   * When the venue accepted the order. Only orders placed before the close are provably the closed
+   * position's orphans: an order placed after it may protect a position reopened a moment ago.
+   */
+  readonly createdAt?: number;
+}
+
+/** A position as one exchange response showed it open. */
+export interface ObservedPosition {
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  readonly side: PositionSide;
+  readonly size: string;
+  /**
+   * When the exchange last changed this position (Bybit `updatedTime`). Fills after this moment are
+   * not yet reflected in `size`.
+   */
+  readonly updatedAt: number;
+  /**
+   * The exchange's per-symbol sequence number of this position state (Bybit `seq`), when it has one.
+   * Fills with a higher sequence happened after this state: a clock-free ordering.
+   */
+  readonly sequence?: number;
+}
+
+/** A position stopguard is responsible for: what was last seen of it, and when. */
+export interface TrackedPosition extends PositionKey {
+  readonly side: PositionSide;
+  /** Size when last seen open. */
+  readonly size: string;
+  /** Exchange time of the response that last showed it open. */
+  readonly lastSeenOpenAt: number;
+  /** Id of the snapshot that last showed it open, for the audit trail. */
+  readonly lastSeenSnapshotId: string;
+  /** The exchange's own timestamp of that position state (see ObservedPosition.updatedAt). */
+  readonly stateUpdatedAt: number;
+  readonly stateSequence?: number;
+  /** Protective orders known for it (registered by the bot or seen on the exchange). */
+  readonly protectiveOrders: readonly ProtectiveOrder[];
+}
+
+/** Why a snapshot cannot be trusted as the whole truth. */
+export type SnapshotFailureReason =
+  | 'http-error'
+  | 'timeout'
+  | 'rate-limited'
+  | 'exchange-error'
+  | 'schema-mismatch'
+  | 'cursor-loop'
+  | 'truncated-pagination'
+  | 'auth-error'
+  | 'clock-skew';
+
+export interface SnapshotFailure {
+  readonly reason: SnapshotFailureReason;
+  /** Human detail: the exchange's code and message, the page that failed. Never contains secrets. */
+  readonly detail: string;
+  readonly exchangeCode?: number;
+  /** Earliest exchange time at which asking again makes sense (rate-limit reset), when the venue said. */
+  readonly retryAt?: number;
+}
+
+/**
+ * One fetch of an account's open positions.
+ *
+ * `complete` means every page arrived without error and matched the schema. It does NOT mean the
+ * list is true: the incident was a complete-looking list with positions missing. That is why a
+ * missing position is only ever a suspect.
+ *
+ * `unknown` is never "no positions": the positions it does carry were seen open (presence is
+ * evidence), but nothing may be concluded from what it lacks.
+ */
+export type PositionSnapshot =
+  | {
+      readonly status: 'complete';
+      readonly snapshotId: string;
+      readonly fetchedAt: number;
+      readonly pages: number;
+      readonly positions: readonly ObservedPosition[];
+    }
+  | {
+      readonly status: 'unknown';
+      readonly snapshotId: string;
+      readonly fetchedAt: number;
+      readonly pages: number;
+      readonly positions: readonly ObservedPosition[];
+      readonly failure: SnapshotFailure;
+    };
+
+/**
+ * The confirming look at one symbol. A venue that answers a per-symbol query with an explicit
+ * size 0 gives `flat`: a positive sign of a close, stronger than mere absence.
+ */
+export type PositionRecheck =
+  | { readonly status: 'open'; readonly checkedAt: number; readonly position: ObservedPosition }
+  | { readonly status: 'flat'; readonly checkedAt: number }
+  | { readonly status: 'absent'; readonly checkedAt: number }
+  | { readonly status: 'unknown'; readonly checkedAt: number; readonly failure: SnapshotFailure };
+
+export type PositionChangeSource = 'execution' | 'closed-pnl' | 'order-history';
+
+export type CloseKind =
+  | 'stop-loss'
+  | 'take-profit'
+  | 'trailing-stop'
+  | 'liquidation'
+  | 'auto-deleverage'
+  | 'manual'
+  | 'settlement'
+  | 'other';
+
+/**
+ * One fill (or venue record) that changed a position, already attributed to that position by the
+ * adapter: `closedQty` reduced it, `openedQty` added to it (a one-way flip does both).
+ */
+export interface PositionChange {
+  readonly id: string;
+  readonly source: PositionChangeSource;
+  readonly time: number;
+  readonly sequence?: number;
+  readonly closedQty: string;
+  readonly openedQty: string;
+  readonly kind: CloseKind;
+  readonly orderId?: string;
+}
+
+/**
+ * What the exchange's history says happened to a position since a given state.
+ * `unknown` (a failed or partial history fetch) is never "nothing happened".
+ */
+export type CloseEvidence =
+  | {
+      readonly status: 'known';
+      readonly searchedFrom: number;
+      readonly searchedTo: number;
+      readonly changes: readonly PositionChange[];
+    }
+  | { readonly status: 'unknown'; readonly searchedFrom: number; readonly failure: SnapshotFailure };
+
+/** The protective orders currently resting on the exchange for a position. */
+export type OpenProtectiveOrders =
+  | { readonly status: 'known'; readonly orders: readonly ProtectiveOrder[] }
+  | { readonly status: 'unknown'; readonly failure: SnapshotFailure };
+
+/** A position seen missing, waiting for a delayed second look. Stored durably between invocations. */
+export interface SuspectRecord extends PositionKey {
+  /** The position as last seen open: the state the evidence must account for. */
+  readonly position: TrackedPosition;
+  /** Snapshot in which it was first missing. */
+  readonly firstMissingSnapshotId: string;
+  readonly firstMissingAt: number;
+  /** Confirmation attempts so far (each a delayed second look). */
+  readonly attempts: number;
+  /** Exchange time of every fetch that saw it missing, first included. */
+  readonly missingSeenAt: readonly number[];
+  /** Snapshot ids of those fetches, for the audit trail. */
+  readonly missingSnapshotIds: readonly string[];
+  /** When the next confirmation is due; a check that finds it long overdue re-sends it (lost message). */
+  readonly nextAttemptAt: number;
+}
+
+/** What the cancel cap said when asked for slots. */
+export type CapVerdict =
+  | { readonly status: 'granted'; readonly windowId: string; readonly slots: number }
+  | {
+      readonly status: 'refused';
+      readonly windowId: string;
+      readonly scope: 'account' | 'global';
+      readonly limit: number;
+    };
