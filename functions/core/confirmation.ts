@@ -59,13 +59,6 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     message: `${what}: ${message}; will look again in ${seconds(honourRetryAt(retryAfterMs, failure, now))}. No order touched`,
   });
 
-  if (now < suspect.nextAttemptAt) {
-    return {
-      ...(waitFor('confirm-not-due', 'confirmation arrived early') as Extract<Decision, { kind: 'await-confirmation' }>),
-      retryAfterMs: suspect.nextAttemptAt - now,
-    };
-  }
-
   const { recheck } = input;
   if (recheck === undefined) return { kind: 'need', step: 'recheck' };
   if (recheck.status === 'open') {
@@ -226,12 +219,38 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   };
 }
 
-/** Exponential back-off from the confirm delay, capped by what a queue delay can express. */
+/**
+ * Exponential back-off from the confirm delay over the attempts made so far (the running one
+ * included), capped by what a queue delay can express.
+ */
 export function retryDelay(attempts: number, config: ReconcileConfig): number {
-  return Math.min(config.confirmDelayMs * 2 ** Math.min(attempts, 20), config.maxRetryDelayMs);
+  const doublings = Math.min(Math.max(attempts - 1, 0), 20);
+  return Math.min(config.confirmDelayMs * 2 ** doublings, config.maxRetryDelayMs);
 }
 
 function honourRetryAt(delayMs: number, failure: SnapshotFailure | undefined, now: number): number {
   if (failure?.retryAt === undefined) return delayMs;
   return Math.max(delayMs, failure.retryAt - now);
+}
+
+/**
+ * The suspect as stored after an attempt that left it undecided: it remembers every complete list
+ * that lacked the position (the "absent in N fetches" of later messages) and when to look again.
+ */
+export function suspectAfterAttempt(
+  claimed: SuspectRecord,
+  snapshot: PositionSnapshot | undefined,
+  nextAttemptAt: number,
+): SuspectRecord {
+  const lacksIt =
+    snapshot?.status === 'complete' &&
+    !snapshot.positions.some((p) => positionIdOf(p) === positionIdOf(claimed)) &&
+    !claimed.missingSnapshotIds.includes(snapshot.snapshotId);
+  if (!lacksIt) return { ...claimed, nextAttemptAt };
+  return {
+    ...claimed,
+    nextAttemptAt,
+    missingSeenAt: [...claimed.missingSeenAt, snapshot.fetchedAt],
+    missingSnapshotIds: [...claimed.missingSnapshotIds, snapshot.snapshotId],
+  };
 }

@@ -19,6 +19,8 @@ export type CancelOutcome =
       readonly exchangeCode?: number;
       /** Whether trying again later can succeed (rate limit, 5xx, timeout). */
       readonly retryable: boolean;
+      /** Exchange time at which a rate limit resets, when the venue said. */
+      readonly retryAt?: number;
     };
 
 /**

@@ -1,0 +1,29 @@
+import type { CapVerdict } from '../../core/types.js';
+import type { CancelCap } from '../../ports/cap.js';
+
+/** Window id shared by every cap implementation: the cap window containing `now`. */
+export function capWindowId(now: number, windowMs: number): string {
+  return String(Math.floor(now / windowMs));
+}
+
+/** The cancel cap in memory: both budgets or neither, like the DynamoDB transaction. */
+export class MemoryCap implements CancelCap {
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly limits: { perAccount: number; global: number; windowMs: number }) {}
+
+  async acquire(accountId: string, slots: number, now: number): Promise<CapVerdict> {
+    const windowId = capWindowId(now, this.limits.windowMs);
+    const accountKey = `${windowId}#${accountId}`;
+    const globalKey = `${windowId}#*`;
+    if ((this.used.get(accountKey) ?? 0) + slots > this.limits.perAccount) {
+      return { status: 'refused', windowId, scope: 'account', limit: this.limits.perAccount };
+    }
+    if ((this.used.get(globalKey) ?? 0) + slots > this.limits.global) {
+      return { status: 'refused', windowId, scope: 'global', limit: this.limits.global };
+    }
+    this.used.set(accountKey, (this.used.get(accountKey) ?? 0) + slots);
+    this.used.set(globalKey, (this.used.get(globalKey) ?? 0) + slots);
+    return { status: 'granted', windowId, slots };
+  }
+}

@@ -1,0 +1,82 @@
+import { positionIdOf } from '../../core/keys.js';
+import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
+import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
+
+/**
+ * The store in process memory, with the same conditional semantics as the DynamoDB adapter. Used by
+ * the deterministic simulation and by unit tests; records are immutable, so sharing them is safe.
+ */
+export class MemoryStore implements ReconciliationStore {
+  private readonly tracked = new Map<string, Map<string, TrackedPosition>>();
+  private readonly suspects = new Map<string, Map<string, SuspectRecord>>();
+  private readonly states = new Map<string, AccountState>();
+  /** Operation counts, for cost figures (one load is one DynamoDB Query). */
+  readonly ops = { reads: 0, writes: 0 };
+
+  async loadAccount(accountId: string): Promise<AccountView> {
+    this.ops.reads++;
+    return {
+      tracked: [...(this.tracked.get(accountId)?.values() ?? [])],
+      suspects: [...(this.suspects.get(accountId)?.values() ?? [])],
+      state: this.states.get(accountId) ?? { accountId, consecutiveDistrusted: 0 },
+    };
+  }
+
+  async upsertTracked(positions: readonly TrackedPosition[]): Promise<void> {
+    for (const p of positions) {
+      this.ops.writes++;
+      bucket(this.tracked, p.accountId).set(positionIdOf(p), p);
+    }
+  }
+
+  async removeTracked(key: PositionKey): Promise<void> {
+    this.ops.writes++;
+    this.tracked.get(key.accountId)?.delete(positionIdOf(key));
+  }
+
+  async saveAccountState(state: AccountState): Promise<void> {
+    this.ops.writes++;
+    this.states.set(state.accountId, state);
+  }
+
+  async createSuspect(suspect: SuspectRecord): Promise<boolean> {
+    this.ops.writes++;
+    const suspects = bucket(this.suspects, suspect.accountId);
+    if (suspects.has(positionIdOf(suspect))) return false;
+    suspects.set(positionIdOf(suspect), suspect);
+    return true;
+  }
+
+  async getSuspect(key: PositionKey): Promise<SuspectRecord | undefined> {
+    this.ops.reads++;
+    return this.suspects.get(key.accountId)?.get(positionIdOf(key));
+  }
+
+  async claimSuspect(key: PositionKey, expectedAttempts: number, leaseUntil: number): Promise<SuspectRecord | undefined> {
+    this.ops.writes++;
+    const current = this.suspects.get(key.accountId)?.get(positionIdOf(key));
+    if (current === undefined || current.attempts !== expectedAttempts) return undefined;
+    const claimed = { ...current, attempts: current.attempts + 1, nextAttemptAt: leaseUntil };
+    bucket(this.suspects, key.accountId).set(positionIdOf(key), claimed);
+    return claimed;
+  }
+
+  async updateSuspect(suspect: SuspectRecord): Promise<void> {
+    this.ops.writes++;
+    bucket(this.suspects, suspect.accountId).set(positionIdOf(suspect), suspect);
+  }
+
+  async deleteSuspect(key: PositionKey): Promise<void> {
+    this.ops.writes++;
+    this.suspects.get(key.accountId)?.delete(positionIdOf(key));
+  }
+}
+
+function bucket<V>(map: Map<string, Map<string, V>>, accountId: string): Map<string, V> {
+  let inner = map.get(accountId);
+  if (inner === undefined) {
+    inner = new Map();
+    map.set(accountId, inner);
+  }
+  return inner;
+}

@@ -1,0 +1,199 @@
+import type { Decision } from '../core/decision.js';
+import { positionIdOf } from '../core/keys.js';
+import { assessSnapshot, newSuspect, type SnapshotAssessment } from '../core/snapshot.js';
+import type { SuspectRecord, TrackedPosition } from '../core/types.js';
+import type { AccountRecord } from '../ports/accounts.js';
+import type { AccountState, AccountView } from '../ports/store.js';
+import { Metric } from '../ports/telemetry.js';
+import type { ReconcilerDeps } from './dependencies.js';
+import type { CheckMessage } from './messages.js';
+import { applyOverrides, type ReconcileSettings } from './settings.js';
+import { recordDecisions } from './telemetry.js';
+
+export interface CheckOutcome {
+  readonly accountId: string;
+  readonly status: 'checked' | 'skipped';
+  readonly trust?: SnapshotAssessment['trust'];
+  readonly decisions: readonly Decision[];
+}
+
+/** Resolves an account and its effective settings; undefined (and a log line) when it is gone or disabled. */
+export async function loadAccount(
+  deps: ReconcilerDeps,
+  accountId: string,
+): Promise<{ account: AccountRecord; settings: ReconcileSettings } | undefined> {
+  const account = await deps.accounts.get(accountId);
+  if (account === undefined || !account.enabled) {
+    deps.telemetry.log('info', `account ${accountId} is ${account ? 'disabled' : 'unknown'}; nothing to do`, {
+      accountId,
+    });
+    return undefined;
+  }
+  return { account, settings: applyOverrides(deps.settings, account.settings, `account ${accountId}`) };
+}
+
+/**
+ * The scheduled first look at one account: one positions fetch, one store read. Missing positions
+ * become suspects with a delayed confirmation; nothing is ever cancelled here.
+ */
+export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Promise<CheckOutcome> {
+  const { account } = message;
+  const { accountId } = account;
+  if (!account.enabled) return { accountId, status: 'skipped', decisions: [] };
+  const settings = applyOverrides(deps.settings, account.settings, `account ${accountId}`);
+  const exchange = await deps.exchangeFor(account);
+  const [snapshot, view] = await Promise.all([exchange.fetchOpenPositions(), deps.store.loadAccount(accountId)]);
+  const now = deps.clock.now();
+  deps.telemetry.count(Metric.ChecksRun);
+
+  const suspects = new Map(view.suspects.map((s) => [positionIdOf(s), s] as const));
+  const assessment = assessSnapshot({
+    accountId,
+    tracked: view.tracked,
+    snapshot,
+    suspects,
+    consecutiveDistrusted: view.state.consecutiveDistrusted,
+    now,
+    config: settings,
+  });
+
+  if (snapshot.status === 'complete') {
+    deps.telemetry.count(Metric.CompleteSnapshots);
+  } else {
+    deps.telemetry.count(Metric.UnknownSnapshots);
+    deps.telemetry.count(Metric.ExchangeErrors, 1, { reason: snapshot.failure.reason });
+  }
+  if (assessment.trust === 'distrusted' || assessment.trust === 'mass-absence-believed') {
+    deps.telemetry.count(Metric.DistrustedSnapshots);
+  }
+  if (assessment.accountEvent !== undefined) {
+    deps.telemetry.log(assessment.trust === 'unknown' ? 'warn' : 'error', assessment.accountEvent, {
+      accountId,
+      snapshotId: snapshot.snapshotId,
+      trust: assessment.trust,
+      missing: assessment.missingCount,
+      tracked: assessment.trackedCount,
+    });
+  }
+
+  const state = nextAccountState(view.state, assessment, snapshot.status === 'complete' ? snapshot.fetchedAt : undefined);
+  const lastComplete = state.lastCompleteSnapshotAt;
+  deps.telemetry.gauge(
+    Metric.SnapshotAgeSeconds,
+    snapshot.status === 'complete' || lastComplete === undefined ? 0 : Math.max(0, (now - lastComplete) / 1000),
+  );
+
+  await Promise.all([
+    writeLedger(deps, view, assessment.ledgerUpserts, settings),
+    stateChanged(view.state, state, settings) ? deps.store.saveAccountState(state) : undefined,
+  ]);
+  await Promise.all(assessment.decisions.map((d) => actOnCheckDecision(deps, d, suspects, view, snapshot, settings)));
+
+  const worthAuditing = assessment.decisions.filter(isNoteworthy);
+  await recordDecisions(deps, 'check', worthAuditing, settings.shadow);
+  return { accountId, status: 'checked', trust: assessment.trust, decisions: assessment.decisions };
+}
+
+async function actOnCheckDecision(
+  deps: ReconcilerDeps,
+  decision: Decision,
+  suspects: ReadonlyMap<string, SuspectRecord>,
+  view: AccountView,
+  snapshot: Parameters<typeof newSuspect>[1],
+  settings: ReconcileSettings,
+): Promise<void> {
+  const id = positionIdOf(decision.key);
+  switch (decision.kind) {
+    case 'raise-suspect': {
+      const position = view.tracked.find((t) => positionIdOf(t) === id);
+      if (position === undefined) return;
+      const suspect = newSuspect(position, snapshot, deps.clock.now(), settings);
+      // Conditional: a concurrent check (duplicate delivery) that created it first wins, and only it
+      // sends the confirmation.
+      if (await deps.store.createSuspect(suspect)) {
+        deps.telemetry.count(Metric.SuspectsRaised);
+        await deps.queue.sendConfirm(confirmFor(suspect), settings.confirmDelayMs);
+      }
+      return;
+    }
+    case 'still-open':
+      if (decision.incompleteResponseObserved) {
+        deps.telemetry.count(Metric.IncompleteResponsesObserved);
+        await deps.store.deleteSuspect(decision.key);
+      }
+      return;
+    case 'await-confirmation': {
+      const suspect = suspects.get(id);
+      if (!decision.resendConfirmation || suspect === undefined) return;
+      deps.telemetry.count(Metric.ConfirmsResent);
+      const resent = { ...suspect, nextAttemptAt: deps.clock.now() + settings.confirmDelayMs };
+      await deps.store.updateSuspect(resent);
+      await deps.queue.sendConfirm(confirmFor(resent), 0);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export function confirmFor(suspect: SuspectRecord) {
+  return {
+    type: 'confirm' as const,
+    accountId: suspect.accountId,
+    symbol: suspect.symbol,
+    positionIdx: suspect.positionIdx,
+    attempt: suspect.attempts,
+  };
+}
+
+/** Routine "still open" and "confirmation pending" lines would drown the audit trail; everything else is kept. */
+function isNoteworthy(decision: Decision): boolean {
+  if (decision.kind === 'still-open') return decision.incompleteResponseObserved;
+  if (decision.kind === 'await-confirmation') return decision.resendConfirmation;
+  return true;
+}
+
+/**
+ * Writes only ledger entries whose position changed, or that were not refreshed for a while: a
+ * steady account costs no write per cycle.
+ */
+async function writeLedger(
+  deps: ReconcilerDeps,
+  view: AccountView,
+  upserts: readonly TrackedPosition[],
+  settings: ReconcileSettings,
+): Promise<void> {
+  const known = new Map(view.tracked.map((t) => [positionIdOf(t), t] as const));
+  const changed = upserts.filter((u) => {
+    const before = known.get(positionIdOf(u));
+    return (
+      before === undefined ||
+      before.size !== u.size ||
+      before.side !== u.side ||
+      before.stateUpdatedAt !== u.stateUpdatedAt ||
+      before.stateSequence !== u.stateSequence ||
+      u.lastSeenOpenAt - before.lastSeenOpenAt >= settings.ledgerRefreshMs
+    );
+  });
+  if (changed.length > 0) await deps.store.upsertTracked(changed);
+}
+
+function nextAccountState(
+  previous: AccountState,
+  assessment: SnapshotAssessment,
+  completeAt: number | undefined,
+): AccountState {
+  const lastCompleteSnapshotAt = completeAt ?? previous.lastCompleteSnapshotAt;
+  return lastCompleteSnapshotAt === undefined
+    ? { accountId: previous.accountId, consecutiveDistrusted: assessment.consecutiveDistrusted }
+    : { accountId: previous.accountId, consecutiveDistrusted: assessment.consecutiveDistrusted, lastCompleteSnapshotAt };
+}
+
+function stateChanged(before: AccountState, after: AccountState, settings: ReconcileSettings): boolean {
+  if (before.consecutiveDistrusted !== after.consecutiveDistrusted) return true;
+  if (after.lastCompleteSnapshotAt === undefined) return false;
+  return (
+    before.lastCompleteSnapshotAt === undefined ||
+    after.lastCompleteSnapshotAt - before.lastCompleteSnapshotAt >= settings.ledgerRefreshMs
+  );
+}

@@ -1,0 +1,159 @@
+import { type ConfirmationInput, decideConfirmation, suspectAfterAttempt } from '../core/confirmation.js';
+import type { Decision } from '../core/decision.js';
+import type { PositionKey, SuspectRecord } from '../core/types.js';
+import type { CancelRecord } from '../ports/audit.js';
+import type { ExchangeSession } from '../ports/exchange.js';
+import { Metric } from '../ports/telemetry.js';
+import { confirmFor, loadAccount } from './check.js';
+import type { ReconcilerDeps } from './dependencies.js';
+import type { ConfirmMessage } from './messages.js';
+import type { ReconcileSettings } from './settings.js';
+import { recordDecisions } from './telemetry.js';
+
+export interface ConfirmOutcome {
+  readonly status: 'decided' | 'not-claimed' | 'skipped';
+  readonly decision?: Decision;
+  readonly cancels?: readonly CancelRecord[];
+}
+
+/**
+ * The delayed second look at a suspect. Claims it first (a duplicate delivery of the same message
+ * finds it claimed and does nothing), gathers exactly what the core asks for, then acts on the
+ * decision. Every path that leaves the suspect undecided schedules the next look: a keep always has
+ * a way to resolve.
+ */
+export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage): Promise<ConfirmOutcome> {
+  const loaded = await loadAccount(deps, message.accountId);
+  if (loaded === undefined) return { status: 'skipped' };
+  const { account, settings } = loaded;
+  const key: PositionKey = { accountId: message.accountId, symbol: message.symbol, positionIdx: message.positionIdx };
+
+  const claimed = await deps.store.claimSuspect(key, message.attempt, deps.clock.now() + settings.claimLeaseMs);
+  if (claimed === undefined) {
+    deps.telemetry.log('info', `confirmation ${message.attempt} of ${message.symbol}#${message.positionIdx} was already handled or its suspect is gone; did nothing`, {
+      ...key,
+      attempt: message.attempt,
+    });
+    return { status: 'not-claimed' };
+  }
+  deps.telemetry.count(Metric.ConfirmsRun);
+
+  const exchange = await deps.exchangeFor(account);
+  const { decision, input } = await gatherAndDecide(deps, exchange, claimed, settings);
+  const cancels = await act(deps, exchange, decision, claimed, input, settings);
+  await recordDecisions(deps, 'confirm', [decision], settings.shadow, cancels);
+  return cancels === undefined ? { status: 'decided', decision } : { status: 'decided', decision, cancels };
+}
+
+/** Answers the core's requests one at a time, in the order it asks, until it decides. */
+async function gatherAndDecide(
+  deps: ReconcilerDeps,
+  exchange: ExchangeSession,
+  suspect: SuspectRecord,
+  settings: ReconcileSettings,
+): Promise<{ decision: Decision; input: ConfirmationInput }> {
+  let input: ConfirmationInput = { suspect, now: deps.clock.now(), config: settings };
+  for (;;) {
+    const next = decideConfirmation(input);
+    if (next.kind !== 'need') return { decision: next, input };
+    switch (next.step) {
+      case 'recheck':
+        input = { ...input, recheck: await exchange.recheckPosition(suspect.symbol, suspect.positionIdx) };
+        break;
+      case 'snapshot':
+        input = { ...input, snapshot: await exchange.fetchOpenPositions() };
+        break;
+      case 'evidence':
+        input = { ...input, evidence: await exchange.fetchPositionChanges(suspect.position) };
+        break;
+      case 'orders':
+        input = { ...input, orders: await exchange.fetchProtectiveOrders(suspect.symbol, suspect.positionIdx) };
+        break;
+      case 'cap':
+        input = { ...input, cap: await deps.cap.acquire(suspect.accountId, next.slots, deps.clock.now()) };
+        break;
+    }
+    input = { ...input, now: deps.clock.now() };
+  }
+}
+
+async function act(
+  deps: ReconcilerDeps,
+  exchange: ExchangeSession,
+  decision: Decision,
+  claimed: SuspectRecord,
+  input: ConfirmationInput,
+  settings: ReconcileSettings,
+): Promise<readonly CancelRecord[] | undefined> {
+  const { store, telemetry } = deps;
+  const key = decision.key;
+  const retry = async (delayMs: number) => {
+    const next = suspectAfterAttempt(claimed, input.snapshot, deps.clock.now() + delayMs);
+    await store.updateSuspect(next);
+    await deps.queue.sendConfirm(confirmFor(next), delayMs);
+  };
+
+  switch (decision.kind) {
+    case 'still-open':
+      telemetry.count(Metric.IncompleteResponsesObserved);
+      await store.deleteSuspect(key);
+      return undefined;
+    case 'resolve-closed':
+      await Promise.all([store.deleteSuspect(key), store.removeTracked(key)]);
+      return undefined;
+    case 'await-confirmation':
+      if (decision.reason.endsWith('-unknown')) telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
+      await retry(decision.retryAfterMs);
+      return undefined;
+    case 'keep-orders':
+      telemetry.count(Metric.KeptForLackOfEvidence, decision.orders.length);
+      await retry(decision.retryAfterMs);
+      return undefined;
+    case 'defer-cap-spent':
+      telemetry.count(Metric.CapRefusals);
+      await retry(Math.max(decision.retryAfterMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)));
+      return undefined;
+    case 'cancel-orphans':
+      return cancelOrphans(deps, exchange, decision, settings, retry);
+    case 'hold':
+    case 'raise-suspect':
+      // The confirmation never produces these; keep the suspect and look again rather than lose it.
+      await retry(settings.confirmDelayMs);
+      return undefined;
+  }
+}
+
+async function cancelOrphans(
+  deps: ReconcilerDeps,
+  exchange: ExchangeSession,
+  decision: Extract<Decision, { kind: 'cancel-orphans' }>,
+  settings: ReconcileSettings,
+  retry: (delayMs: number) => Promise<void>,
+): Promise<readonly CancelRecord[]> {
+  const { telemetry, store } = deps;
+  if (settings.shadow) {
+    telemetry.count(Metric.ShadowCancelsSkipped, decision.orders.length);
+    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key)]);
+    return decision.orders.map((o) => ({ orderId: o.orderId, status: 'skipped-shadow', detail: 'shadow mode' }));
+  }
+  const outcomes = [];
+  for (const order of decision.orders) outcomes.push(await exchange.cancelOrder(order.symbol, order.orderId));
+  const records: CancelRecord[] = outcomes.map((o) =>
+    o.status === 'cancelled' ? { orderId: o.orderId, status: o.status } : { orderId: o.orderId, status: o.status, detail: o.detail },
+  );
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  telemetry.count(Metric.CancelsExecuted, outcomes.length - failed.length);
+  if (failed.length === 0) {
+    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key)]);
+  } else {
+    // The next attempt re-verifies everything before touching the rest: the world may have moved.
+    telemetry.count(Metric.CancelsFailed, failed.length);
+    const retryAt = Math.max(0, ...failed.map((f) => f.retryAt ?? 0));
+    await retry(Math.max(settings.confirmDelayMs, retryAt - deps.clock.now()));
+  }
+  return records;
+}
+
+function untilNextWindow(now: number, windowMs: number): number {
+  return windowMs - (now % windowMs);
+}

@@ -1,0 +1,29 @@
+import type { AccountDirectory, AccountRecord } from '../ports/accounts.js';
+import type { AuditLog } from '../ports/audit.js';
+import type { CancelCap } from '../ports/cap.js';
+import type { Clock } from '../ports/clock.js';
+import type { ExchangeSession } from '../ports/exchange.js';
+import type { IdSource } from '../ports/ids.js';
+import type { WorkQueue } from '../ports/queue.js';
+import type { ReconciliationStore } from '../ports/store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+import type { ReconcileSettings } from './settings.js';
+
+/**
+ * Every piece of I/O the orchestration touches. The AWS handlers, the local runner and the
+ * deterministic simulation each build one of these; the orchestration code is the same for all.
+ */
+export interface ReconcilerDeps {
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly accounts: AccountDirectory;
+  readonly store: ReconciliationStore;
+  readonly cap: CancelCap;
+  readonly queue: WorkQueue;
+  readonly audit: AuditLog;
+  readonly telemetry: Telemetry;
+  /** Opens an exchange session for an account (credentials resolved and cached by the implementation). */
+  exchangeFor(account: AccountRecord): Promise<ExchangeSession>;
+  /** Global settings; an account's own overrides are applied on top. */
+  readonly settings: ReconcileSettings;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { settingsOverridesSchema } from './settings.js';
+
+/**
+ * The queue's messages. Every body is validated; anything else is a `MalformedMessageError` and ends
+ * in the dead-letter queue with its reason, never silently dropped.
+ */
+const accountId = z.string().min(1).max(128);
+
+/** An account as stored (DynamoDB item, local accounts file) and as carried in a check message. */
+export const accountRecordSchema = z.strictObject({
+  accountId,
+  enabled: z.boolean(),
+  credentialsRef: z.string().min(1).max(512),
+  exchange: z.strictObject({
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    category: z.enum(['linear', 'inverse']),
+    settleCoins: z.array(z.string().regex(/^[A-Z0-9]{2,10}$/)).min(1).max(5),
+  }),
+  settings: settingsOverridesSchema.optional(),
+});
+
+export const checkMessageSchema = z.strictObject({
+  type: z.literal('check'),
+  accountId,
+  /** Cadence slot (epoch ms / cadence): a scheduler run that repeats sends the same slots. */
+  slot: z.number().int().nonnegative(),
+  /**
+   * The account as the scheduler read it this minute: the check needs no read of its own for it, so
+   * a steady check costs one store read. At most a minute stale, like the schedule itself.
+   */
+  account: accountRecordSchema,
+});
+
+export const confirmMessageSchema = z.strictObject({
+  type: z.literal('confirm'),
+  accountId,
+  symbol: z.string().min(1).max(64),
+  positionIdx: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+  /** The suspect's attempt counter when this was sent: a duplicate delivery finds it moved on. */
+  attempt: z.number().int().nonnegative(),
+});
+
+export const workMessageSchema = z.discriminatedUnion('type', [checkMessageSchema, confirmMessageSchema]);
+
+export type CheckMessage = z.infer<typeof checkMessageSchema>;
+export type AccountRecordInput = z.infer<typeof accountRecordSchema>;
+export type ConfirmMessage = z.infer<typeof confirmMessageSchema>;
+export type WorkMessage = z.infer<typeof workMessageSchema>;
+
+export class MalformedMessageError extends Error {
+  override readonly name = 'MalformedMessageError';
+  constructor(readonly reason: string) {
+    super(`malformed work message: ${reason}`);
+  }
+}
+
+/** Parses a queue body, or throws `MalformedMessageError` saying exactly what is wrong. */
+export function parseWorkMessage(body: string): WorkMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new MalformedMessageError('body is not JSON');
+  }
+  const parsed = workMessageSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new MalformedMessageError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { defaultReconcileConfig, type ReconcileConfig } from '../core/config.js';
+
+/** Everything tunable, with validated defaults. Read from the environment, overridable per account. */
+export interface ReconcileSettings extends ReconcileConfig {
+  /** How often each account is checked (the scheduler fans a minute out into slots). */
+  readonly cadenceMs: number;
+  /** Most orders cancelled per account per cap window. */
+  readonly capPerAccount: number;
+  /** Most orders cancelled across all accounts per cap window. */
+  readonly capGlobal: number;
+  readonly capWindowMs: number;
+  /** Record decisions but cancel nothing. */
+  readonly shadow: boolean;
+  /** How long a claimed confirmation may run before the next check treats it as lost. */
+  readonly claimLeaseMs: number;
+  /** Ledger entries are rewritten when the position changes, or at least this often. */
+  readonly ledgerRefreshMs: number;
+}
+
+export const defaultSettings: ReconcileSettings = {
+  ...defaultReconcileConfig,
+  cadenceMs: 10_000,
+  capPerAccount: 10,
+  capGlobal: 50,
+  capWindowMs: 60_000,
+  shadow: false,
+  claimLeaseMs: 60_000,
+  ledgerRefreshMs: 300_000,
+};
+
+const ms = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
+/** Overrides as stored on an account record or given in the environment: each optional, each bounded. */
+export const settingsOverridesSchema = z.strictObject({
+  confirmDelayMs: ms(1_000, 900_000).optional(),
+  evidenceGraceMs: ms(0, 3_600_000).optional(),
+  distrustFraction: z.coerce.number().min(0.05).max(1).optional(),
+  distrustMinMissing: ms(1, 10_000).optional(),
+  massAbsenceConfirmations: ms(1, 1_000).optional(),
+  overdueConfirmMs: ms(10_000, 3_600_000).optional(),
+  maxRetryDelayMs: ms(1_000, 900_000).optional(),
+  cadenceMs: ms(1_000, 60_000).refine((v) => 60_000 % v === 0, 'must divide a minute').optional(),
+  capPerAccount: ms(0, 10_000).optional(),
+  capGlobal: ms(0, 100_000).optional(),
+  capWindowMs: ms(1_000, 3_600_000).optional(),
+  shadow: bool.optional(),
+  claimLeaseMs: ms(1_000, 900_000).optional(),
+  ledgerRefreshMs: ms(0, 3_600_000).optional(),
+});
+
+export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
+
+export class InvalidSettingsError extends Error {
+  override readonly name = 'InvalidSettingsError';
+}
+
+export function applyOverrides(base: ReconcileSettings, overrides: unknown, source: string): ReconcileSettings {
+  const parsed = settingsOverridesSchema.safeParse(overrides ?? {});
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new InvalidSettingsError(`invalid settings in ${source}: ${why}`);
+  }
+  const defined = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined };
+}
+
+/** Environment variable for each setting: STOPGUARD_CONFIRM_DELAY_MS, STOPGUARD_SHADOW, … */
+export function envName(setting: keyof ReconcileSettings): string {
+  return `STOPGUARD_${setting.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): ReconcileSettings {
+  const overrides: Record<string, string> = {};
+  for (const key of Object.keys(defaultSettings) as (keyof ReconcileSettings)[]) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') overrides[key] = value;
+  }
+  return applyOverrides(defaultSettings, overrides, 'environment');
+}

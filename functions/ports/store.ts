@@ -1,0 +1,40 @@
+import type { PositionKey, SuspectRecord, TrackedPosition } from '../core/types.js';
+
+/** Per-account bookkeeping that survives between invocations. */
+export interface AccountState {
+  readonly accountId: string;
+  /** Distrusted snapshots in a row (self-preservation streak). */
+  readonly consecutiveDistrusted: number;
+  /** Exchange time of the last complete snapshot, for the staleness metric and alarm. */
+  readonly lastCompleteSnapshotAt?: number;
+}
+
+/** Everything the check needs about one account, loaded in one read. */
+export interface AccountView {
+  readonly tracked: readonly TrackedPosition[];
+  readonly suspects: readonly SuspectRecord[];
+  readonly state: AccountState;
+}
+
+/**
+ * Durable state: the ledger of tracked positions, the suspects and per-account state.
+ * Writes that guard safety are conditional, so concurrent or duplicated invocations cannot act twice.
+ */
+export interface ReconciliationStore {
+  loadAccount(accountId: string): Promise<AccountView>;
+  upsertTracked(positions: readonly TrackedPosition[]): Promise<void>;
+  removeTracked(key: PositionKey): Promise<void>;
+  saveAccountState(state: AccountState): Promise<void>;
+  /** Creates the suspect only if none exists for that position; false when one already did. */
+  createSuspect(suspect: SuspectRecord): Promise<boolean>;
+  getSuspect(key: PositionKey): Promise<SuspectRecord | undefined>;
+  /**
+   * Takes the suspect for one confirmation attempt: succeeds only while its `attempts` still equals
+   * `expectedAttempts`, and then increments it and pushes `nextAttemptAt` to `leaseUntil`, so a duplicate
+   * delivery of the same confirmation finds nothing to do. Undefined when it was gone or already taken.
+   */
+  claimSuspect(key: PositionKey, expectedAttempts: number, leaseUntil: number): Promise<SuspectRecord | undefined>;
+  /** Replaces a suspect this invocation has claimed. */
+  updateSuspect(suspect: SuspectRecord): Promise<void>;
+  deleteSuspect(key: PositionKey): Promise<void>;
+}

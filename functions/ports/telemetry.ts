@@ -1,0 +1,37 @@
+/**
+ * Metric names, one place. Each is a count per invocation unless noted; the alarms in infra/ are built
+ * on these exact names.
+ */
+export const Metric = {
+  ChecksRun: 'ChecksRun',
+  CompleteSnapshots: 'CompleteSnapshots',
+  UnknownSnapshots: 'UnknownSnapshots',
+  SuspectsRaised: 'SuspectsRaised',
+  /** A suspect turned out to be open: the exchange returned an incomplete response. */
+  IncompleteResponsesObserved: 'IncompleteResponsesObserved',
+  DistrustedSnapshots: 'DistrustedSnapshots',
+  ConfirmsRun: 'ConfirmsRun',
+  ConfirmsResent: 'ConfirmsResent',
+  CancelsExecuted: 'CancelsExecuted',
+  CancelsFailed: 'CancelsFailed',
+  /** Orders kept because nothing in history proves the close: the exchange disagrees with itself. */
+  KeptForLackOfEvidence: 'KeptForLackOfEvidence',
+  CapRefusals: 'CapRefusals',
+  ExchangeErrors: 'ExchangeErrors',
+  /** Gauge, seconds: age of the account's last complete snapshot. */
+  SnapshotAgeSeconds: 'SnapshotAgeSeconds',
+  ShadowCancelsSkipped: 'ShadowCancelsSkipped',
+} as const;
+
+export type MetricName = (typeof Metric)[keyof typeof Metric];
+
+/**
+ * Logs and metrics. Powertools (structured JSON logs, EMF metrics) on AWS; a console or an in-memory
+ * counter locally and in simulation.
+ */
+export interface Telemetry {
+  count(metric: MetricName, value?: number, dimensions?: Readonly<Record<string, string>>): void;
+  gauge(metric: MetricName, value: number): void;
+  /** A structured log line; `alarm` lines are written at error level so they stand out. */
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void;
+}
