@@ -22,7 +22,11 @@ export interface ReconcileConfig {
   readonly massAbsenceConfirmations: number;
   /** A suspect whose confirmation is this late is re-sent by the next check (its message was lost). */
   readonly overdueConfirmMs: number;
-  /** Longest wait between confirmation attempts (SQS caps a message delay at 15 minutes). */
+  /**
+   * Longest wait between confirmation attempts (at most 15 minutes, SQS's delay limit). Failures here
+   * are independent blips, not overload, so a short cap cleans up sooner; rate limits are honoured
+   * separately through the venue's reset time.
+   */
   readonly maxRetryDelayMs: number;
 }
 
@@ -33,5 +37,5 @@ export const defaultReconcileConfig: ReconcileConfig = {
   distrustMinMissing: 2,
   massAbsenceConfirmations: 3,
   overdueConfirmMs: 120_000,
-  maxRetryDelayMs: 900_000,
+  maxRetryDelayMs: 60_000,
 };

@@ -2,6 +2,7 @@ import type { ReconcileConfig } from './config.js';
 import type { ConfirmationStep, Decision } from './decision.js';
 import { accountForClose, ordersOf, partitionOrphans } from './evidence.js';
 import { positionIdOf } from './keys.js';
+import { reappeared } from './snapshot.js';
 import { clockTime, describeCloses, describeFetches, describeOrders, describePosition, seconds } from './narrate.js';
 import type {
   CapVerdict,
@@ -62,15 +63,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   const { recheck } = input;
   if (recheck === undefined) return { kind: 'need', step: 'recheck' };
   if (recheck.status === 'open') {
-    return {
-      kind: 'still-open',
-      reason: 'present-in-recheck',
-      key,
-      alarm: false,
-      incompleteResponseObserved: true,
-      snapshotIds: suspect.missingSnapshotIds,
-      message: `${what} is open (size ${recheck.position.size}) on a direct re-check after being absent from ${suspect.missingSnapshotIds.join(', ')}: that list was incomplete; suspect cleared, no order touched`,
-    };
+    return reappeared(what, key, suspect, recheck.position, 'a direct re-check', 'present-in-recheck');
   }
   if (recheck.status === 'unknown') {
     return waitFor('recheck-unknown', `the re-check failed (${recheck.failure.reason})`, recheck.failure);
@@ -81,15 +74,8 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   const snapshotIds = [...suspect.missingSnapshotIds, snapshot.snapshotId];
   const inList = snapshot.positions.find((p) => positionIdOf(p) === positionIdOf(position));
   if (inList !== undefined) {
-    return {
-      kind: 'still-open',
-      reason: 'present-in-snapshot',
-      key,
-      alarm: false,
-      incompleteResponseObserved: true,
-      snapshotIds,
-      message: `${what} is open in snapshot ${snapshot.snapshotId} (the re-check said ${recheck.status}) after being absent from ${suspect.missingSnapshotIds.join(', ')}: responses were incomplete; suspect cleared, no order touched`,
-    };
+    // The re-check said it was not open, yet the list shows it: one of them is wrong, so touch nothing.
+    return reappeared(what, key, suspect, inList, `snapshot ${snapshot.snapshotId}`, 'present-in-snapshot');
   }
   if (snapshot.status === 'unknown') {
     return waitFor(
@@ -123,12 +109,12 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     );
   }
   const accounting = accountForClose(position, evidence.changes);
-  const evidenceLate = evidence.searchedTo - firstMissingAt < config.evidenceGraceMs;
+  const withinGrace = evidence.searchedTo - firstMissingAt < config.evidenceGraceMs;
 
   const { orders } = input;
   if (!accounting.closed) {
     // History may lag the close: inside the grace period a missing close event is not yet a disagreement.
-    if (evidenceLate) {
+    if (withinGrace) {
       return waitFor(
         'awaiting-history',
         `${fetches} but no close event since ${clockTime(position.stateUpdatedAt)} yet (history can lag)`,
@@ -176,8 +162,27 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     return waitFor('orders-unknown', `${closeWords}, but listing its orders failed (${orders.failure.reason})`, orders.failure, snapshotIds);
   }
   const { orphans, leftAlone } = partitionOrphans(position, orders.orders, closedAt);
+  const placedAfterClose = leftAlone.filter((o) => o.createdAt !== undefined && o.createdAt > closedAt);
+  if (orphans.length > 0 && placedAfterClose.length > 0) {
+    // Protective orders placed after the close are what a reopened position looks like. The lists and
+    // the re-check may simply not show it yet (or lie), and history may lag the reopening fill: an old
+    // order would then rest on a live position. Touch nothing until the picture agrees.
+    const why = `${closeWords}, but ${describeOrders(placedAfterClose)} were placed for it after that close, as for a reopened position`;
+    if (withinGrace) return waitFor('orders-after-close', why, undefined, snapshotIds);
+    return {
+      kind: 'keep-orders',
+      reason: 'orders-placed-after-close',
+      key,
+      alarm: true,
+      orders: orphans,
+      changes: accounting.changes,
+      retryAfterMs,
+      snapshotIds,
+      message: `kept ${describeOrders(orphans)} on ${what}: it ${why}; lists, re-check and history disagree`,
+    };
+  }
   const leftWords =
-    leftAlone.length === 0 ? '' : `; left ${describeOrders(leftAlone)} placed after the close (or of unknown age) alone`;
+    leftAlone.length === 0 ? '' : `; left ${describeOrders(leftAlone)} of unknown age alone`;
   if (orphans.length === 0) {
     return {
       kind: 'resolve-closed',

@@ -60,6 +60,7 @@ export interface AwaitConfirmation extends DecisionBase {
     | 'snapshot-unknown'
     | 'evidence-unknown'
     | 'orders-unknown'
+    | 'orders-after-close'
     | 'awaiting-history';
   readonly retryAfterMs: number;
   /** The check phase sets this when the confirmation message looks lost and must be sent again. */
@@ -69,7 +70,7 @@ export interface AwaitConfirmation extends DecisionBase {
 /** Missing in every fetch but history shows no close: the venue disagrees with itself. Keep, alarm, retry. */
 export interface KeepOrders extends DecisionBase {
   readonly kind: 'keep-orders';
-  readonly reason: 'no-close-evidence' | 'close-evidence-incomplete';
+  readonly reason: 'no-close-evidence' | 'close-evidence-incomplete' | 'orders-placed-after-close';
   readonly orders: readonly ProtectiveOrder[];
   readonly changes: readonly PositionChange[];
   readonly retryAfterMs: number;
@@ -81,7 +82,7 @@ export interface CancelOrphans extends DecisionBase {
   readonly reason: 'closed-with-evidence';
   readonly orders: readonly ProtectiveOrder[];
   readonly changes: readonly PositionChange[];
-  /** Orders placed after the close: possibly protecting a reopened position, so left alone. */
+  /** Orders of unknown age: not provably the closed position's, so left alone. */
   readonly ordersLeftAlone: readonly ProtectiveOrder[];
 }
 

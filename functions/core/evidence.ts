@@ -1,5 +1,5 @@
 import { isPositive, remainingAfter } from './quantity.js';
-import type { PositionChange, ProtectiveOrder, TrackedPosition } from './types.js';
+import type { ObservedPosition, PositionChange, ProtectiveOrder, TrackedPosition } from './types.js';
 
 /**
  * Whether a fill happened after the position state we last saw. The venue's per-symbol sequence is
@@ -10,6 +10,18 @@ export function isAfterState(change: PositionChange, position: TrackedPosition):
     return change.sequence > position.stateSequence;
   }
   return change.time > position.stateUpdatedAt;
+}
+
+/**
+ * Whether an observation shows the very position state we recorded, rather than one that traded or
+ * was closed and reopened since. Only a suspect that comes back unchanged proves the earlier list
+ * was incomplete.
+ */
+export function isSameState(observed: ObservedPosition, position: TrackedPosition): boolean {
+  if (observed.sequence !== undefined && position.stateSequence !== undefined) {
+    return observed.sequence === position.stateSequence;
+  }
+  return observed.updatedAt === position.stateUpdatedAt && observed.size === position.size;
 }
 
 export interface CloseAccounting {

@@ -2,7 +2,8 @@ import type { ReconcileConfig } from './config.js';
 import type { Decision } from './decision.js';
 import { positionIdOf } from './keys.js';
 import { clockTime, countOf, describePosition } from './narrate.js';
-import type { ObservedPosition, PositionSnapshot, SuspectRecord, TrackedPosition } from './types.js';
+import { isSameState } from './evidence.js';
+import type { ObservedPosition, PositionKey, PositionSnapshot, SuspectRecord, TrackedPosition } from './types.js';
 
 /** How far a snapshot may be believed about what it lacks. */
 export type SnapshotTrust =
@@ -118,18 +119,10 @@ function decideOnSnapshot(
   const snapshotIds = [snapshot.snapshotId];
 
   if (observed !== undefined) {
-    const incompleteResponseObserved = suspect !== undefined;
-    return {
-      kind: 'still-open',
-      reason: 'present-in-snapshot',
-      key,
-      alarm: false,
-      incompleteResponseObserved,
-      snapshotIds: incompleteResponseObserved ? [...suspect.missingSnapshotIds, snapshot.snapshotId] : snapshotIds,
-      message: incompleteResponseObserved
-        ? `${what} is open in snapshot ${snapshot.snapshotId} after being absent from ${suspect.missingSnapshotIds.join(', ')}: that response was incomplete; suspect cleared, no order touched`
-        : `${what} is open (size ${observed.size})`,
-    };
+    if (suspect === undefined) {
+      return { kind: 'still-open', reason: 'present-in-snapshot', key, alarm: false, incompleteResponseObserved: false, snapshotIds, message: `${what} is open (size ${observed.size})` };
+    }
+    return reappeared(what, key, suspect, observed, snapshot.snapshotId, 'present-in-snapshot');
   }
 
   if (suspect !== undefined) {
@@ -169,6 +162,34 @@ function decideOnSnapshot(
     alarm: trust === 'mass-absence-believed',
     snapshotIds,
     message: `${what} (last seen open at ${clockTime(position.lastSeenOpenAt)}) is absent from snapshot ${snapshot.snapshotId}; suspect only: nothing is touched before a second look in ${config.confirmDelayMs / 1000} s and a close event in history`,
+  };
+}
+
+/**
+ * A suspect seen open again. Unchanged, it proves the list that lacked it was incomplete (the glitch
+ * rate operators watch); changed, it traded or was closed and reopened meanwhile, which proves nothing
+ * about the list.
+ */
+export function reappeared(
+  what: string,
+  key: PositionKey,
+  suspect: SuspectRecord,
+  observed: ObservedPosition,
+  seenIn: string,
+  reason: 'present-in-snapshot' | 'present-in-recheck',
+): Decision {
+  const unchanged = isSameState(observed, suspect.position);
+  const absentFrom = suspect.missingSnapshotIds.join(', ');
+  return {
+    kind: 'still-open',
+    reason,
+    key,
+    alarm: false,
+    incompleteResponseObserved: unchanged,
+    snapshotIds: [...suspect.missingSnapshotIds, seenIn],
+    message: unchanged
+      ? `${what} is open and unchanged (size ${observed.size}) in ${seenIn} after being absent from ${absentFrom}: that response was incomplete; suspect cleared, no order touched`
+      : `${what} is open again (size ${observed.size}, changed since last seen) in ${seenIn} after being absent from ${absentFrom}: it traded or was reopened meanwhile; suspect cleared, no order touched`,
   };
 }
 

@@ -117,10 +117,9 @@ async function actOnCheckDecision(
       return;
     }
     case 'still-open':
-      if (decision.incompleteResponseObserved) {
-        deps.telemetry.count(Metric.IncompleteResponsesObserved);
-        await deps.store.deleteSuspect(decision.key);
-      }
+      if (decision.incompleteResponseObserved) deps.telemetry.count(Metric.IncompleteResponsesObserved);
+      // Open again, whether the earlier list lied or the position traded or reopened: the suspect is void.
+      if (suspects.has(id)) await deps.store.deleteSuspect(decision.key);
       return;
     case 'await-confirmation': {
       const suspect = suspects.get(id);
@@ -148,7 +147,7 @@ export function confirmFor(suspect: SuspectRecord) {
 
 /** Routine "still open" and "confirmation pending" lines would drown the audit trail; everything else is kept. */
 function isNoteworthy(decision: Decision): boolean {
-  if (decision.kind === 'still-open') return decision.incompleteResponseObserved;
+  if (decision.kind === 'still-open') return decision.snapshotIds.length > 1;
   if (decision.kind === 'await-confirmation') return decision.resendConfirmation;
   return true;
 }

@@ -28,7 +28,8 @@ export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage):
   const { account, settings } = loaded;
   const key: PositionKey = { accountId: message.accountId, symbol: message.symbol, positionIdx: message.positionIdx };
 
-  const claimed = await deps.store.claimSuspect(key, message.attempt, deps.clock.now() + settings.claimLeaseMs);
+  const now = deps.clock.now();
+  const claimed = await deps.store.claimSuspect(key, message.attempt, now, now + settings.claimLeaseMs);
   if (claimed === undefined) {
     deps.telemetry.log('info', `confirmation ${message.attempt} of ${message.symbol}#${message.positionIdx} was already handled or its suspect is gone; did nothing`, {
       ...key,

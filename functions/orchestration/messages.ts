@@ -41,11 +41,36 @@ export const confirmMessageSchema = z.strictObject({
   attempt: z.number().int().nonnegative(),
 });
 
-export const workMessageSchema = z.discriminatedUnion('type', [checkMessageSchema, confirmMessageSchema]);
+const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal quantity such as "0.5"');
+
+/**
+ * Sent by the trading bot when it opens a position, so that stopguard tracks it even if no list ever
+ * shows it before it closes (a short-lived position, a venue that keeps dropping it).
+ */
+export const registerMessageSchema = z.strictObject({
+  type: z.literal('register'),
+  accountId,
+  position: z.strictObject({
+    symbol: z.string().min(1).max(64),
+    positionIdx: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+    side: z.enum(['long', 'short']),
+    size: decimal,
+    /** Exchange time of the fill that produced this state. */
+    updatedAt: z.number().int().positive(),
+    sequence: z.number().int().nonnegative().optional(),
+  }),
+});
+
+export const workMessageSchema = z.discriminatedUnion('type', [
+  checkMessageSchema,
+  confirmMessageSchema,
+  registerMessageSchema,
+]);
 
 export type CheckMessage = z.infer<typeof checkMessageSchema>;
 export type AccountRecordInput = z.infer<typeof accountRecordSchema>;
 export type ConfirmMessage = z.infer<typeof confirmMessageSchema>;
+export type RegisterMessage = z.infer<typeof registerMessageSchema>;
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
 export class MalformedMessageError extends Error {

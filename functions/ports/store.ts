@@ -29,11 +29,18 @@ export interface ReconciliationStore {
   createSuspect(suspect: SuspectRecord): Promise<boolean>;
   getSuspect(key: PositionKey): Promise<SuspectRecord | undefined>;
   /**
-   * Takes the suspect for one confirmation attempt: succeeds only while its `attempts` still equals
-   * `expectedAttempts`, and then increments it and pushes `nextAttemptAt` to `leaseUntil`, so a duplicate
-   * delivery of the same confirmation finds nothing to do. Undefined when it was gone or already taken.
+   * Takes the suspect for one confirmation attempt. Succeeds while its `attempts` still equals
+   * `expectedAttempts` (then increments it and sets `nextAttemptAt` to `leaseUntil`), or when that very
+   * attempt was claimed before but its lease ran out (`attempts = expected + 1` and `nextAttemptAt < now`:
+   * the worker died, and this is the queue's redelivery). A duplicate delivery while the first is
+   * running, or after it finished, finds nothing to do. Undefined when gone or taken.
    */
-  claimSuspect(key: PositionKey, expectedAttempts: number, leaseUntil: number): Promise<SuspectRecord | undefined>;
+  claimSuspect(
+    key: PositionKey,
+    expectedAttempts: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<SuspectRecord | undefined>;
   /** Replaces a suspect this invocation has claimed. */
   updateSuspect(suspect: SuspectRecord): Promise<void>;
   deleteSuspect(key: PositionKey): Promise<void>;

@@ -216,7 +216,7 @@ describe('decideConfirmation: safety', () => {
     );
   });
 
-  it('cancels only orders placed before the close, only with a granted cap, and only when fills close the whole size', () => {
+  it('cancels only orders placed before the close, never while newer orders suggest a reopen, only with a granted cap', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: -60_000, max: 60_000 }), { minLength: 1, maxLength: 4 }),
@@ -240,8 +240,12 @@ describe('decideConfirmation: safety', () => {
             },
           );
           const beforeClose = orders.filter((o) => (o.createdAt ?? Number.POSITIVE_INFINITY) <= closeAt);
+          const afterClose = orders.filter((o) => (o.createdAt ?? 0) > closeAt);
           if (beforeClose.length === 0) {
             expect(decision.kind).toBe('resolve-closed');
+          } else if (afterClose.length > 0) {
+            // orders placed after the close look like a reopened position: nothing is touched
+            expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'orders-after-close' });
           } else if (cap.status === 'refused') {
             expect(decision.kind).toBe('defer-cap-spent');
             expect(decision.alarm).toBe(true);

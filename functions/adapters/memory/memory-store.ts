@@ -52,11 +52,19 @@ export class MemoryStore implements ReconciliationStore {
     return this.suspects.get(key.accountId)?.get(positionIdOf(key));
   }
 
-  async claimSuspect(key: PositionKey, expectedAttempts: number, leaseUntil: number): Promise<SuspectRecord | undefined> {
+  async claimSuspect(
+    key: PositionKey,
+    expectedAttempts: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<SuspectRecord | undefined> {
     this.ops.writes++;
     const current = this.suspects.get(key.accountId)?.get(positionIdOf(key));
-    if (current === undefined || current.attempts !== expectedAttempts) return undefined;
-    const claimed = { ...current, attempts: current.attempts + 1, nextAttemptAt: leaseUntil };
+    if (current === undefined) return undefined;
+    const fresh = current.attempts === expectedAttempts;
+    const expiredClaim = current.attempts === expectedAttempts + 1 && current.nextAttemptAt < now;
+    if (!fresh && !expiredClaim) return undefined;
+    const claimed = { ...current, attempts: expectedAttempts + 1, nextAttemptAt: leaseUntil };
     bucket(this.suspects, key.accountId).set(positionIdOf(key), claimed);
     return claimed;
   }

@@ -1,0 +1,38 @@
+import { positionIdOf } from '../core/keys.js';
+import { trackedFrom } from '../core/snapshot.js';
+import type { ObservedPosition, PositionSnapshot } from '../core/types.js';
+import type { ReconcilerDeps } from './dependencies.js';
+import type { RegisterMessage } from './messages.js';
+
+/**
+ * A position the bot tells us it opened. It joins the ledger unless we already know a state at least
+ * as new; from then on it is reconciled like any observed position.
+ */
+export async function runRegister(deps: ReconcilerDeps, message: RegisterMessage): Promise<'tracked' | 'already-known'> {
+  const { accountId } = message;
+  const { sequence, ...rest } = message.position;
+  const observed: ObservedPosition = sequence === undefined ? rest : { ...rest, sequence };
+  const view = await deps.store.loadAccount(accountId);
+  const known = view.tracked.find((t) => positionIdOf(t) === positionIdOf(observed));
+  const newer =
+    known === undefined ||
+    (observed.sequence !== undefined && known.stateSequence !== undefined
+      ? observed.sequence > known.stateSequence
+      : observed.updatedAt > known.stateUpdatedAt);
+  if (!newer) return 'already-known';
+  // A registration is the bot's word, not a fetch: it is recorded as seen at the fill's own time.
+  const registration: PositionSnapshot = {
+    status: 'complete',
+    snapshotId: deps.ids.next('registration'),
+    fetchedAt: observed.updatedAt,
+    pages: 0,
+    positions: [observed],
+  };
+  await deps.store.upsertTracked([trackedFrom(accountId, observed, registration, known)]);
+  deps.telemetry.log('info', `tracking ${observed.symbol}#${observed.positionIdx} as registered by the bot`, {
+    accountId,
+    symbol: observed.symbol,
+    positionIdx: observed.positionIdx,
+  });
+  return 'tracked';
+}

@@ -1,0 +1,356 @@
+import { positionId } from '../../functions/core/keys.js';
+import type {
+  CloseEvidence,
+  CloseKind,
+  ObservedPosition,
+  OpenProtectiveOrders,
+  PositionChange,
+  PositionIdx,
+  PositionRecheck,
+  PositionSide,
+  PositionSnapshot,
+  ProtectiveOrder,
+  ProtectiveOrderKind,
+  SnapshotFailure,
+  TrackedPosition,
+} from '../../functions/core/types.js';
+import type { Clock } from '../../functions/ports/clock.js';
+import type { CancelOutcome, ExchangeSession } from '../../functions/ports/exchange.js';
+import { hashInt, hashUnit } from './hash-random.js';
+
+/**
+ * A venue model at the level of the domain types, for the deterministic simulation: the same faults
+ * as the HTTP Bybit simulator, without HTTP or Bybit's wire format, so millions of account-cycles
+ * run in minutes. It keeps the ground truth stopguard is judged by: false cancels and orphans.
+ */
+export interface VenueFaults {
+  /** Probability that a bulk list silently omits positions (the incident). */
+  readonly dropProbability: number;
+  /** Most positions one glitching list omits. */
+  readonly maxDropped: number;
+  /** A dropped position keeps being dropped from bulk lists this long (the confirming fetch lies too). */
+  readonly correlatedDropMs: number;
+  /** Probability that the targeted re-check also omits an open position (answers "absent"). */
+  readonly recheckLieProbability: number;
+  /** Probability that any call fails outright (5xx, timeout, rate limit): an `unknown` answer. */
+  readonly failureProbability: number;
+  /** Probability that a bulk list is cut short (cursor given, next page empty): `unknown`. */
+  readonly truncationProbability: number;
+  /** Fills appear in history up to this long after they happen. */
+  readonly historyLagMs: number;
+}
+
+export const noFaults: VenueFaults = {
+  dropProbability: 0,
+  maxDropped: 1,
+  correlatedDropMs: 0,
+  recheckLieProbability: 0,
+  failureProbability: 0,
+  truncationProbability: 0,
+  historyLagMs: 0,
+};
+
+interface VenuePosition {
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  side: PositionSide;
+  size: number;
+  updatedAt: number;
+  sequence: number;
+}
+
+interface VenueOrder extends ProtectiveOrder {
+  readonly accountId: string;
+}
+
+interface VenueFill extends PositionChange {
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  readonly visibleAt: number;
+}
+
+export interface FalseCancel {
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  readonly orderId: string;
+  readonly at: number;
+}
+
+export interface Orphan {
+  readonly accountId: string;
+  readonly orderId: string;
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  readonly orphanedAt: number;
+  cleanedAt?: number;
+  /**
+   * The position was opened again before the orphan was cleaned: the old order now rests on a live
+   * position, and cancelling it would be a false cancel. Counted apart from "never cleaned".
+   */
+  reopenedAt?: number;
+}
+
+export interface VenueCalls {
+  list: number;
+  recheck: number;
+  history: number;
+  orders: number;
+  cancel: number;
+}
+
+export class SimVenue {
+  private readonly positions = new Map<string, Map<string, VenuePosition>>();
+  private readonly orders = new Map<string, VenueOrder>();
+  private readonly fills = new Map<string, VenueFill[]>();
+  private readonly sequences = new Map<string, number>();
+  private readonly droppedUntil = new Map<string, number>();
+  private nextId = 1;
+  private callIndex = 0;
+
+  readonly falseCancels: FalseCancel[] = [];
+  readonly orphans = new Map<string, Orphan>();
+  readonly calls: VenueCalls = { list: 0, recheck: 0, history: 0, orders: 0, cancel: 0 };
+  /** Positions closed with protective orders left behind (the orphans' positions). */
+  closes = 0;
+  /** Called when a position opens or grows: the bot registering it with stopguard. */
+  onOpen: ((accountId: string, position: ObservedPosition) => void) | undefined;
+
+  constructor(
+    private readonly seed: number,
+    private readonly clock: Clock,
+    public faults: VenueFaults,
+  ) {}
+
+  open(accountId: string, symbol: string, positionIdx: PositionIdx, side: PositionSide, size: number): void {
+    const now = this.clock.now();
+    const existing = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
+    if (existing === undefined) this.markReopened(accountId, symbol, positionIdx, now);
+    const sequence = this.bumpSequence(accountId, symbol);
+    if (existing !== undefined) {
+      existing.size += size;
+      existing.updatedAt = now;
+      existing.sequence = sequence;
+    } else {
+      this.positionsOf(accountId).set(positionId(symbol, positionIdx), { symbol, positionIdx, side, size, updatedAt: now, sequence });
+    }
+    this.recordFill(accountId, symbol, positionIdx, { closedQty: '0', openedQty: String(size), kind: 'manual', sequence });
+    const position = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
+    if (position !== undefined) this.onOpen?.(accountId, observed(position));
+  }
+
+  placeProtective(accountId: string, symbol: string, positionIdx: PositionIdx, kind: ProtectiveOrderKind): string {
+    const orderId = `ord-${this.nextId++}`;
+    this.orders.set(orderId, { accountId, orderId, symbol, positionIdx, kind, createdAt: this.clock.now() });
+    return orderId;
+  }
+
+  /** Closes the whole position; its remaining protective orders become orphans. */
+  close(accountId: string, symbol: string, positionIdx: PositionIdx, kind: CloseKind, triggeredOrderId?: string): void {
+    const position = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
+    if (position === undefined) return;
+    const now = this.clock.now();
+    const sequence = this.bumpSequence(accountId, symbol);
+    this.positionsOf(accountId).delete(positionId(symbol, positionIdx));
+    this.recordFill(accountId, symbol, positionIdx, {
+      closedQty: String(position.size),
+      openedQty: '0',
+      kind,
+      sequence,
+      ...(triggeredOrderId === undefined ? {} : { orderId: triggeredOrderId }),
+    });
+    if (triggeredOrderId !== undefined) this.orders.delete(triggeredOrderId);
+    let orphaned = 0;
+    for (const order of this.orders.values()) {
+      if (order.accountId === accountId && order.symbol === symbol && order.positionIdx === positionIdx) {
+        this.orphans.set(order.orderId, { accountId, orderId: order.orderId, symbol, positionIdx, orphanedAt: now });
+        orphaned++;
+      }
+    }
+    if (orphaned > 0) this.closes++;
+  }
+
+  isOpen(accountId: string, symbol: string, positionIdx: PositionIdx): boolean {
+    return this.positionsOf(accountId).has(positionId(symbol, positionIdx));
+  }
+
+  openPositions(accountId: string): readonly { symbol: string; positionIdx: PositionIdx }[] {
+    return [...this.positionsOf(accountId).values()];
+  }
+
+  protectiveOrdersOf(accountId: string, symbol: string, positionIdx: PositionIdx): readonly VenueOrder[] {
+    return [...this.orders.values()].filter((o) => o.accountId === accountId && o.symbol === symbol && o.positionIdx === positionIdx);
+  }
+
+  /** Orphans not cleaned yet (those adopted by a reopened position included). */
+  pendingOrphans(): Orphan[] {
+    return [...this.orphans.values()].filter((o) => o.cleanedAt === undefined && this.orders.has(o.orderId));
+  }
+
+  private markReopened(accountId: string, symbol: string, positionIdx: PositionIdx, now: number): void {
+    for (const orphan of this.orphans.values()) {
+      if (
+        orphan.accountId === accountId &&
+        orphan.symbol === symbol &&
+        orphan.positionIdx === positionIdx &&
+        orphan.cleanedAt === undefined &&
+        orphan.reopenedAt === undefined
+      ) {
+        orphan.reopenedAt = now;
+      }
+    }
+  }
+
+  session(accountId: string): ExchangeSession {
+    return {
+      fetchOpenPositions: async () => this.list(accountId),
+      recheckPosition: async (symbol, positionIdx) => this.recheck(accountId, symbol, positionIdx),
+      fetchPositionChanges: async (position) => this.history(accountId, position),
+      fetchProtectiveOrders: async (symbol, positionIdx) => this.listOrders(accountId, symbol, positionIdx),
+      cancelOrder: async (_symbol, orderId) => this.cancel(accountId, orderId),
+    };
+  }
+
+  // ---- the exchange, as the session sees it ----
+
+  list(accountId: string): PositionSnapshot {
+    this.calls.list++;
+    const now = this.clock.now();
+    const snapshotId = `snap-${this.nextId++}`;
+    const failure = this.failure(accountId, 'list');
+    const open = [...this.positionsOf(accountId).values()];
+    const dropped = this.droppedFromList(accountId, open, now);
+    const positions = open.filter((p) => !dropped.has(positionId(p.symbol, p.positionIdx))).map(observed);
+    if (failure !== undefined) return { status: 'unknown', snapshotId, fetchedAt: now, pages: 1, positions: [], failure };
+    if (open.length > 1 && hashUnit(this.seed, accountId, 'truncate', now) < this.faults.truncationProbability) {
+      return {
+        status: 'unknown',
+        snapshotId,
+        fetchedAt: now,
+        pages: 2,
+        positions: positions.slice(0, 1),
+        failure: { reason: 'truncated-pagination', detail: 'cursor given, next page empty' },
+      };
+    }
+    return { status: 'complete', snapshotId, fetchedAt: now, pages: 1, positions };
+  }
+
+  private droppedFromList(accountId: string, open: readonly VenuePosition[], now: number): Set<string> {
+    const dropped = new Set<string>();
+    for (const p of open) {
+      const id = `${accountId}/${positionId(p.symbol, p.positionIdx)}`;
+      if ((this.droppedUntil.get(id) ?? -1) >= now) dropped.add(positionId(p.symbol, p.positionIdx));
+    }
+    if (open.length > 0 && hashUnit(this.seed, accountId, 'drop', now) < this.faults.dropProbability) {
+      const k = hashInt(this.seed, 1, Math.max(1, this.faults.maxDropped), accountId, 'drop-k', now);
+      for (let i = 0; i < k; i++) {
+        const victim = open[hashInt(this.seed, 0, open.length - 1, accountId, 'drop-who', now, i)];
+        if (victim === undefined) continue;
+        dropped.add(positionId(victim.symbol, victim.positionIdx));
+        if (this.faults.correlatedDropMs > 0) {
+          this.droppedUntil.set(`${accountId}/${positionId(victim.symbol, victim.positionIdx)}`, now + this.faults.correlatedDropMs);
+        }
+      }
+    }
+    return dropped;
+  }
+
+  recheck(accountId: string, symbol: string, positionIdx: PositionIdx): PositionRecheck {
+    this.calls.recheck++;
+    const now = this.clock.now();
+    const failure = this.failure(accountId, 'recheck');
+    if (failure !== undefined) return { status: 'unknown', checkedAt: now, failure };
+    const position = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
+    if (position === undefined) return { status: 'flat', checkedAt: now };
+    if (hashUnit(this.seed, accountId, 'recheck-lie', symbol, now) < this.faults.recheckLieProbability) {
+      return { status: 'absent', checkedAt: now };
+    }
+    return { status: 'open', checkedAt: now, position: observed(position) };
+  }
+
+  history(accountId: string, position: TrackedPosition): CloseEvidence {
+    this.calls.history++;
+    const now = this.clock.now();
+    const failure = this.failure(accountId, 'history');
+    if (failure !== undefined) return { status: 'unknown', searchedFrom: position.stateUpdatedAt, failure };
+    const changes = (this.fills.get(`${accountId}/${positionId(position.symbol, position.positionIdx)}`) ?? []).filter(
+      // Like a venue's startTime filter (inclusive); telling which fills follow the state is the core's job.
+      (f) => f.visibleAt <= now && f.time >= position.stateUpdatedAt,
+    );
+    return { status: 'known', searchedFrom: position.stateUpdatedAt, searchedTo: now, changes };
+  }
+
+  listOrders(accountId: string, symbol: string, positionIdx: PositionIdx): OpenProtectiveOrders {
+    this.calls.orders++;
+    const failure = this.failure(accountId, 'orders');
+    if (failure !== undefined) return { status: 'unknown', failure };
+    return { status: 'known', orders: this.protectiveOrdersOf(accountId, symbol, positionIdx).map(stripAccount) };
+  }
+
+  cancel(accountId: string, orderId: string): CancelOutcome {
+    this.calls.cancel++;
+    const now = this.clock.now();
+    const failure = this.failure(accountId, 'cancel');
+    if (failure !== undefined) return { status: 'failed', orderId, detail: failure.detail, retryable: true };
+    const order = this.orders.get(orderId);
+    if (order === undefined || order.accountId !== accountId) {
+      return { status: 'already-gone', orderId, detail: 'order not exists or too late to cancel' };
+    }
+    if (this.isOpen(accountId, order.symbol, order.positionIdx)) {
+      this.falseCancels.push({ accountId, symbol: order.symbol, positionIdx: order.positionIdx, orderId, at: now });
+    }
+    this.orders.delete(orderId);
+    const orphan = this.orphans.get(orderId);
+    if (orphan !== undefined) orphan.cleanedAt = now;
+    return { status: 'cancelled', orderId };
+  }
+
+  // ---- internals ----
+
+  private failure(accountId: string, endpoint: string): SnapshotFailure | undefined {
+    if (this.faults.failureProbability <= 0) return undefined;
+    const draw = hashUnit(this.seed, accountId, endpoint, this.clock.now(), this.callIndex++);
+    return draw < this.faults.failureProbability ? { reason: 'http-error', detail: 'HTTP 503 (simulated)' } : undefined;
+  }
+
+  private recordFill(
+    accountId: string,
+    symbol: string,
+    positionIdx: PositionIdx,
+    fill: Pick<PositionChange, 'closedQty' | 'openedQty' | 'kind' | 'sequence' | 'orderId'>,
+  ): void {
+    const now = this.clock.now();
+    const key = `${accountId}/${positionId(symbol, positionIdx)}`;
+    const lag = this.faults.historyLagMs > 0 ? hashInt(this.seed, 0, this.faults.historyLagMs, key, 'lag', now) : 0;
+    const list = this.fills.get(key) ?? [];
+    list.push({ ...fill, id: `fill-${this.nextId++}`, source: 'execution', time: now, accountId, symbol, positionIdx, visibleAt: now + lag });
+    // Old history is never asked for again: keep the tail only, so memory stays flat over long runs.
+    if (list.length > 16) list.splice(0, list.length - 16);
+    this.fills.set(key, list);
+  }
+
+  private bumpSequence(accountId: string, symbol: string): number {
+    const key = `${accountId}/${symbol}`;
+    const next = (this.sequences.get(key) ?? 0) + 1;
+    this.sequences.set(key, next);
+    return next;
+  }
+
+  private positionsOf(accountId: string): Map<string, VenuePosition> {
+    let map = this.positions.get(accountId);
+    if (map === undefined) {
+      map = new Map();
+      this.positions.set(accountId, map);
+    }
+    return map;
+  }
+}
+
+function observed(p: VenuePosition): ObservedPosition {
+  return { symbol: p.symbol, positionIdx: p.positionIdx, side: p.side, size: String(p.size), updatedAt: p.updatedAt, sequence: p.sequence };
+}
+
+function stripAccount({ accountId: _accountId, ...order }: VenueOrder): ProtectiveOrder {
+  return order;
+}

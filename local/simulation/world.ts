@@ -1,0 +1,98 @@
+import type { CloseKind, PositionIdx, PositionSide } from '../../functions/core/types.js';
+import { hashInt, hashUnit } from './hash-random.js';
+import type { SimVenue } from './venue.js';
+
+/**
+ * The traders: per account a few position slots, each opened with a stop-loss and a take-profit,
+ * living a random number of cycles, then closed by its SL, its TP, by hand or by liquidation, and
+ * reopened a while later. Everything is keyed by (seed, account, slot, cycle), so every strategy run
+ * over the same seed faces the same world.
+ */
+export interface WorkloadOptions {
+  readonly seed: number;
+  readonly positionsPerAccount: number;
+  /** Mean number of cycles a position stays open. */
+  readonly meanLifetimeCycles: number;
+  /** Mean number of cycles a slot stays flat before reopening. */
+  readonly meanFlatCycles: number;
+  /** Share of accounts in hedge mode (both legs of a symbol open). */
+  readonly hedgeShare: number;
+}
+
+interface Slot {
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  readonly side: PositionSide;
+  openedAtCycle: number | undefined;
+  stopLossId?: string;
+  takeProfitId?: string;
+}
+
+/** Positions must live this many cycles: one opened and closed between two checks is never tracked. */
+const MIN_LIFETIME_CYCLES = 2;
+
+export class TraderWorld {
+  private readonly slots = new Map<string, Slot[]>();
+
+  constructor(
+    private readonly venue: SimVenue,
+    private readonly options: WorkloadOptions,
+  ) {}
+
+  addAccount(accountId: string): void {
+    const hedge = hashUnit(this.options.seed, accountId, 'hedge') < this.options.hedgeShare;
+    const slots: Slot[] = [];
+    for (let i = 0; i < this.options.positionsPerAccount; i++) {
+      if (hedge) {
+        const symbol = `H${Math.floor(i / 2)}USDT`;
+        const long = i % 2 === 0;
+        slots.push({ symbol, positionIdx: long ? 1 : 2, side: long ? 'long' : 'short', openedAtCycle: undefined });
+      } else {
+        slots.push({ symbol: `S${i}USDT`, positionIdx: 0, side: i % 3 === 2 ? 'short' : 'long', openedAtCycle: undefined });
+      }
+    }
+    this.slots.set(accountId, slots);
+    for (const slot of slots) this.openSlot(accountId, slot, 0);
+  }
+
+  /** Advances every account's traders by one cycle (called at the start of each cycle). */
+  step(cycle: number): void {
+    const { seed, meanLifetimeCycles, meanFlatCycles } = this.options;
+    for (const [accountId, slots] of this.slots) {
+      slots.forEach((slot, i) => {
+        const draw = hashUnit(seed, accountId, i, cycle, 'life');
+        if (slot.openedAtCycle === undefined) {
+          if (draw < 1 / meanFlatCycles) this.openSlot(accountId, slot, cycle);
+          return;
+        }
+        if (cycle - slot.openedAtCycle < MIN_LIFETIME_CYCLES || draw >= 1 / meanLifetimeCycles) return;
+        this.closeSlot(accountId, slot, closeKind(hashInt(seed, 0, 9, accountId, i, cycle, 'kind')));
+      });
+    }
+  }
+
+  private openSlot(accountId: string, slot: Slot, cycle: number): void {
+    this.venue.open(accountId, slot.symbol, slot.positionIdx, slot.side, 1 + (cycle % 3));
+    slot.openedAtCycle = cycle;
+    slot.stopLossId = this.venue.placeProtective(accountId, slot.symbol, slot.positionIdx, 'stop-loss');
+    slot.takeProfitId = this.venue.placeProtective(accountId, slot.symbol, slot.positionIdx, 'take-profit');
+  }
+
+  private closeSlot(accountId: string, slot: Slot, kind: CloseKind): void {
+    // A stop that was (wrongly) cancelled cannot fire: the close then happens by hand.
+    const trigger = kind === 'stop-loss' ? slot.stopLossId : kind === 'take-profit' ? slot.takeProfitId : undefined;
+    const stillResting =
+      trigger !== undefined &&
+      this.venue.protectiveOrdersOf(accountId, slot.symbol, slot.positionIdx).some((o) => o.orderId === trigger);
+    if (stillResting) this.venue.close(accountId, slot.symbol, slot.positionIdx, kind, trigger);
+    else this.venue.close(accountId, slot.symbol, slot.positionIdx, trigger === undefined ? kind : 'manual');
+    slot.openedAtCycle = undefined;
+  }
+}
+
+function closeKind(draw: number): CloseKind {
+  if (draw < 4) return 'stop-loss';
+  if (draw < 7) return 'take-profit';
+  if (draw < 9) return 'manual';
+  return 'liquidation';
+}

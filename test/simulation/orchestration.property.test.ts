@@ -1,0 +1,84 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { defaultSettings } from '../../functions/orchestration/settings.js';
+import { runSimulation, START, StopguardRunner, VirtualClock } from '../../local/simulation/harness.js';
+import { noFaults, SimVenue, type VenueFaults } from '../../local/simulation/venue.js';
+
+/**
+ * The safety and liveness invariants, over the real orchestration (check → suspect → delayed confirm
+ * → evidence → cap → cancel) with in-memory ports, a simulated venue and a virtual clock.
+ */
+
+const faultsArb: fc.Arbitrary<VenueFaults> = fc.record({
+  dropProbability: fc.double({ min: 0, max: 0.5, noNaN: true }),
+  maxDropped: fc.integer({ min: 1, max: 4 }),
+  correlatedDropMs: fc.constantFrom(0, 10_000, 60_000),
+  recheckLieProbability: fc.double({ min: 0, max: 0.5, noNaN: true }),
+  failureProbability: fc.double({ min: 0, max: 0.3, noNaN: true }),
+  truncationProbability: fc.double({ min: 0, max: 0.3, noNaN: true }),
+  historyLagMs: fc.constantFrom(0, 5_000, 60_000),
+});
+
+describe('stopguard over arbitrary exchange and infrastructure faults', () => {
+  it('never cancels an order of an open position, and leaves no real orphan behind for good', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        faultsArb,
+        fc.record({ duplicateDelivery: fc.double({ min: 0, max: 0.3, noNaN: true }), crashBeforeCancel: fc.double({ min: 0, max: 0.3, noNaN: true }) }),
+        async (seed, faults, infra) => {
+          const result = await runSimulation({ seed, strategy: 'stopguard', accounts: 3, cycles: 240, faults, infra });
+          expect(result.violations).toEqual([]);
+          expect(result.falseCancels).toBe(0);
+          expect(result.orphansNeverCleaned).toBe(0);
+        },
+      ),
+      { numRuns: Number(process.env.STOPGUARD_PROPERTY_RUNS ?? 40) },
+    );
+  });
+});
+
+describe('liveness: a real close is cleaned up promptly', () => {
+  it('cancels the orphans of a closed position within the confirm delay plus one cycle', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 2, max: 30 }),
+        fc.double({ min: 0, max: 0.3, noNaN: true }),
+        async (seed, positions, closeCycle, dropsBefore) => {
+          const settings = defaultSettings;
+          const clock = new VirtualClock(START);
+          const venue = new SimVenue(seed, clock, { ...noFaults, dropProbability: dropsBefore });
+          const symbols = Array.from({ length: positions }, (_, i) => `L${i}USDT`);
+          for (const symbol of symbols) {
+            venue.open('acct-1', symbol, 0, 'long', 1);
+            venue.placeProtective('acct-1', symbol, 0, 'stop-loss');
+            venue.placeProtective('acct-1', symbol, 0, 'take-profit');
+          }
+          const rig = new StopguardRunner({ seed }, settings, clock, venue, ['acct-1']);
+          let closedAt = 0;
+          for (let cycle = 1; cycle <= closeCycle + 3; cycle++) {
+            clock.time = START + cycle * settings.cadenceMs;
+            if (cycle === closeCycle) {
+              // the exchange now answers truthfully; the stop-loss of the first position fires
+              venue.faults = noFaults;
+              const [stopLoss] = venue.protectiveOrdersOf('acct-1', 'L0USDT', 0);
+              venue.close('acct-1', 'L0USDT', 0, 'stop-loss', stopLoss?.orderId);
+              closedAt = clock.now();
+            }
+            await rig.check('acct-1');
+            await rig.drainUntil(START + (cycle + 1) * settings.cadenceMs);
+          }
+          const orphans = [...venue.orphans.values()];
+          expect(orphans).toHaveLength(1);
+          const cleanedAt = orphans[0]?.cleanedAt;
+          expect(cleanedAt).toBeDefined();
+          expect((cleanedAt ?? Number.POSITIVE_INFINITY) - closedAt).toBeLessThanOrEqual(settings.confirmDelayMs + settings.cadenceMs);
+          expect(venue.falseCancels).toEqual([]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
