@@ -1,0 +1,87 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
+import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
+import { MemoryDeadLetters } from '../../functions/adapters/memory/memory-dead-letters.js';
+import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
+import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
+import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
+import { createWorkerHandler, type WorkerDeps } from '../../functions/handlers/worker-handler.js';
+import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
+import { defaultSettings } from '../../functions/orchestration/settings.js';
+import { SimVenue, noFaults } from '../../local/simulation/venue.js';
+
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+function rig(): { deps: WorkerDeps; venue: SimVenue; deadLetters: MemoryDeadLetters; audit: MemoryAudit; queue: MemoryQueue } {
+  const clock = { now: () => NOW };
+  const venue = new SimVenue(1, clock, noFaults);
+  const deadLetters = new MemoryDeadLetters();
+  const audit = new MemoryAudit();
+  const queue = new MemoryQueue(clock);
+  let n = 0;
+  const reconciler: ReconcilerDeps = {
+    clock,
+    ids: { next: (p) => `${p}-${n++}` },
+    accounts: new MemoryAccounts(),
+    store: new MemoryStore(),
+    cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
+    queue,
+    audit,
+    telemetry: new MemoryTelemetry(),
+    settings: defaultSettings,
+    exchangeFor: async (account) => venue.session(account.accountId),
+  };
+  return { deps: { reconciler, deadLetters }, venue, deadLetters, audit, queue };
+}
+
+const account = { accountId: 'acct-1', enabled: true, credentialsRef: 'stopguard/acct-1', exchange: { category: 'linear', settleCoins: ['USDT'] } };
+const record = (messageId: string, body: string) => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body,
+  attributes: {} as SQSEvent['Records'][number]['attributes'],
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:stopguard-work',
+  awsRegion: 'us-east-1',
+});
+const context = { functionName: 'worker', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+describe('the worker Lambda (middy + Powertools batch), on real SQS event shapes', () => {
+  it('dead-letters a malformed message with its reason and still processes the good ones', async () => {
+    const { deps, venue, deadLetters, queue } = rig();
+    venue.open('acct-1', 'BTCUSDT', 0, 'long', 1);
+    const handler = createWorkerHandler(async () => deps, new Logger({ logLevel: 'SILENT' }), new Metrics({ namespace: 'Test', serviceName: 'stopguard' }));
+    const event: SQSEvent = {
+      Records: [
+        record('m1', 'not json'),
+        record('m2', JSON.stringify({ type: 'confirm', accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 7, attempt: 0 })),
+        record('m3', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1, account })),
+      ],
+    };
+    const response = await handler(event, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLetters.messages.map((m) => m.reason)).toEqual(['body is not JSON', expect.stringMatching(/^positionIdx: /)]);
+    expect(deadLetters.messages[1]?.body).toContain('"positionIdx":7');
+    // the good check ran: one list fetch
+    expect(venue.calls.list).toBe(1);
+    expect(queue.size).toBe(0);
+  });
+
+  it('reports a record whose processing failed, so SQS redelivers only that one', async () => {
+    const { deps } = rig();
+    const failing: WorkerDeps = {
+      ...deps,
+      reconciler: { ...deps.reconciler, exchangeFor: async () => Promise.reject(new Error('secret unavailable')) },
+    };
+    const handler = createWorkerHandler(async () => failing, new Logger({ logLevel: 'SILENT' }), new Metrics({ namespace: 'Test', serviceName: 'stopguard' }));
+    const good = record('ok', JSON.stringify({ type: 'check', accountId: 'acct-2', slot: 1, account: { ...account, accountId: 'acct-2', enabled: false } }));
+    const bad = record('bad', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1, account }));
+    const response = await handler({ Records: [good, bad] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+  });
+});
