@@ -2,8 +2,15 @@ import type { ReconcileConfig } from './config.js';
 import type { ConfirmationStep, Decision } from './decision.js';
 import { accountForClose, ordersOf, partitionOrphans } from './evidence.js';
 import { positionIdOf } from './keys.js';
+import {
+  clockTime,
+  describeCloses,
+  describeFetches,
+  describeOrders,
+  describePosition,
+  seconds,
+} from './narrate.js';
 import { reappeared } from './snapshot.js';
-import { clockTime, describeCloses, describeFetches, describeOrders, describePosition, seconds } from './narrate.js';
 import type {
   CapVerdict,
   CloseEvidence,
@@ -124,7 +131,12 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     }
     if (orders === undefined) return { kind: 'need', step: 'orders' };
     if (orders.status === 'unknown') {
-      return waitFor('orders-unknown', `listing its orders failed (${orders.failure.reason})`, orders.failure, snapshotIds);
+      return waitFor(
+        'orders-unknown',
+        `listing its orders failed (${orders.failure.reason})`,
+        orders.failure,
+        snapshotIds,
+      );
     }
     const resting = ordersOf(position, orders.orders);
     if (resting.length === 0) {
@@ -159,7 +171,12 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   const closeWords = describeCloses(accounting.changes);
   if (orders === undefined) return { kind: 'need', step: 'orders' };
   if (orders.status === 'unknown') {
-    return waitFor('orders-unknown', `${closeWords}, but listing its orders failed (${orders.failure.reason})`, orders.failure, snapshotIds);
+    return waitFor(
+      'orders-unknown',
+      `${closeWords}, but listing its orders failed (${orders.failure.reason})`,
+      orders.failure,
+      snapshotIds,
+    );
   }
   const { orphans, leftAlone } = partitionOrphans(position, orders.orders, closedAt);
   const placedAfterClose = leftAlone.filter((o) => o.createdAt !== undefined && o.createdAt > closedAt);
@@ -181,8 +198,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
       message: `kept ${describeOrders(orphans)} on ${what}: it ${why}; lists, re-check and history disagree`,
     };
   }
-  const leftWords =
-    leftAlone.length === 0 ? '' : `; left ${describeOrders(leftAlone)} of unknown age alone`;
+  const leftWords = leftAlone.length === 0 ? '' : `; left ${describeOrders(leftAlone)} of unknown age alone`;
   if (orphans.length === 0) {
     return {
       kind: 'resolve-closed',

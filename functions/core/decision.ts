@@ -107,4 +107,3 @@ export interface ResolveClosed extends DecisionBase {
 export type ConfirmationStep =
   | { readonly kind: 'need'; readonly step: 'recheck' | 'snapshot' | 'evidence' | 'orders' }
   | { readonly kind: 'need'; readonly step: 'cap'; readonly slots: number };
-

@@ -40,7 +40,10 @@ export interface CloseAccounting {
  * close followed by an add, is not a close. This is what makes "history shows a close" mean the
  * position actually reached zero, not that some fill on that symbol happened.
  */
-export function accountForClose(position: TrackedPosition, changes: readonly PositionChange[]): CloseAccounting {
+export function accountForClose(
+  position: TrackedPosition,
+  changes: readonly PositionChange[],
+): CloseAccounting {
   const counted = changes.filter((c) => isAfterState(c, position)).sort((a, b) => a.time - b.time);
   const remaining = remainingAfter(
     position.size,
@@ -71,6 +74,9 @@ export function partitionOrphans(
 }
 
 /** The resting orders that belong to this position at all (same symbol and position index). */
-export function ordersOf(position: TrackedPosition, orders: readonly ProtectiveOrder[]): readonly ProtectiveOrder[] {
+export function ordersOf(
+  position: TrackedPosition,
+  orders: readonly ProtectiveOrder[],
+): readonly ProtectiveOrder[] {
   return orders.filter((o) => o.symbol === position.symbol && o.positionIdx === position.positionIdx);
 }

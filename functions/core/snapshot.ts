@@ -1,9 +1,15 @@
 import type { ReconcileConfig } from './config.js';
 import type { Decision } from './decision.js';
+import { isSameState } from './evidence.js';
 import { positionIdOf } from './keys.js';
 import { clockTime, countOf, describePosition } from './narrate.js';
-import { isSameState } from './evidence.js';
-import type { ObservedPosition, PositionKey, PositionSnapshot, SuspectRecord, TrackedPosition } from './types.js';
+import type {
+  ObservedPosition,
+  PositionKey,
+  PositionSnapshot,
+  SuspectRecord,
+  TrackedPosition,
+} from './types.js';
 
 /** How far a snapshot may be believed about what it lacks. */
 export type SnapshotTrust =
@@ -81,7 +87,9 @@ function trustOf(
   const implausible =
     missingCount >= config.distrustMinMissing && missingCount >= config.distrustFraction * trackedCount;
   if (!implausible) return 'believed';
-  return consecutiveDistrusted + 1 >= config.massAbsenceConfirmations ? 'mass-absence-believed' : 'distrusted';
+  return consecutiveDistrusted + 1 >= config.massAbsenceConfirmations
+    ? 'mass-absence-believed'
+    : 'distrusted';
 }
 
 function describeTrust(
@@ -120,7 +128,15 @@ function decideOnSnapshot(
 
   if (observed !== undefined) {
     if (suspect === undefined) {
-      return { kind: 'still-open', reason: 'present-in-snapshot', key, alarm: false, incompleteResponseObserved: false, snapshotIds, message: `${what} is open (size ${observed.size})` };
+      return {
+        kind: 'still-open',
+        reason: 'present-in-snapshot',
+        key,
+        alarm: false,
+        incompleteResponseObserved: false,
+        snapshotIds,
+        message: `${what} is open (size ${observed.size})`,
+      };
     }
     return reappeared(what, key, suspect, observed, snapshot.snapshotId, 'present-in-snapshot');
   }

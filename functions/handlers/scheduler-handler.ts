@@ -11,7 +11,11 @@ import { runSchedule, type ScheduleOutcome } from '../orchestration/schedule.js'
  * The scheduler Lambda (EventBridge, every minute): fans the minute out into per-account checks.
  * It only enqueues: it holds no exchange credentials and cannot cancel anything.
  */
-export function createSchedulerHandler(getDeps: () => Promise<ReconcilerDeps>, logger: Logger, metrics: Metrics) {
+export function createSchedulerHandler(
+  getDeps: () => Promise<ReconcilerDeps>,
+  logger: Logger,
+  metrics: Metrics,
+) {
   let deps: Promise<ReconcilerDeps> | undefined;
   return middy(async (_event: ScheduledEvent, _context: Context): Promise<ScheduleOutcome> => {
     deps ??= getDeps();

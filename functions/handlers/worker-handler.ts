@@ -35,16 +35,23 @@ export function handleWorkMessage(deps: ReconcilerDeps, message: WorkMessage): P
  * (partial batch response), SQS redelivers it, and after a few receives the redrive policy moves it
  * to the dead-letter queue.
  */
-export async function handleRecord(deps: WorkerDeps, record: Pick<SQSRecord, 'body' | 'messageId'>): Promise<void> {
+export async function handleRecord(
+  deps: WorkerDeps,
+  record: Pick<SQSRecord, 'body' | 'messageId'>,
+): Promise<void> {
   let message: WorkMessage;
   try {
     message = parseWorkMessage(record.body);
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
-    deps.reconciler.telemetry.log('error', `dead-lettered malformed message ${record.messageId}: ${error.reason}`, {
-      messageId: record.messageId,
-      reason: error.reason,
-    });
+    deps.reconciler.telemetry.log(
+      'error',
+      `dead-lettered malformed message ${record.messageId}: ${error.reason}`,
+      {
+        messageId: record.messageId,
+        reason: error.reason,
+      },
+    );
     await deps.deadLetters.send(record.body, error.reason);
     return;
   }
@@ -61,7 +68,9 @@ export function createWorkerHandler(getDeps: () => Promise<WorkerDeps>, logger: 
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     deps ??= getDeps();
     const resolved = await deps;
-    return processPartialResponse(event, (record: SQSRecord) => handleRecord(resolved, record), processor, { context });
+    return processPartialResponse(event, (record: SQSRecord) => handleRecord(resolved, record), processor, {
+      context,
+    });
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));

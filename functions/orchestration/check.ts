@@ -42,7 +42,10 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
   if (!account.enabled) return { accountId, status: 'skipped', decisions: [] };
   const settings = applyOverrides(deps.settings, account.settings, `account ${accountId}`);
   const exchange = await deps.exchangeFor(account);
-  const [snapshot, view] = await Promise.all([exchange.fetchOpenPositions(), deps.store.loadAccount(accountId)]);
+  const [snapshot, view] = await Promise.all([
+    exchange.fetchOpenPositions(),
+    deps.store.loadAccount(accountId),
+  ]);
   const now = deps.clock.now();
   deps.telemetry.count(Metric.ChecksRun);
 
@@ -76,18 +79,26 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
     });
   }
 
-  const state = nextAccountState(view.state, assessment, snapshot.status === 'complete' ? snapshot.fetchedAt : undefined);
+  const state = nextAccountState(
+    view.state,
+    assessment,
+    snapshot.status === 'complete' ? snapshot.fetchedAt : undefined,
+  );
   const lastComplete = state.lastCompleteSnapshotAt;
   deps.telemetry.gauge(
     Metric.SnapshotAgeSeconds,
-    snapshot.status === 'complete' || lastComplete === undefined ? 0 : Math.max(0, (now - lastComplete) / 1000),
+    snapshot.status === 'complete' || lastComplete === undefined
+      ? 0
+      : Math.max(0, (now - lastComplete) / 1000),
   );
 
   await Promise.all([
     writeLedger(deps, view, assessment.ledgerUpserts, settings),
     stateChanged(view.state, state, settings) ? deps.store.saveAccountState(state) : undefined,
   ]);
-  await Promise.all(assessment.decisions.map((d) => actOnCheckDecision(deps, d, suspects, view, snapshot, settings)));
+  await Promise.all(
+    assessment.decisions.map((d) => actOnCheckDecision(deps, d, suspects, view, snapshot, settings)),
+  );
 
   const worthAuditing = assessment.decisions.filter(isNoteworthy);
   await recordDecisions(deps, 'check', worthAuditing, settings.shadow);
@@ -185,7 +196,11 @@ function nextAccountState(
   const lastCompleteSnapshotAt = completeAt ?? previous.lastCompleteSnapshotAt;
   return lastCompleteSnapshotAt === undefined
     ? { accountId: previous.accountId, consecutiveDistrusted: assessment.consecutiveDistrusted }
-    : { accountId: previous.accountId, consecutiveDistrusted: assessment.consecutiveDistrusted, lastCompleteSnapshotAt };
+    : {
+        accountId: previous.accountId,
+        consecutiveDistrusted: assessment.consecutiveDistrusted,
+        lastCompleteSnapshotAt,
+      };
 }
 
 function stateChanged(before: AccountState, after: AccountState, settings: ReconcileSettings): boolean {

@@ -26,15 +26,23 @@ export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage):
   const loaded = await loadAccount(deps, message.accountId);
   if (loaded === undefined) return { status: 'skipped' };
   const { account, settings } = loaded;
-  const key: PositionKey = { accountId: message.accountId, symbol: message.symbol, positionIdx: message.positionIdx };
+  const key: PositionKey = {
+    accountId: message.accountId,
+    symbol: message.symbol,
+    positionIdx: message.positionIdx,
+  };
 
   const now = deps.clock.now();
   const claimed = await deps.store.claimSuspect(key, message.attempt, now, now + settings.claimLeaseMs);
   if (claimed === undefined) {
-    deps.telemetry.log('info', `confirmation ${message.attempt} of ${message.symbol}#${message.positionIdx} was already handled or its suspect is gone; did nothing`, {
-      ...key,
-      attempt: message.attempt,
-    });
+    deps.telemetry.log(
+      'info',
+      `confirmation ${message.attempt} of ${message.symbol}#${message.positionIdx} was already handled or its suspect is gone; did nothing`,
+      {
+        ...key,
+        attempt: message.attempt,
+      },
+    );
     return { status: 'not-claimed' };
   }
   deps.telemetry.count(Metric.ConfirmsRun);
@@ -68,7 +76,10 @@ async function gatherAndDecide(
         input = { ...input, evidence: await exchange.fetchPositionChanges(suspect.position) };
         break;
       case 'orders':
-        input = { ...input, orders: await exchange.fetchProtectiveOrders(suspect.symbol, suspect.positionIdx) };
+        input = {
+          ...input,
+          orders: await exchange.fetchProtectiveOrders(suspect.symbol, suspect.positionIdx),
+        };
         break;
       case 'cap':
         input = { ...input, cap: await deps.cap.acquire(suspect.accountId, next.slots, deps.clock.now()) };
@@ -103,7 +114,8 @@ async function act(
       await Promise.all([store.deleteSuspect(key), store.removeTracked(key)]);
       return undefined;
     case 'await-confirmation':
-      if (decision.reason.endsWith('-unknown')) telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
+      if (decision.reason.endsWith('-unknown'))
+        telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
       await retry(decision.retryAfterMs);
       return undefined;
     case 'keep-orders':
@@ -135,12 +147,18 @@ async function cancelOrphans(
   if (settings.shadow) {
     telemetry.count(Metric.ShadowCancelsSkipped, decision.orders.length);
     await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key)]);
-    return decision.orders.map((o) => ({ orderId: o.orderId, status: 'skipped-shadow', detail: 'shadow mode' }));
+    return decision.orders.map((o) => ({
+      orderId: o.orderId,
+      status: 'skipped-shadow',
+      detail: 'shadow mode',
+    }));
   }
   const outcomes = [];
   for (const order of decision.orders) outcomes.push(await exchange.cancelOrder(order.symbol, order.orderId));
   const records: CancelRecord[] = outcomes.map((o) =>
-    o.status === 'cancelled' ? { orderId: o.orderId, status: o.status } : { orderId: o.orderId, status: o.status, detail: o.detail },
+    o.status === 'cancelled'
+      ? { orderId: o.orderId, status: o.status }
+      : { orderId: o.orderId, status: o.status, detail: o.detail },
   );
   const failed = outcomes.filter((o) => o.status === 'failed');
   telemetry.count(Metric.CancelsExecuted, outcomes.length - failed.length);

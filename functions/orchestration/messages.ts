@@ -15,7 +15,10 @@ export const accountRecordSchema = z.strictObject({
   exchange: z.strictObject({
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     category: z.enum(['linear', 'inverse']),
-    settleCoins: z.array(z.string().regex(/^[A-Z0-9]{2,10}$/)).min(1).max(5),
+    settleCoins: z
+      .array(z.string().regex(/^[A-Z0-9]{2,10}$/))
+      .min(1)
+      .max(5),
   }),
   settings: settingsOverridesSchema.optional(),
 });

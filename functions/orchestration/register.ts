@@ -8,7 +8,10 @@ import type { RegisterMessage } from './messages.js';
  * A position the bot tells us it opened. It joins the ledger unless we already know a state at least
  * as new; from then on it is reconciled like any observed position.
  */
-export async function runRegister(deps: ReconcilerDeps, message: RegisterMessage): Promise<'tracked' | 'already-known'> {
+export async function runRegister(
+  deps: ReconcilerDeps,
+  message: RegisterMessage,
+): Promise<'tracked' | 'already-known'> {
   const { accountId } = message;
   const { sequence, ...rest } = message.position;
   const observed: ObservedPosition = sequence === undefined ? rest : { ...rest, sequence };

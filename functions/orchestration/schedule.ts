@@ -34,7 +34,12 @@ export async function runSchedule(deps: ReconcilerDeps): Promise<ScheduleOutcome
     const minuteStart = minute * MINUTE_MS;
     for (let at = minuteStart + offset; at < minuteStart + MINUTE_MS; at += cadenceMs) {
       batch.push({
-        message: { type: 'check', accountId: account.accountId, slot: Math.floor(at / cadenceMs), account: toMessageAccount(account) },
+        message: {
+          type: 'check',
+          accountId: account.accountId,
+          slot: Math.floor(at / cadenceMs),
+          account: toMessageAccount(account),
+        },
         delayMs: Math.max(0, at - now),
       });
     }

@@ -41,7 +41,9 @@ export const settingsOverridesSchema = z.strictObject({
   massAbsenceConfirmations: ms(1, 1_000).optional(),
   overdueConfirmMs: ms(10_000, 3_600_000).optional(),
   maxRetryDelayMs: ms(1_000, 900_000).optional(),
-  cadenceMs: ms(1_000, 60_000).refine((v) => 60_000 % v === 0, 'must divide a minute').optional(),
+  cadenceMs: ms(1_000, 60_000)
+    .refine((v) => 60_000 % v === 0, 'must divide a minute')
+    .optional(),
   capPerAccount: ms(0, 10_000).optional(),
   capGlobal: ms(0, 100_000).optional(),
   capWindowMs: ms(1_000, 3_600_000).optional(),
@@ -56,7 +58,11 @@ export class InvalidSettingsError extends Error {
   override readonly name = 'InvalidSettingsError';
 }
 
-export function applyOverrides(base: ReconcileSettings, overrides: unknown, source: string): ReconcileSettings {
+export function applyOverrides(
+  base: ReconcileSettings,
+  overrides: unknown,
+  source: string,
+): ReconcileSettings {
   const parsed = settingsOverridesSchema.safeParse(overrides ?? {});
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -33,5 +33,9 @@ export interface Telemetry {
   count(metric: MetricName, value?: number, dimensions?: Readonly<Record<string, string>>): void;
   gauge(metric: MetricName, value: number): void;
   /** A structured log line; `alarm` lines are written at error level so they stand out. */
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void;
+  log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Readonly<Record<string, unknown>>,
+  ): void;
 }

@@ -7,9 +7,9 @@ import { positionIdOf } from '../../functions/core/keys.js';
 import type { ObservedPosition } from '../../functions/core/types.js';
 import { runCheck } from '../../functions/orchestration/check.js';
 import { runConfirm } from '../../functions/orchestration/confirm.js';
-import { runRegister } from '../../functions/orchestration/register.js';
 import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
 import type { AccountRecordInput, WorkMessage } from '../../functions/orchestration/messages.js';
+import { runRegister } from '../../functions/orchestration/register.js';
 import { defaultSettings, type ReconcileSettings } from '../../functions/orchestration/settings.js';
 import type { AuditEntry } from '../../functions/ports/audit.js';
 import type { Clock } from '../../functions/ports/clock.js';
@@ -140,7 +140,16 @@ interface Runner {
   /** Switches the runner's own (infrastructure) faults off. */
   heal(): void;
   drainUntil(time: number): Promise<void>;
-  readonly stats: { suspectsRaised: number; suspectsCleared: number; kept: number; capRefusals: number; distrusted: number; crashes: number; reads: number; writes: number };
+  readonly stats: {
+    suspectsRaised: number;
+    suspectsCleared: number;
+    kept: number;
+    capRefusals: number;
+    distrusted: number;
+    crashes: number;
+    reads: number;
+    writes: number;
+  };
 }
 
 /** Stopguard's real orchestration wired to in-memory ports and a simulated venue, driven on a virtual clock. */
@@ -186,7 +195,11 @@ export class StopguardRunner implements Runner {
       ids: { next: (prefix) => `${prefix}-${ids++}` },
       accounts: new MemoryAccounts([...this.accounts.values()]),
       store: this.store,
-      cap: new MemoryCap({ perAccount: settings.capPerAccount, global: settings.capGlobal, windowMs: settings.capWindowMs }),
+      cap: new MemoryCap({
+        perAccount: settings.capPerAccount,
+        global: settings.capGlobal,
+        windowMs: settings.capWindowMs,
+      }),
       queue: this.queue,
       audit: this.audit,
       telemetry: this.telemetry,
@@ -241,7 +254,11 @@ export class StopguardRunner implements Runner {
   register(accountId: string, position: ObservedPosition): void {
     const { sequence, ...rest } = position;
     this.pendingRegistrations.push(
-      runRegister(this.deps, { type: 'register', accountId, position: sequence === undefined ? rest : { ...rest, sequence } }),
+      runRegister(this.deps, {
+        type: 'register',
+        accountId,
+        position: sequence === undefined ? rest : { ...rest, sequence },
+      }),
     );
   }
 
@@ -265,7 +282,9 @@ export class StopguardRunner implements Runner {
   private async deliver(message: WorkMessage): Promise<void> {
     const body = JSON.stringify(message);
     const duplicate =
-      !this.healed && hashUnit(this.options.seed, 'dup', body, this.clock.now()) < (this.options.infra?.duplicateDelivery ?? 0);
+      !this.healed &&
+      hashUnit(this.options.seed, 'dup', body, this.clock.now()) <
+        (this.options.infra?.duplicateDelivery ?? 0);
     try {
       await this.handle(message);
       if (duplicate) await this.handle(message);
@@ -303,7 +322,16 @@ class BaselineRunner implements Runner {
   private readonly pendingSecondLook: { accountId: string; id: string; at: number }[] = [];
 
   heal(): void {}
-  readonly stats = { suspectsRaised: 0, suspectsCleared: 0, kept: 0, capRefusals: 0, distrusted: 0, crashes: 0, reads: 0, writes: 0 };
+  readonly stats = {
+    suspectsRaised: 0,
+    suspectsCleared: 0,
+    kept: 0,
+    capRefusals: 0,
+    distrusted: 0,
+    crashes: 0,
+    reads: 0,
+    writes: 0,
+  };
 
   constructor(
     private readonly strategy: 'naive' | 'two-fetch',
@@ -394,7 +422,11 @@ function summarize(
     orphansPendingBeforeHealing: pendingBeforeHealing,
     orphansNeverCleaned: neverCleaned.length,
     orphansAdoptedByReopen: adoptedByReopen.length,
-    cleanupDelayCycles: { p50: percentile(delays, 0.5), p99: percentile(delays, 0.99), max: delays[delays.length - 1] ?? 0 },
+    cleanupDelayCycles: {
+      p50: percentile(delays, 0.5),
+      p99: percentile(delays, 0.99),
+      max: delays[delays.length - 1] ?? 0,
+    },
     exchangeCallsPerAccountCycle: totalCalls / accountCycles,
     storeReadsPerAccountCycle: s.reads / accountCycles,
     storeWritesPerAccountCycle: s.writes / accountCycles,

@@ -24,6 +24,11 @@ export function hashUnit(seed: number, ...parts: readonly (number | string)[]): 
 }
 
 /** A uniform integer in [min, max] keyed like `hashUnit`. */
-export function hashInt(seed: number, min: number, max: number, ...parts: readonly (number | string)[]): number {
+export function hashInt(
+  seed: number,
+  min: number,
+  max: number,
+  ...parts: readonly (number | string)[]
+): number {
   return min + Math.floor(hashUnit(seed, ...parts) * (max - min + 1));
 }

@@ -133,21 +133,44 @@ export class SimVenue {
       existing.updatedAt = now;
       existing.sequence = sequence;
     } else {
-      this.positionsOf(accountId).set(positionId(symbol, positionIdx), { symbol, positionIdx, side, size, updatedAt: now, sequence });
+      this.positionsOf(accountId).set(positionId(symbol, positionIdx), {
+        symbol,
+        positionIdx,
+        side,
+        size,
+        updatedAt: now,
+        sequence,
+      });
     }
-    this.recordFill(accountId, symbol, positionIdx, { closedQty: '0', openedQty: String(size), kind: 'manual', sequence });
+    this.recordFill(accountId, symbol, positionIdx, {
+      closedQty: '0',
+      openedQty: String(size),
+      kind: 'manual',
+      sequence,
+    });
     const position = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
     if (position !== undefined) this.onOpen?.(accountId, observed(position));
   }
 
-  placeProtective(accountId: string, symbol: string, positionIdx: PositionIdx, kind: ProtectiveOrderKind): string {
+  placeProtective(
+    accountId: string,
+    symbol: string,
+    positionIdx: PositionIdx,
+    kind: ProtectiveOrderKind,
+  ): string {
     const orderId = `ord-${this.nextId++}`;
     this.orders.set(orderId, { accountId, orderId, symbol, positionIdx, kind, createdAt: this.clock.now() });
     return orderId;
   }
 
   /** Closes the whole position; its remaining protective orders become orphans. */
-  close(accountId: string, symbol: string, positionIdx: PositionIdx, kind: CloseKind, triggeredOrderId?: string): void {
+  close(
+    accountId: string,
+    symbol: string,
+    positionIdx: PositionIdx,
+    kind: CloseKind,
+    triggeredOrderId?: string,
+  ): void {
     const position = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
     if (position === undefined) return;
     const now = this.clock.now();
@@ -164,7 +187,13 @@ export class SimVenue {
     let orphaned = 0;
     for (const order of this.orders.values()) {
       if (order.accountId === accountId && order.symbol === symbol && order.positionIdx === positionIdx) {
-        this.orphans.set(order.orderId, { accountId, orderId: order.orderId, symbol, positionIdx, orphanedAt: now });
+        this.orphans.set(order.orderId, {
+          accountId,
+          orderId: order.orderId,
+          symbol,
+          positionIdx,
+          orphanedAt: now,
+        });
         orphaned++;
       }
     }
@@ -180,7 +209,9 @@ export class SimVenue {
   }
 
   protectiveOrdersOf(accountId: string, symbol: string, positionIdx: PositionIdx): readonly VenueOrder[] {
-    return [...this.orders.values()].filter((o) => o.accountId === accountId && o.symbol === symbol && o.positionIdx === positionIdx);
+    return [...this.orders.values()].filter(
+      (o) => o.accountId === accountId && o.symbol === symbol && o.positionIdx === positionIdx,
+    );
   }
 
   /** Orphans not cleaned yet (those adopted by a reopened position included). */
@@ -222,8 +253,12 @@ export class SimVenue {
     const open = [...this.positionsOf(accountId).values()];
     const dropped = this.droppedFromList(accountId, open, now);
     const positions = open.filter((p) => !dropped.has(positionId(p.symbol, p.positionIdx))).map(observed);
-    if (failure !== undefined) return { status: 'unknown', snapshotId, fetchedAt: now, pages: 1, positions: [], failure };
-    if (open.length > 1 && hashUnit(this.seed, accountId, 'truncate', now) < this.faults.truncationProbability) {
+    if (failure !== undefined)
+      return { status: 'unknown', snapshotId, fetchedAt: now, pages: 1, positions: [], failure };
+    if (
+      open.length > 1 &&
+      hashUnit(this.seed, accountId, 'truncate', now) < this.faults.truncationProbability
+    ) {
       return {
         status: 'unknown',
         snapshotId,
@@ -249,7 +284,10 @@ export class SimVenue {
         if (victim === undefined) continue;
         dropped.add(positionId(victim.symbol, victim.positionIdx));
         if (this.faults.correlatedDropMs > 0) {
-          this.droppedUntil.set(`${accountId}/${positionId(victim.symbol, victim.positionIdx)}`, now + this.faults.correlatedDropMs);
+          this.droppedUntil.set(
+            `${accountId}/${positionId(victim.symbol, victim.positionIdx)}`,
+            now + this.faults.correlatedDropMs,
+          );
         }
       }
     }
@@ -274,7 +312,9 @@ export class SimVenue {
     const now = this.clock.now();
     const failure = this.failure(accountId, 'history');
     if (failure !== undefined) return { status: 'unknown', searchedFrom: position.stateUpdatedAt, failure };
-    const changes = (this.fills.get(`${accountId}/${positionId(position.symbol, position.positionIdx)}`) ?? []).filter(
+    const changes = (
+      this.fills.get(`${accountId}/${positionId(position.symbol, position.positionIdx)}`) ?? []
+    ).filter(
       // Like a venue's startTime filter (inclusive); telling which fills follow the state is the core's job.
       (f) => f.visibleAt <= now && f.time >= position.stateUpdatedAt,
     );
@@ -285,7 +325,10 @@ export class SimVenue {
     this.calls.orders++;
     const failure = this.failure(accountId, 'orders');
     if (failure !== undefined) return { status: 'unknown', failure };
-    return { status: 'known', orders: this.protectiveOrdersOf(accountId, symbol, positionIdx).map(stripAccount) };
+    return {
+      status: 'known',
+      orders: this.protectiveOrdersOf(accountId, symbol, positionIdx).map(stripAccount),
+    };
   }
 
   cancel(accountId: string, orderId: string): CancelOutcome {
@@ -298,7 +341,13 @@ export class SimVenue {
       return { status: 'already-gone', orderId, detail: 'order not exists or too late to cancel' };
     }
     if (this.isOpen(accountId, order.symbol, order.positionIdx)) {
-      this.falseCancels.push({ accountId, symbol: order.symbol, positionIdx: order.positionIdx, orderId, at: now });
+      this.falseCancels.push({
+        accountId,
+        symbol: order.symbol,
+        positionIdx: order.positionIdx,
+        orderId,
+        at: now,
+      });
     }
     this.orders.delete(orderId);
     const orphan = this.orphans.get(orderId);
@@ -311,7 +360,9 @@ export class SimVenue {
   private failure(accountId: string, endpoint: string): SnapshotFailure | undefined {
     if (this.faults.failureProbability <= 0) return undefined;
     const draw = hashUnit(this.seed, accountId, endpoint, this.clock.now(), this.callIndex++);
-    return draw < this.faults.failureProbability ? { reason: 'http-error', detail: 'HTTP 503 (simulated)' } : undefined;
+    return draw < this.faults.failureProbability
+      ? { reason: 'http-error', detail: 'HTTP 503 (simulated)' }
+      : undefined;
   }
 
   private recordFill(
@@ -322,9 +373,19 @@ export class SimVenue {
   ): void {
     const now = this.clock.now();
     const key = `${accountId}/${positionId(symbol, positionIdx)}`;
-    const lag = this.faults.historyLagMs > 0 ? hashInt(this.seed, 0, this.faults.historyLagMs, key, 'lag', now) : 0;
+    const lag =
+      this.faults.historyLagMs > 0 ? hashInt(this.seed, 0, this.faults.historyLagMs, key, 'lag', now) : 0;
     const list = this.fills.get(key) ?? [];
-    list.push({ ...fill, id: `fill-${this.nextId++}`, source: 'execution', time: now, accountId, symbol, positionIdx, visibleAt: now + lag });
+    list.push({
+      ...fill,
+      id: `fill-${this.nextId++}`,
+      source: 'execution',
+      time: now,
+      accountId,
+      symbol,
+      positionIdx,
+      visibleAt: now + lag,
+    });
     // Old history is never asked for again: keep the tail only, so memory stays flat over long runs.
     if (list.length > 16) list.splice(0, list.length - 16);
     this.fills.set(key, list);
@@ -348,7 +409,14 @@ export class SimVenue {
 }
 
 function observed(p: VenuePosition): ObservedPosition {
-  return { symbol: p.symbol, positionIdx: p.positionIdx, side: p.side, size: String(p.size), updatedAt: p.updatedAt, sequence: p.sequence };
+  return {
+    symbol: p.symbol,
+    positionIdx: p.positionIdx,
+    side: p.side,
+    size: String(p.size),
+    updatedAt: p.updatedAt,
+    sequence: p.sequence,
+  };
 }
 
 function stripAccount({ accountId: _accountId, ...order }: VenueOrder): ProtectiveOrder {

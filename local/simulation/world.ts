@@ -46,9 +46,19 @@ export class TraderWorld {
       if (hedge) {
         const symbol = `H${Math.floor(i / 2)}USDT`;
         const long = i % 2 === 0;
-        slots.push({ symbol, positionIdx: long ? 1 : 2, side: long ? 'long' : 'short', openedAtCycle: undefined });
+        slots.push({
+          symbol,
+          positionIdx: long ? 1 : 2,
+          side: long ? 'long' : 'short',
+          openedAtCycle: undefined,
+        });
       } else {
-        slots.push({ symbol: `S${i}USDT`, positionIdx: 0, side: i % 3 === 2 ? 'short' : 'long', openedAtCycle: undefined });
+        slots.push({
+          symbol: `S${i}USDT`,
+          positionIdx: 0,
+          side: i % 3 === 2 ? 'short' : 'long',
+          openedAtCycle: undefined,
+        });
       }
     }
     this.slots.set(accountId, slots);
@@ -80,10 +90,13 @@ export class TraderWorld {
 
   private closeSlot(accountId: string, slot: Slot, kind: CloseKind): void {
     // A stop that was (wrongly) cancelled cannot fire: the close then happens by hand.
-    const trigger = kind === 'stop-loss' ? slot.stopLossId : kind === 'take-profit' ? slot.takeProfitId : undefined;
+    const trigger =
+      kind === 'stop-loss' ? slot.stopLossId : kind === 'take-profit' ? slot.takeProfitId : undefined;
     const stillResting =
       trigger !== undefined &&
-      this.venue.protectiveOrdersOf(accountId, slot.symbol, slot.positionIdx).some((o) => o.orderId === trigger);
+      this.venue
+        .protectiveOrdersOf(accountId, slot.symbol, slot.positionIdx)
+        .some((o) => o.orderId === trigger);
     if (stillResting) this.venue.close(accountId, slot.symbol, slot.positionIdx, kind, trigger);
     else this.venue.close(accountId, slot.symbol, slot.positionIdx, trigger === undefined ? kind : 'manual');
     slot.openedAtCycle = undefined;

@@ -8,7 +8,12 @@ import { noFaults } from '../../local/simulation/venue.js';
  * seeded responses, never does, and still cleans every real orphan.
  */
 describe('the incident: 2 % of list responses silently drop a position', () => {
-  const common = { seed: 2024, accounts: 10, cycles: 600, faults: { ...noFaults, dropProbability: 0.02 } } as const;
+  const common = {
+    seed: 2024,
+    accounts: 10,
+    cycles: 600,
+    faults: { ...noFaults, dropProbability: 0.02 },
+  } as const;
 
   it('the naive reconciler cancels stops on open positions', async () => {
     const naive = await runSimulation({ ...common, strategy: 'naive' });

@@ -25,9 +25,19 @@ describe('stopguard over arbitrary exchange and infrastructure faults', () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 1_000_000 }),
         faultsArb,
-        fc.record({ duplicateDelivery: fc.double({ min: 0, max: 0.3, noNaN: true }), crashBeforeCancel: fc.double({ min: 0, max: 0.3, noNaN: true }) }),
+        fc.record({
+          duplicateDelivery: fc.double({ min: 0, max: 0.3, noNaN: true }),
+          crashBeforeCancel: fc.double({ min: 0, max: 0.3, noNaN: true }),
+        }),
         async (seed, faults, infra) => {
-          const result = await runSimulation({ seed, strategy: 'stopguard', accounts: 3, cycles: 240, faults, infra });
+          const result = await runSimulation({
+            seed,
+            strategy: 'stopguard',
+            accounts: 3,
+            cycles: 240,
+            faults,
+            infra,
+          });
           expect(result.violations).toEqual([]);
           expect(result.falseCancels).toBe(0);
           expect(result.orphansNeverCleaned).toBe(0);
@@ -74,7 +84,9 @@ describe('liveness: a real close is cleaned up promptly', () => {
           expect(orphans).toHaveLength(1);
           const cleanedAt = orphans[0]?.cleanedAt;
           expect(cleanedAt).toBeDefined();
-          expect((cleanedAt ?? Number.POSITIVE_INFINITY) - closedAt).toBeLessThanOrEqual(settings.confirmDelayMs + settings.cadenceMs);
+          expect((cleanedAt ?? Number.POSITIVE_INFINITY) - closedAt).toBeLessThanOrEqual(
+            settings.confirmDelayMs + settings.cadenceMs,
+          );
           expect(venue.falseCancels).toEqual([]);
         },
       ),

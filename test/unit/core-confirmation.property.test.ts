@@ -44,7 +44,11 @@ const position: TrackedPosition = {
 /** Fills after the last seen state that never take the position to zero (it stays open). */
 const fillsThatKeepItOpen = fc
   .array(
-    fc.record({ closes: fc.boolean(), units: fc.integer({ min: 1, max: 3 }), kind: fc.constantFrom('manual', 'stop-loss', 'liquidation') }),
+    fc.record({
+      closes: fc.boolean(),
+      units: fc.integer({ min: 1, max: 3 }),
+      kind: fc.constantFrom('manual', 'stop-loss', 'liquidation'),
+    }),
     { maxLength: 8 },
   )
   .map((steps) => {
@@ -109,7 +113,11 @@ const recheckArb: fc.Arbitrary<PositionRecheck> = fc.constantFrom<PositionRechec
   { status: 'unknown', checkedAt: T0 + 6_000, failure },
 );
 
-const order = (id: string, createdAt: number, kind: ProtectiveOrder['kind'] = 'stop-loss'): ProtectiveOrder => ({
+const order = (
+  id: string,
+  createdAt: number,
+  kind: ProtectiveOrder['kind'] = 'stop-loss',
+): ProtectiveOrder => ({
   orderId: id,
   symbol: position.symbol,
   positionIdx: 0,
@@ -204,7 +212,13 @@ describe('decideConfirmation: safety', () => {
           { suspect, now: T0 + 10_000, config },
           {
             recheck: { status: 'flat', checkedAt: T0 + 10_000 },
-            snapshot: { status: 'complete', snapshotId: 's2', fetchedAt: T0 + 10_000, pages: 1, positions: [] },
+            snapshot: {
+              status: 'complete',
+              snapshotId: 's2',
+              fetchedAt: T0 + 10_000,
+              pages: 1,
+              positions: [],
+            },
             evidence: { status: 'unknown', searchedFrom: position.stateUpdatedAt, failure },
             orders,
             cap,
@@ -225,16 +239,43 @@ describe('decideConfirmation: safety', () => {
         (ages, cap, firstClose) => {
           const closeAt = T0 + 30_000;
           const changes: PositionChange[] = [
-            { id: 'e1', source: 'execution', time: closeAt - 1, sequence: 101, closedQty: firstClose, openedQty: '0', kind: 'manual' },
-            { id: 'e2', source: 'execution', time: closeAt, sequence: 102, closedQty: firstClose === '2' ? '0' : '0.5', openedQty: '0', kind: 'stop-loss' },
+            {
+              id: 'e1',
+              source: 'execution',
+              time: closeAt - 1,
+              sequence: 101,
+              closedQty: firstClose,
+              openedQty: '0',
+              kind: 'manual',
+            },
+            {
+              id: 'e2',
+              source: 'execution',
+              time: closeAt,
+              sequence: 102,
+              closedQty: firstClose === '2' ? '0' : '0.5',
+              openedQty: '0',
+              kind: 'stop-loss',
+            },
           ];
           const orders = ages.map((a, i) => order(`o-${i}`, closeAt + a));
           const { decision } = runToDecision(
             { suspect, now: T0 + 40_000, config },
             {
               recheck: { status: 'flat', checkedAt: T0 + 40_000 },
-              snapshot: { status: 'complete', snapshotId: 's2', fetchedAt: T0 + 40_000, pages: 1, positions: [] },
-              evidence: { status: 'known', searchedFrom: position.stateUpdatedAt, searchedTo: T0 + 40_000, changes },
+              snapshot: {
+                status: 'complete',
+                snapshotId: 's2',
+                fetchedAt: T0 + 40_000,
+                pages: 1,
+                positions: [],
+              },
+              evidence: {
+                status: 'known',
+                searchedFrom: position.stateUpdatedAt,
+                searchedTo: T0 + 40_000,
+                changes,
+              },
               orders: { status: 'known', orders },
               cap,
             },
@@ -252,7 +293,9 @@ describe('decideConfirmation: safety', () => {
           } else {
             expect(decision.kind).toBe('cancel-orphans');
             if (decision.kind === 'cancel-orphans') {
-              expect(decision.orders.map((o) => o.orderId).sort()).toEqual(beforeClose.map((o) => o.orderId).sort());
+              expect(decision.orders.map((o) => o.orderId).sort()).toEqual(
+                beforeClose.map((o) => o.orderId).sort(),
+              );
               expect(decision.message).toMatch(/^cancelling \d+ orders? .* orphaned by AAVEUSDT/);
             }
           }
@@ -281,15 +324,28 @@ describe('decideConfirmation: the order of looks', () => {
   it('waits for history inside the grace period, then keeps the orders and raises the alarm', () => {
     const world = {
       recheck: { status: 'flat', checkedAt: T0 + 6_000 } as const,
-      snapshot: { status: 'complete', snapshotId: 's2', fetchedAt: T0 + 6_100, pages: 1, positions: [] } as const,
-      orders: { status: 'known', orders: [order('sl-1', T0 - 60_000), order('tp-1', T0 - 60_000, 'take-profit')] } as const,
+      snapshot: {
+        status: 'complete',
+        snapshotId: 's2',
+        fetchedAt: T0 + 6_100,
+        pages: 1,
+        positions: [],
+      } as const,
+      orders: {
+        status: 'known',
+        orders: [order('sl-1', T0 - 60_000), order('tp-1', T0 - 60_000, 'take-profit')],
+      } as const,
       cap: { status: 'granted', windowId: 'w', slots: 2 } as const,
     };
     const early = runToDecision(
       { suspect, now: T0 + 6_000, config },
       { ...world, evidence: { status: 'known', searchedFrom: 0, searchedTo: T0 + 6_200, changes: [] } },
     );
-    expect(early.decision).toMatchObject({ kind: 'await-confirmation', reason: 'awaiting-history', alarm: false });
+    expect(early.decision).toMatchObject({
+      kind: 'await-confirmation',
+      reason: 'awaiting-history',
+      alarm: false,
+    });
     expect(early.steps).not.toContain('orders');
 
     const late = runToDecision(
@@ -335,13 +391,21 @@ describe('decideConfirmation: the order of looks', () => {
     const { decision } = runToDecision(
       { suspect, now: T0 + 6_000, config },
       {
-        recheck: { status: 'unknown', checkedAt: T0 + 6_000, failure: { reason: 'rate-limited', detail: '10006', retryAt: T0 + 66_000 } },
+        recheck: {
+          status: 'unknown',
+          checkedAt: T0 + 6_000,
+          failure: { reason: 'rate-limited', detail: '10006', retryAt: T0 + 66_000 },
+        },
         snapshot: { status: 'complete', snapshotId: 's2', fetchedAt: T0 + 6_000, pages: 1, positions: [] },
         evidence: { status: 'unknown', searchedFrom: 0, failure },
         orders: { status: 'unknown', failure },
         cap: { status: 'granted', windowId: 'w', slots: 1 },
       },
     );
-    expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'recheck-unknown', retryAfterMs: 60_000 });
+    expect(decision).toMatchObject({
+      kind: 'await-confirmation',
+      reason: 'recheck-unknown',
+      retryAfterMs: 60_000,
+    });
   });
 });

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { defaultReconcileConfig } from '../../functions/core/config.js';
 import { positionIdOf } from '../../functions/core/keys.js';
 import { assessSnapshot, newSuspect } from '../../functions/core/snapshot.js';
-import type { ObservedPosition, PositionSnapshot, SuspectRecord, TrackedPosition } from '../../functions/core/types.js';
+import type {
+  ObservedPosition,
+  PositionSnapshot,
+  SuspectRecord,
+  TrackedPosition,
+} from '../../functions/core/types.js';
 
 const T0 = 1_750_000_000_000;
 const config = defaultReconcileConfig;
@@ -69,7 +74,11 @@ describe('assessSnapshot: the first look never acts', () => {
           const positions = ledger.filter((_, i) => present[i]).map((t) => seen(t));
           const snapshot: PositionSnapshot = isComplete
             ? complete(positions)
-            : { ...complete(positions), status: 'unknown', failure: { reason: 'timeout', detail: 'page 2 timed out' } };
+            : {
+                ...complete(positions),
+                status: 'unknown',
+                failure: { reason: 'timeout', detail: 'page 2 timed out' },
+              };
           const result = assess(ledger, snapshot, [], streak);
           expect(result.decisions).toHaveLength(ledger.length);
           for (const d of result.decisions) {
@@ -83,11 +92,16 @@ describe('assessSnapshot: the first look never acts', () => {
 
   it('raises a suspect for a position missing from a complete, plausible list, in words that promise nothing', () => {
     const ledger = [tracked('BTCUSDT'), tracked('ETHUSDT'), tracked('AAVEUSDT')];
-    const result = assess(ledger, complete([seen(ledger[0] as TrackedPosition), seen(ledger[1] as TrackedPosition)]));
+    const result = assess(
+      ledger,
+      complete([seen(ledger[0] as TrackedPosition), seen(ledger[1] as TrackedPosition)]),
+    );
     expect(result.trust).toBe('believed');
     const aave = result.decisions.find((d) => d.key.symbol === 'AAVEUSDT');
     expect(aave).toMatchObject({ kind: 'raise-suspect', reason: 'absent-from-snapshot', alarm: false });
-    expect(aave?.message).toMatch(/suspect only: nothing is touched before a second look in 5 s and a close event/);
+    expect(aave?.message).toMatch(
+      /suspect only: nothing is touched before a second look in 5 s and a close event/,
+    );
   });
 
   it('treats an incomplete snapshot as unknown, never as "no positions"', () => {
@@ -116,7 +130,10 @@ describe('self-preservation', () => {
     expect(result.trust).toBe('distrusted');
     expect(result.consecutiveDistrusted).toBe(1);
     expect(result.decisions.filter((d) => d.kind === 'raise-suspect')).toEqual([]);
-    expect(result.decisions.filter((d) => d.kind === 'hold').map((d) => d.key.symbol)).toEqual(['CUSDT', 'DUSDT']);
+    expect(result.decisions.filter((d) => d.kind === 'hold').map((d) => d.key.symbol)).toEqual([
+      'CUSDT',
+      'DUSDT',
+    ]);
     expect(result.accountEvent).toMatch(/^distrusted snapshot snap-1: it lacks 2 of 4 tracked positions/);
   });
 
@@ -149,7 +166,9 @@ describe('reappearance', () => {
     expect(result.decisions[0]).toMatchObject({ kind: 'still-open', incompleteResponseObserved: false });
     const withSuspect = assess([btc], complete([seen(btc)], 'snap-back'), [suspect]);
     expect(withSuspect.decisions[0]).toMatchObject({ kind: 'still-open', incompleteResponseObserved: true });
-    expect(withSuspect.decisions[0]?.message).toMatch(/after being absent from snap-missing: that response was incomplete/);
+    expect(withSuspect.decisions[0]?.message).toMatch(
+      /after being absent from snap-missing: that response was incomplete/,
+    );
   });
 
   it('does not count a changed (traded or reopened) position as an exchange glitch', () => {
@@ -161,9 +180,17 @@ describe('reappearance', () => {
   it('re-sends a confirmation that is long overdue (its message was lost)', () => {
     const lost = { ...suspect, nextAttemptAt: T0 - config.overdueConfirmMs - 1 };
     const result = assess([btc, tracked('ETHUSDT')], complete([seen(tracked('ETHUSDT'))]), [lost]);
-    expect(result.decisions[0]).toMatchObject({ kind: 'await-confirmation', reason: 'confirm-overdue', resendConfirmation: true });
+    expect(result.decisions[0]).toMatchObject({
+      kind: 'await-confirmation',
+      reason: 'confirm-overdue',
+      resendConfirmation: true,
+    });
     const pending = assess([btc, tracked('ETHUSDT')], complete([seen(tracked('ETHUSDT'))]), [suspect]);
-    expect(pending.decisions[0]).toMatchObject({ kind: 'await-confirmation', reason: 'already-suspect', resendConfirmation: false });
+    expect(pending.decisions[0]).toMatchObject({
+      kind: 'await-confirmation',
+      reason: 'already-suspect',
+      resendConfirmation: false,
+    });
   });
 });
 
@@ -172,10 +199,18 @@ describe('the ledger', () => {
     const btc = tracked('BTCUSDT', { stateSequence: 20, size: '2' });
     const result = assess(
       [btc],
-      complete([seen(btc, { sequence: 19, size: '5' }), { symbol: 'SOLUSDT', positionIdx: 2, side: 'short', size: '7', updatedAt: T0 }]),
+      complete([
+        seen(btc, { sequence: 19, size: '5' }),
+        { symbol: 'SOLUSDT', positionIdx: 2, side: 'short', size: '7', updatedAt: T0 },
+      ]),
     );
     expect(result.ledgerUpserts.map((t) => t.symbol)).toEqual(['SOLUSDT']);
     const fresher = assess([btc], complete([seen(btc, { sequence: 21, size: '1' })]));
-    expect(fresher.ledgerUpserts[0]).toMatchObject({ symbol: 'BTCUSDT', size: '1', stateSequence: 21, lastSeenSnapshotId: 'snap-1' });
+    expect(fresher.ledgerUpserts[0]).toMatchObject({
+      symbol: 'BTCUSDT',
+      size: '1',
+      stateSequence: 21,
+      lastSeenSnapshotId: 'snap-1',
+    });
   });
 });

@@ -11,11 +11,17 @@ import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/me
 import { createWorkerHandler, type WorkerDeps } from '../../functions/handlers/worker-handler.js';
 import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
 import { defaultSettings } from '../../functions/orchestration/settings.js';
-import { SimVenue, noFaults } from '../../local/simulation/venue.js';
+import { noFaults, SimVenue } from '../../local/simulation/venue.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
-function rig(): { deps: WorkerDeps; venue: SimVenue; deadLetters: MemoryDeadLetters; audit: MemoryAudit; queue: MemoryQueue } {
+function rig(): {
+  deps: WorkerDeps;
+  venue: SimVenue;
+  deadLetters: MemoryDeadLetters;
+  audit: MemoryAudit;
+  queue: MemoryQueue;
+} {
   const clock = { now: () => NOW };
   const venue = new SimVenue(1, clock, noFaults);
   const deadLetters = new MemoryDeadLetters();
@@ -37,7 +43,12 @@ function rig(): { deps: WorkerDeps; venue: SimVenue; deadLetters: MemoryDeadLett
   return { deps: { reconciler, deadLetters }, venue, deadLetters, audit, queue };
 }
 
-const account = { accountId: 'acct-1', enabled: true, credentialsRef: 'stopguard/acct-1', exchange: { category: 'linear', settleCoins: ['USDT'] } };
+const account = {
+  accountId: 'acct-1',
+  enabled: true,
+  credentialsRef: 'stopguard/acct-1',
+  exchange: { category: 'linear', settleCoins: ['USDT'] },
+};
 const record = (messageId: string, body: string) => ({
   messageId,
   receiptHandle: `rh-${messageId}`,
@@ -49,23 +60,43 @@ const record = (messageId: string, body: string) => ({
   eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:stopguard-work',
   awsRegion: 'us-east-1',
 });
-const context = { functionName: 'worker', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = {
+  functionName: 'worker',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
 
 describe('the worker Lambda (middy + Powertools batch), on real SQS event shapes', () => {
   it('dead-letters a malformed message with its reason and still processes the good ones', async () => {
     const { deps, venue, deadLetters, queue } = rig();
     venue.open('acct-1', 'BTCUSDT', 0, 'long', 1);
-    const handler = createWorkerHandler(async () => deps, new Logger({ logLevel: 'SILENT' }), new Metrics({ namespace: 'Test', serviceName: 'stopguard' }));
+    const handler = createWorkerHandler(
+      async () => deps,
+      new Logger({ logLevel: 'SILENT' }),
+      new Metrics({ namespace: 'Test', serviceName: 'stopguard' }),
+    );
     const event: SQSEvent = {
       Records: [
         record('m1', 'not json'),
-        record('m2', JSON.stringify({ type: 'confirm', accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 7, attempt: 0 })),
+        record(
+          'm2',
+          JSON.stringify({
+            type: 'confirm',
+            accountId: 'acct-1',
+            symbol: 'BTCUSDT',
+            positionIdx: 7,
+            attempt: 0,
+          }),
+        ),
         record('m3', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1, account })),
       ],
     };
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([]);
-    expect(deadLetters.messages.map((m) => m.reason)).toEqual(['body is not JSON', expect.stringMatching(/^positionIdx: /)]);
+    expect(deadLetters.messages.map((m) => m.reason)).toEqual([
+      'body is not JSON',
+      expect.stringMatching(/^positionIdx: /),
+    ]);
     expect(deadLetters.messages[1]?.body).toContain('"positionIdx":7');
     // the good check ran: one list fetch
     expect(venue.calls.list).toBe(1);
@@ -76,10 +107,25 @@ describe('the worker Lambda (middy + Powertools batch), on real SQS event shapes
     const { deps } = rig();
     const failing: WorkerDeps = {
       ...deps,
-      reconciler: { ...deps.reconciler, exchangeFor: async () => Promise.reject(new Error('secret unavailable')) },
+      reconciler: {
+        ...deps.reconciler,
+        exchangeFor: async () => Promise.reject(new Error('secret unavailable')),
+      },
     };
-    const handler = createWorkerHandler(async () => failing, new Logger({ logLevel: 'SILENT' }), new Metrics({ namespace: 'Test', serviceName: 'stopguard' }));
-    const good = record('ok', JSON.stringify({ type: 'check', accountId: 'acct-2', slot: 1, account: { ...account, accountId: 'acct-2', enabled: false } }));
+    const handler = createWorkerHandler(
+      async () => failing,
+      new Logger({ logLevel: 'SILENT' }),
+      new Metrics({ namespace: 'Test', serviceName: 'stopguard' }),
+    );
+    const good = record(
+      'ok',
+      JSON.stringify({
+        type: 'check',
+        accountId: 'acct-2',
+        slot: 1,
+        account: { ...account, accountId: 'acct-2', enabled: false },
+      }),
+    );
     const bad = record('bad', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1, account }));
     const response = await handler({ Records: [good, bad] }, context);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);

@@ -1,5 +1,9 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type ApiCredentials, type CredentialsProvider, CredentialsUnavailableError } from '../../ports/credentials.js';
+import {
+  type ApiCredentials,
+  type CredentialsProvider,
+  CredentialsUnavailableError,
+} from '../../ports/credentials.js';
 import { parseCredentials } from './parse-credentials.js';
 
 /** Credentials from AWS Secrets Manager: the account's `credentialsRef` is the secret's name. */
@@ -14,7 +18,8 @@ export class SecretsManagerCredentials implements CredentialsProvider {
       const name = error instanceof Error ? error.name : 'unknown error';
       throw new CredentialsUnavailableError(`cannot read secret "${credentialsRef}": ${name}`);
     }
-    if (secret === undefined) throw new CredentialsUnavailableError(`secret "${credentialsRef}" has no string value`);
+    if (secret === undefined)
+      throw new CredentialsUnavailableError(`secret "${credentialsRef}" has no string value`);
     let json: unknown;
     try {
       json = JSON.parse(secret);

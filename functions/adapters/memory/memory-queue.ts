@@ -19,7 +19,9 @@ export class MemoryQueue implements WorkQueue {
 
   constructor(private readonly clock: Clock) {}
 
-  async sendChecks(checks: readonly { readonly message: CheckMessage; readonly delayMs: number }[]): Promise<void> {
+  async sendChecks(
+    checks: readonly { readonly message: CheckMessage; readonly delayMs: number }[],
+  ): Promise<void> {
     for (const c of checks) this.push(c.message, c.delayMs);
   }
 
@@ -47,7 +49,8 @@ export class MemoryQueue implements WorkQueue {
   /** Earliest due time of a pending message, if any. */
   nextDueAt(): number | undefined {
     let earliest: number | undefined;
-    for (const m of this.pending) if (earliest === undefined || m.deliverAt < earliest) earliest = m.deliverAt;
+    for (const m of this.pending)
+      if (earliest === undefined || m.deliverAt < earliest) earliest = m.deliverAt;
     return earliest;
   }
 }

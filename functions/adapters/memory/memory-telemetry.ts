@@ -17,7 +17,11 @@ export class MemoryTelemetry implements Telemetry {
     this.gauges.set(metric, value);
   }
 
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void {
+  log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Readonly<Record<string, unknown>>,
+  ): void {
     if (!this.keepLines) return;
     this.lines.push(fields === undefined ? { level, message } : { level, message, fields });
   }

@@ -28,10 +28,18 @@ export class PowertoolsTelemetry implements Telemetry {
   }
 
   gauge(metric: MetricName, value: number): void {
-    this.metrics.addMetric(metric, metric === Metric.SnapshotAgeSeconds ? MetricUnit.Seconds : MetricUnit.NoUnit, value);
+    this.metrics.addMetric(
+      metric,
+      metric === Metric.SnapshotAgeSeconds ? MetricUnit.Seconds : MetricUnit.NoUnit,
+      value,
+    );
   }
 
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void {
+  log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Readonly<Record<string, unknown>>,
+  ): void {
     const extra = fields === undefined ? {} : { ...fields };
     switch (level) {
       case 'debug':

@@ -1,0 +1,63 @@
+import type { InfraFaults } from './harness.js';
+import { noFaults, type VenueFaults } from './venue.js';
+
+/** A named way for the exchange (and our own infrastructure) to misbehave. */
+export interface FaultProfile {
+  readonly name: string;
+  readonly description: string;
+  readonly faults: VenueFaults;
+  readonly infra?: InfraFaults;
+}
+
+export const faultProfiles: readonly FaultProfile[] = [
+  {
+    name: 'drops-2%',
+    description: 'the incident: 2 % of list responses silently omit one position',
+    faults: { ...noFaults, dropProbability: 0.02 },
+  },
+  {
+    name: 'drops-20%',
+    description: '20 % of lists omit up to 3 positions',
+    faults: { ...noFaults, dropProbability: 0.2, maxDropped: 3 },
+  },
+  {
+    name: 'correlated',
+    description: '5 % drops that persist 30 s (the confirming list lies too), 20 % lying re-checks',
+    faults: { ...noFaults, dropProbability: 0.05, correlatedDropMs: 30_000, recheckLieProbability: 0.2 },
+  },
+  {
+    name: 'truncated',
+    description: '10 % of lists cut short (cursor given, next page empty), 2 % drops',
+    faults: { ...noFaults, dropProbability: 0.02, truncationProbability: 0.1 },
+  },
+  {
+    name: 'history-lag',
+    description: 'fills reach history up to a minute late, 2 % drops',
+    faults: { ...noFaults, dropProbability: 0.02, historyLagMs: 60_000 },
+  },
+  {
+    name: 'errors',
+    description: '10 % of all calls fail (5xx, timeouts, rate limits), 2 % drops',
+    faults: { ...noFaults, dropProbability: 0.02, failureProbability: 0.1 },
+  },
+  {
+    name: 'infrastructure',
+    description: '2 % drops; 10 % duplicate deliveries; 5 % worker crashes between cap and cancel',
+    faults: { ...noFaults, dropProbability: 0.02 },
+    infra: { duplicateDelivery: 0.1, crashBeforeCancel: 0.05 },
+  },
+  {
+    name: 'everything',
+    description: 'all of the above at once',
+    faults: {
+      dropProbability: 0.1,
+      maxDropped: 2,
+      correlatedDropMs: 30_000,
+      recheckLieProbability: 0.1,
+      failureProbability: 0.05,
+      truncationProbability: 0.05,
+      historyLagMs: 60_000,
+    },
+    infra: { duplicateDelivery: 0.05, crashBeforeCancel: 0.02 },
+  },
+];
