@@ -60,13 +60,14 @@ describe('liveness: a real close is cleaned up promptly', () => {
           const settings = defaultSettings;
           const clock = new VirtualClock(START);
           const venue = new SimVenue(seed, clock, { ...noFaults, dropProbability: dropsBefore });
-          const symbols = Array.from({ length: positions }, (_, i) => `L${i}USDT`);
-          for (const symbol of symbols) {
-            venue.open('acct-1', symbol, 0, 'long', 1);
-            venue.placeProtective('acct-1', symbol, 0, 'stop-loss');
-            venue.placeProtective('acct-1', symbol, 0, 'take-profit');
-          }
           const rig = new StopguardRunner({ seed }, settings, clock, venue, ['acct-1']);
+          // the bot registers what it opens, as in production
+          venue.onOpen = (accountId, position) => rig.register(accountId, position);
+          for (let i = 0; i < positions; i++) {
+            venue.open('acct-1', `L${i}USDT`, 0, 'long', 1);
+            venue.placeProtective('acct-1', `L${i}USDT`, 0, 'stop-loss');
+            venue.placeProtective('acct-1', `L${i}USDT`, 0, 'take-profit');
+          }
           let closedAt = 0;
           for (let cycle = 1; cycle <= closeCycle + 3; cycle++) {
             clock.time = START + cycle * settings.cadenceMs;

@@ -238,26 +238,40 @@ describe('decideConfirmation: safety', () => {
         fc.constantFrom('2', '1.5'),
         (ages, cap, firstClose) => {
           const closeAt = T0 + 30_000;
-          const changes: PositionChange[] = [
-            {
-              id: 'e1',
-              source: 'execution',
-              time: closeAt - 1,
-              sequence: 101,
-              closedQty: firstClose,
-              openedQty: '0',
-              kind: 'manual',
-            },
-            {
-              id: 'e2',
-              source: 'execution',
-              time: closeAt,
-              sequence: 102,
-              closedQty: firstClose === '2' ? '0' : '0.5',
-              openedQty: '0',
-              kind: 'stop-loss',
-            },
-          ];
+          // either one fill closes the whole size, or two fills do, the last one at closeAt
+          const changes: PositionChange[] =
+            firstClose === '2'
+              ? [
+                  {
+                    id: 'e1',
+                    source: 'execution',
+                    time: closeAt,
+                    sequence: 101,
+                    closedQty: '2',
+                    openedQty: '0',
+                    kind: 'manual',
+                  },
+                ]
+              : [
+                  {
+                    id: 'e1',
+                    source: 'execution',
+                    time: closeAt - 1,
+                    sequence: 101,
+                    closedQty: '1.5',
+                    openedQty: '0',
+                    kind: 'manual',
+                  },
+                  {
+                    id: 'e2',
+                    source: 'execution',
+                    time: closeAt,
+                    sequence: 102,
+                    closedQty: '0.5',
+                    openedQty: '0',
+                    kind: 'stop-loss',
+                  },
+                ];
           const orders = ages.map((a, i) => order(`o-${i}`, closeAt + a));
           const { decision } = runToDecision(
             { suspect, now: T0 + 40_000, config },
