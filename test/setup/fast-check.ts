@@ -6,4 +6,5 @@ import fc from 'fast-check';
  * a failure prints the seed and path to replay it.
  */
 const seedSetting = process.env.STOPGUARD_PROPERTY_SEED;
-if (seedSetting !== 'random') fc.configureGlobal({ seed: seedSetting === undefined ? 20261125 : Number(seedSetting) });
+if (seedSetting !== 'random')
+  fc.configureGlobal({ seed: seedSetting === undefined ? 20261125 : Number(seedSetting) });

@@ -1,0 +1,210 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { positionIdOf } from '../../core/keys.js';
+import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
+import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
+import {
+  batchWriteAll,
+  type DynamoTableConfig,
+  documentClient,
+  isConditionalCheckFailed,
+  type OperationCounts,
+} from './document.js';
+import { accountStateSchema, parseItem, suspectRecordSchema, trackedPositionSchema } from './records.js';
+import { DAY_MS, Keys, PARTITION_KEY, SortPrefix, TTL_ATTRIBUTE, ttlSeconds } from './table.js';
+
+export interface DynamoStoreOptions extends DynamoTableConfig {
+  /**
+   * How long a suspect outlives its `nextAttemptAt` before DynamoDB may expire it (default 7 days).
+   * Only abandoned suspects get that old; if one expires, the next check simply raises it again.
+   */
+  readonly suspectRetentionMs?: number;
+}
+
+/**
+ * The reconciliation store on DynamoDB (key design in table.ts). Same semantics as `MemoryStore`,
+ * checked by the shared contract suite. An account's ledger, suspects and state are read with one
+ * strongly consistent Query: a check must see the suspect a confirm just deleted or created, since a
+ * stale ledger could raise a suspect on a position already resolved.
+ */
+export class DynamoStore implements ReconciliationStore {
+  readonly ops: OperationCounts = { reads: 0, writes: 0 };
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly suspectRetentionMs: number;
+
+  constructor(options: DynamoStoreOptions) {
+    this.doc = documentClient(options.client);
+    this.tableName = options.tableName;
+    this.suspectRetentionMs = options.suspectRetentionMs ?? 7 * DAY_MS;
+  }
+
+  async loadAccount(accountId: string): Promise<AccountView> {
+    const tracked: TrackedPosition[] = [];
+    const suspects: SuspectRecord[] = [];
+    let state: AccountState = { accountId, consecutiveDistrusted: 0 };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: { ':pk': Keys.accountPartition(accountId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      this.ops.reads++;
+      for (const item of page.Items ?? []) {
+        const sk = String(item.SK);
+        if (sk.startsWith(SortPrefix.tracked)) {
+          tracked.push(parseItem(trackedPositionSchema, item, 'tracked position'));
+        } else if (sk.startsWith(SortPrefix.suspect)) {
+          suspects.push(parseItem(suspectRecordSchema, item, 'suspect'));
+        } else if (sk === SortPrefix.state) {
+          state = parseItem(accountStateSchema, item, 'account state');
+        }
+        // Any other sort key belongs to a later version of this adapter: not ours to interpret.
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return { tracked, suspects, state };
+  }
+
+  async upsertTracked(positions: readonly TrackedPosition[]): Promise<void> {
+    if (positions.length === 0) return;
+    // BatchWriteItem rejects a request naming one key twice; the last write of a key wins, as in memory.
+    const latest = new Map(positions.map((p) => [`${p.accountId}\u0000${positionIdOf(p)}`, p] as const));
+    await batchWriteAll(
+      this.doc,
+      this.tableName,
+      [...latest.values()].map((p) => ({
+        PutRequest: {
+          Item: { ...p, ...Keys.tracked(p.accountId, p.symbol, p.positionIdx), kind: 'tracked' },
+        },
+      })),
+      this.ops,
+    );
+  }
+
+  async removeTracked(key: PositionKey): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: Keys.tracked(key.accountId, key.symbol, key.positionIdx),
+      }),
+    );
+    this.ops.writes++;
+  }
+
+  async saveAccountState(state: AccountState): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...state, ...Keys.state(state.accountId), kind: 'state' },
+      }),
+    );
+    this.ops.writes++;
+  }
+
+  async createSuspect(suspect: SuspectRecord): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.suspectItem(suspect),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    } finally {
+      this.ops.writes++;
+    }
+  }
+
+  async getSuspect(key: PositionKey): Promise<SuspectRecord | undefined> {
+    const result = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: Keys.suspect(key.accountId, key.symbol, key.positionIdx),
+        ConsistentRead: true,
+      }),
+    );
+    this.ops.reads++;
+    return result.Item === undefined ? undefined : parseItem(suspectRecordSchema, result.Item, 'suspect');
+  }
+
+  async claimSuspect(
+    key: PositionKey,
+    expectedAttempts: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<SuspectRecord | undefined> {
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: Keys.suspect(key.accountId, key.symbol, key.positionIdx),
+          UpdateExpression: 'SET #attempts = :next, #nextAttemptAt = :lease, #ttl = :ttl',
+          // A fresh claim of this attempt, or a retake of it after the claimer's lease ran out. An absent
+          // item fails the condition too (its `attempts` is not :expected), so nothing is created.
+          ConditionExpression: '#attempts = :expected OR (#attempts = :next AND #nextAttemptAt < :now)',
+          ExpressionAttributeNames: {
+            '#attempts': 'attempts',
+            '#nextAttemptAt': 'nextAttemptAt',
+            '#ttl': TTL_ATTRIBUTE,
+          },
+          ExpressionAttributeValues: {
+            ':expected': expectedAttempts,
+            ':next': expectedAttempts + 1,
+            ':now': now,
+            ':lease': leaseUntil,
+            ':ttl': this.suspectTtl(leaseUntil),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes === undefined
+        ? undefined
+        : parseItem(suspectRecordSchema, result.Attributes, 'suspect');
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    } finally {
+      this.ops.writes++;
+    }
+  }
+
+  async updateSuspect(suspect: SuspectRecord): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.suspectItem(suspect) }));
+    this.ops.writes++;
+  }
+
+  async deleteSuspect(key: PositionKey): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: Keys.suspect(key.accountId, key.symbol, key.positionIdx),
+      }),
+    );
+    this.ops.writes++;
+  }
+
+  private suspectItem(suspect: SuspectRecord): Record<string, unknown> {
+    return {
+      ...suspect,
+      ...Keys.suspect(suspect.accountId, suspect.symbol, suspect.positionIdx),
+      kind: 'suspect',
+      [TTL_ATTRIBUTE]: this.suspectTtl(suspect.nextAttemptAt),
+    };
+  }
+
+  private suspectTtl(nextAttemptAt: number): number {
+    return ttlSeconds(nextAttemptAt + this.suspectRetentionMs);
+  }
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { SuspectRecord, TrackedPosition } from '../../core/types.js';
+import type { AccountState } from '../../ports/store.js';
+
+/**
+ * Domain records as stored. Items are read back through these schemas: the safety logic compares
+ * `attempts`, times and sizes, so an item that lost or mistyped a field must fail loudly
+ * (`CorruptItemError`), never reach the core as NaN or undefined. `z.object` drops the key attributes.
+ */
+const positionIdx = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+const epochMs = z.number().int().nonnegative();
+
+const protectiveOrderSchema = z.object({
+  orderId: z.string(),
+  symbol: z.string(),
+  positionIdx,
+  kind: z.enum(['stop-loss', 'take-profit', 'trailing-stop', 'reduce-only']),
+  triggerPrice: z.string().exactOptional(),
+  createdAt: epochMs.exactOptional(),
+});
+
+export const trackedPositionSchema = z.object({
+  accountId: z.string(),
+  symbol: z.string(),
+  positionIdx,
+  side: z.enum(['long', 'short']),
+  size: z.string(),
+  lastSeenOpenAt: epochMs,
+  lastSeenSnapshotId: z.string(),
+  stateUpdatedAt: epochMs,
+  stateSequence: z.number().int().exactOptional(),
+  protectiveOrders: z.array(protectiveOrderSchema),
+}) satisfies z.ZodType<TrackedPosition>;
+
+export const suspectRecordSchema = z.object({
+  accountId: z.string(),
+  symbol: z.string(),
+  positionIdx,
+  position: trackedPositionSchema,
+  firstMissingSnapshotId: z.string(),
+  firstMissingAt: epochMs,
+  attempts: z.number().int().nonnegative(),
+  missingSeenAt: z.array(epochMs),
+  missingSnapshotIds: z.array(z.string()),
+  nextAttemptAt: epochMs,
+}) satisfies z.ZodType<SuspectRecord>;
+
+export const accountStateSchema = z.object({
+  accountId: z.string(),
+  consecutiveDistrusted: z.number().int().nonnegative(),
+  lastCompleteSnapshotAt: epochMs.exactOptional(),
+}) satisfies z.ZodType<AccountState>;
+
+/** An item that does not hold the record its key says it does. */
+export class CorruptItemError extends Error {
+  override readonly name = 'CorruptItemError';
+}
+
+/** Parses an item with `schema`, or throws `CorruptItemError` naming the item and every problem. */
+export function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: string): T {
+  const parsed = schema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new CorruptItemError(`${what} item ${String(item.PK)} / ${String(item.SK)} is corrupt: ${problems}`);
+}

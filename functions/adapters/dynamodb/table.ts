@@ -1,0 +1,131 @@
+/**
+ * The stopguard table: one DynamoDB table, single-table design.
+ *
+ *   Keys: PK (string, partition) + SK (string, sort). Billing: PAY_PER_REQUEST.
+ *   TTL attribute: `expiresAt`, epoch SECONDS (DynamoDB deletes within ~48 h of it; never exactly).
+ *
+ *   PK                                   SK                       item                    expiresAt
+ *   ACCOUNT#<accountId>                  POS#<symbol>#<idx>       tracked position        none
+ *   ACCOUNT#<accountId>                  SUSPECT#<symbol>#<idx>   suspect                 nextAttemptAt + 7 d
+ *   ACCOUNT#<accountId>                  STATE                    account state           none
+ *   ACCOUNTS                             ACCOUNT#<accountId>      account record          none
+ *   SCHEDULE#<minute>                    ACCOUNT#<accountId>      schedule claim          claim + 1 h
+ *   CAP#<windowId>#ACCOUNT#<accountId>   CAP                      per-account cancels     window end + 1 d
+ *   CAP#<windowId>#GLOBAL                CAP                      all cancels             window end + 1 d
+ *   AUDIT#<accountId>#<yyyy-mm-dd>       <iso time>#<id>          audit entry             at + retention
+ *
+ * Why this shape:
+ * - An account's ledger, suspects and state share a partition, so a check loads them with ONE Query.
+ *   Nothing else may live there (schedule claims, cap counters, audit): it would be read by every check.
+ * - Account records share one partition so the scheduler pages through them with Query, not Scan.
+ * - The two cap counters are separate items so one transaction can condition each on its own limit.
+ * - Audit is partitioned per account per day: bounded partitions, and "what happened to account X on
+ *   day D" is one Query.
+ *
+ * The CDK stack defines the same table from the constants below.
+ */
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { positionId } from '../../core/keys.js';
+import type { PositionIdx } from '../../core/types.js';
+
+export const PARTITION_KEY = 'PK';
+export const SORT_KEY = 'SK';
+/** TTL attribute, epoch seconds. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** The key of one item. */
+export interface ItemKey {
+  readonly [PARTITION_KEY]: string;
+  readonly [SORT_KEY]: string;
+}
+
+/** Sort-key prefixes inside an account partition; `loadAccount` tells items apart by them. */
+export const SortPrefix = {
+  tracked: 'POS#',
+  suspect: 'SUSPECT#',
+  state: 'STATE',
+} as const;
+
+export const Keys = {
+  accountPartition: (accountId: string): string => `ACCOUNT#${accountId}`,
+  tracked: (accountId: string, symbol: string, positionIdx: PositionIdx): ItemKey => ({
+    PK: Keys.accountPartition(accountId),
+    SK: `${SortPrefix.tracked}${positionId(symbol, positionIdx)}`,
+  }),
+  suspect: (accountId: string, symbol: string, positionIdx: PositionIdx): ItemKey => ({
+    PK: Keys.accountPartition(accountId),
+    SK: `${SortPrefix.suspect}${positionId(symbol, positionIdx)}`,
+  }),
+  state: (accountId: string): ItemKey => ({ PK: Keys.accountPartition(accountId), SK: SortPrefix.state }),
+  accountsPartition: 'ACCOUNTS',
+  account: (accountId: string): ItemKey => ({ PK: Keys.accountsPartition, SK: `ACCOUNT#${accountId}` }),
+  scheduleClaim: (accountId: string, windowId: string): ItemKey => ({
+    PK: `SCHEDULE#${windowId}`,
+    SK: `ACCOUNT#${accountId}`,
+  }),
+  capAccount: (windowId: string, accountId: string): ItemKey => ({
+    PK: `CAP#${windowId}#ACCOUNT#${accountId}`,
+    SK: 'CAP',
+  }),
+  capGlobal: (windowId: string): ItemKey => ({ PK: `CAP#${windowId}#GLOBAL`, SK: 'CAP' }),
+  auditPartition: (accountId: string, at: number): string =>
+    `AUDIT#${accountId}#${new Date(at).toISOString().slice(0, 10)}`,
+  audit: (accountId: string, at: number, id: string): ItemKey => ({
+    PK: Keys.auditPartition(accountId, at),
+    SK: `${new Date(at).toISOString()}#${id}`,
+  }),
+} as const;
+
+/** Epoch milliseconds to the TTL attribute's epoch seconds. */
+export function ttlSeconds(epochMs: number): number {
+  return Math.ceil(epochMs / 1000);
+}
+
+export const DAY_MS = 86_400_000;
+
+/** The table as CreateTable wants it. */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+      { AttributeName: SORT_KEY, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+      { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+    ],
+  };
+}
+
+/**
+ * Creates the table if it does not exist, waits until it is active, and enables TTL on `expiresAt`.
+ * For local runs and tests: on AWS the CDK stack owns the table.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: tableName });
+  // UpdateTimeToLive fails when TTL is already enabled, so look first.
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
+}

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { type FaultConfig, type FaultInjector, type FaultPatch, PRIVATE_ENDPOINTS } from './faults.js';
+import type { RequestCounts } from './server.js';
+import type { PositionIdx, Side, SimAccountSpec } from './types.js';
+import type {
+  CancelRecord,
+  FalseCancel,
+  OrphanRecord,
+  ProtectiveOrderInput,
+  SimOrder,
+  SimPosition,
+  SimWorld,
+} from './world.js';
+
+/** What really happened, to judge a reconciler by. */
+export interface GroundTruth {
+  /** Cancels that hit a protective order of a position with size > 0 at that moment. */
+  readonly falseCancels: FalseCancel[];
+  /** Every protective order that outlived its position, ended or not. */
+  readonly orphans: OrphanRecord[];
+  /** The orphans still resting now, waiting to be cleaned. */
+  readonly waitingOrphans: OrphanRecord[];
+  /** Every successful cancel through the API, judged. */
+  readonly cancels: CancelRecord[];
+  /** Private requests per account and endpoint, whatever their outcome. */
+  readonly requestCounts: RequestCounts;
+}
+
+export interface SimulatorAdmin {
+  addAccount(spec: SimAccountSpec): void;
+  /** Moves the market; conditional orders the new price crosses fire. */
+  setPrice(symbol: string, price: string): void;
+  /** Market order; adds to an existing position (one-way, opposite side: reduces, may flip). */
+  openPosition(p: {
+    accountId: string;
+    symbol: string;
+    side: Side;
+    qty: string;
+    price?: string;
+    positionIdx?: PositionIdx;
+  }): void;
+  /** Rests a reduce-only protective order on an open position; returns its orderId. */
+  placeProtectiveOrder(o: ProtectiveOrderInput): string;
+  closePosition(p: {
+    accountId: string;
+    symbol: string;
+    positionIdx?: PositionIdx;
+    how?: 'manual' | 'liquidation' | 'adl';
+    qty?: string;
+  }): void;
+  /** Merges into the current faults, field by field; takes effect on the next request. */
+  setFaults(f: Partial<FaultConfig>): void;
+  /** The current fault configuration. */
+  faults(): FaultConfig;
+  /** The account's open positions (size > 0), the truth regardless of faults. */
+  positions(accountId: string): SimPosition[];
+  /** The account's resting orders, the truth regardless of faults. */
+  openOrders(accountId: string): SimOrder[];
+  groundTruth(): GroundTruth;
+}
+
+export function createAdmin(
+  world: SimWorld,
+  faults: FaultInjector,
+  requestCounts: () => RequestCounts,
+): SimulatorAdmin {
+  return {
+    addAccount: (spec) => world.addAccount(spec),
+    setPrice: (symbol, price) => world.setPrice(symbol, price),
+    openPosition: (p) => {
+      world.openPosition(p);
+    },
+    placeProtectiveOrder: (o) => world.placeProtectiveOrder(o),
+    closePosition: (p) => {
+      world.closePosition(p);
+    },
+    setFaults: (f) => faults.set(f),
+    faults: () => faults.config,
+    positions: (accountId) => world.openPositions(accountId),
+    openOrders: (accountId) => world.openOrders(accountId),
+    groundTruth: () => {
+      const orphans = world.orphans();
+      return {
+        falseCancels: world.falseCancels(),
+        orphans,
+        waitingOrphans: orphans.filter((o) => o.endedAt === undefined),
+        cancels: world.cancels(),
+        requestCounts: requestCounts(),
+      };
+    },
+  };
+}
+
+const decimal = z.string().regex(/^\d+(\.\d+)?$/);
+const positionIdx = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+const targeted = {
+  probability: z.number().min(0).max(1).exactOptional(),
+  endpoints: z.array(z.enum(PRIVATE_ENDPOINTS)).exactOptional(),
+};
+
+const adminInputs = {
+  addAccount: z.object({
+    id: z.string().min(1),
+    apiKey: z.string().min(1),
+    apiSecret: z.string().min(1),
+    positionMode: z.enum(['one-way', 'hedge']).exactOptional(),
+  }),
+  setPrice: z.object({ symbol: z.string().min(1), price: decimal }),
+  openPosition: z.object({
+    accountId: z.string(),
+    symbol: z.string().min(1),
+    side: z.enum(['Buy', 'Sell']),
+    qty: decimal,
+    price: decimal.exactOptional(),
+    positionIdx: positionIdx.exactOptional(),
+  }),
+  placeProtectiveOrder: z.object({
+    accountId: z.string(),
+    symbol: z.string().min(1),
+    positionIdx: positionIdx.exactOptional(),
+    kind: z.enum(['stop-loss', 'take-profit', 'trailing-stop', 'reduce-only-limit']),
+    triggerPrice: decimal,
+    qty: decimal.exactOptional(),
+  }),
+  closePosition: z.object({
+    accountId: z.string(),
+    symbol: z.string().min(1),
+    positionIdx: positionIdx.exactOptional(),
+    how: z.enum(['manual', 'liquidation', 'adl']).exactOptional(),
+    qty: decimal.exactOptional(),
+  }),
+  setFaults: z.strictObject({
+    dropPositions: z
+      .strictObject({
+        probability: targeted.probability,
+        maxDropped: z.number().int().min(1).exactOptional(),
+      })
+      .exactOptional(),
+    correlatedDrop: z
+      .strictObject({
+        probability: targeted.probability,
+        durationMs: z.number().min(0).exactOptional(),
+        includeSymbolQueries: z.boolean().exactOptional(),
+      })
+      .exactOptional(),
+    truncatedPagination: z.strictObject(targeted).exactOptional(),
+    stale: z.strictObject(targeted).exactOptional(),
+    serverError: z.strictObject(targeted).exactOptional(),
+    timeout: z
+      .strictObject({
+        ...targeted,
+        delayMs: z.number().min(0).exactOptional(),
+        applyMutations: z.boolean().exactOptional(),
+      })
+      .exactOptional(),
+    rateLimit: z.strictObject(targeted).exactOptional(),
+    historyLagMs: z.number().min(0).exactOptional(),
+  }),
+  account: z.object({ accountId: z.string() }),
+};
+
+/** `POST /admin/<method>`: the admin API over JSON, inputs validated. */
+export function dispatchAdmin(admin: SimulatorAdmin, method: string, body: unknown): unknown {
+  switch (method) {
+    case 'addAccount':
+      return admin.addAccount(adminInputs.addAccount.parse(body));
+    case 'setPrice': {
+      const { symbol, price } = adminInputs.setPrice.parse(body);
+      return admin.setPrice(symbol, price);
+    }
+    case 'openPosition':
+      return admin.openPosition(adminInputs.openPosition.parse(body));
+    case 'placeProtectiveOrder':
+      return { orderId: admin.placeProtectiveOrder(adminInputs.placeProtectiveOrder.parse(body)) };
+    case 'closePosition':
+      return admin.closePosition(adminInputs.closePosition.parse(body));
+    case 'setFaults':
+      // A patch may leave a probability out to change only, say, endpoints; merging keeps the old one.
+      return admin.setFaults(adminInputs.setFaults.parse(body) as FaultPatch);
+    case 'faults':
+      return admin.faults();
+    case 'positions':
+      return admin.positions(adminInputs.account.parse(body).accountId);
+    case 'openOrders':
+      return admin.openOrders(adminInputs.account.parse(body).accountId);
+    case 'groundTruth':
+    case 'ground-truth':
+      return admin.groundTruth();
+    default:
+      throw new Error(`unknown admin method ${method}`);
+  }
+}

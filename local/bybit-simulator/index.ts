@@ -1,0 +1,109 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdmin, dispatchAdmin, type SimulatorAdmin } from './admin.js';
+import { type FaultConfig, FaultInjector } from './faults.js';
+import { RateLimiter } from './rate-limit.js';
+import { SimulatorHttp } from './server.js';
+import type { SimAccountSpec } from './types.js';
+import { SimWorld } from './world.js';
+
+export type { GroundTruth, SimulatorAdmin } from './admin.js';
+export { createVirtualClock, type VirtualClock } from './clock.js';
+export {
+  defaultFaults,
+  type FaultConfig,
+  type FaultPatch,
+  noFaults,
+  PRIVATE_ENDPOINTS,
+  type PrivateEndpoint,
+  type TargetedFault,
+} from './faults.js';
+export { BYBIT_LIMITS_PER_SECOND } from './rate-limit.js';
+export { type RequestCounts, UNKNOWN_ACCOUNT } from './server.js';
+export type { PositionIdx, ProtectiveKind, Side, SimAccountSpec } from './types.js';
+export type {
+  CancelRecord,
+  FalseCancel,
+  OrphanEnd,
+  OrphanRecord,
+  SimClosedPnl,
+  SimExecution,
+  SimOrder,
+  SimPosition,
+} from './world.js';
+export { SimWorld } from './world.js';
+
+export interface SimulatorOptions {
+  /** Seeds every fault decision; the same seed and the same requests give the same responses. Default 1. */
+  seed?: number;
+  /** The simulator's time: record times, history lag, rate-limit windows, the envelope's `time`. Default Date.now. */
+  clock?: () => number;
+  /** Merged over the defaults (2 % single-position drops, nothing else). */
+  faults?: Partial<FaultConfig>;
+  accounts?: SimAccountSpec[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Overrides Bybit's per-endpoint limits for every endpoint; 0 disables limiting. */
+  rateLimitPerSecond?: number;
+  /**
+   * The clock `X-BAPI-TIMESTAMP` is checked against (recv window). Defaults to `clock`. The SDK stamps
+   * requests with Date.now, so with a virtual `clock` either pass `authClock: Date.now` here or give the
+   * client `syncTimeBeforePrivateRequests: true` (it then reads `/v5/market/time`).
+   */
+  authClock?: () => number;
+}
+
+export interface BybitSimulator {
+  /** `http://127.0.0.1:<port>`: the `baseUrl` for `RestClientV5`. */
+  url: string;
+  admin: SimulatorAdmin;
+  close(): Promise<void>;
+}
+
+/** Starts a Bybit V5 simulator on loopback (see README.md in this folder). */
+export async function startBybitSimulator(options: SimulatorOptions = {}): Promise<BybitSimulator> {
+  const clock = options.clock ?? Date.now;
+  const world = new SimWorld(clock);
+  for (const account of options.accounts ?? []) world.addAccount(account);
+  const faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
+  const limiter = new RateLimiter(options.rateLimitPerSecond);
+  const counts = { get: () => http.requestCounts() };
+  const admin = createAdmin(world, faults, () => counts.get());
+  const http: SimulatorHttp = new SimulatorHttp({
+    world,
+    faults,
+    limiter,
+    clock,
+    authClock: options.authClock ?? clock,
+    admin: (method, body) => dispatchAdmin(admin, method, body),
+  });
+  const server = createServer((req, res) => {
+    http.handle(req, res).catch((error: unknown) => {
+      // A bug in the simulator, not a simulated fault: answer so the client does not hang.
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`simulator error: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    admin,
+    close: async () => {
+      http.releaseHeld();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+  };
+}

@@ -1,0 +1,457 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type BybitSessionConfig, createBybitSession } from '../../functions/adapters/bybit/bybit-session.js';
+import type { TrackedPosition } from '../../functions/core/types.js';
+import { rawExecution, rawOrder, rawPosition, T0 } from '../unit/bybit-fixtures.js';
+
+/**
+ * The adapter over real HTTP against a scripted stub of the V5 endpoints: exercises RestClientV5's
+ * signing, query building, header parsing and error paths with exact, deterministic answers. The
+ * behavioural tests against the Bybit simulator live in bybit-adapter.test.ts.
+ */
+
+const KEY = 'STUBKEY0000000000001';
+const SECRET = 'STUBSECRET000000000000000000000000001';
+
+interface StubRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+  readonly headers: IncomingHttpHeaders;
+}
+interface StubReply {
+  readonly status?: number;
+  readonly headers?: Record<string, string>;
+  readonly body: unknown;
+  readonly delayMs?: number;
+}
+type Handler = (req: StubRequest) => StubReply;
+
+let server: Server;
+let baseUrl: string;
+let handler: Handler;
+let requests: StubRequest[];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (chunk) => {
+      data += chunk;
+    });
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://stub');
+      const request: StubRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        body: data === '' ? undefined : JSON.parse(data),
+        headers: req.headers,
+      };
+      requests.push(request);
+      const reply = handler(request);
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+        res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+      }, reply.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  requests = [];
+  handler = () => ({ status: 404, body: 'not scripted' });
+});
+
+const limitHeaders = (resetAt: number, remaining = 9) => ({
+  'X-Bapi-Limit': '10',
+  'X-Bapi-Limit-Status': String(remaining),
+  'X-Bapi-Limit-Reset-Timestamp': String(resetAt),
+});
+
+function v5(result: unknown, time = T0 + 10_000, over: Record<string, unknown> = {}): StubReply {
+  return {
+    headers: limitHeaders(time),
+    body: { retCode: 0, retMsg: 'OK', result, retExtInfo: {}, time, ...over },
+  };
+}
+
+const list = (items: unknown[], nextPageCursor = '') => ({ category: 'linear', list: items, nextPageCursor });
+
+function session(over: Partial<BybitSessionConfig> = {}) {
+  let n = 0;
+  return createBybitSession({
+    baseUrl,
+    apiKey: KEY,
+    apiSecret: SECRET,
+    requestTimeoutMs: 1_000,
+    ids: { next: (prefix) => `${prefix}-${++n}` },
+    clock: { now: () => T0 + 10_000 },
+    ...over,
+  });
+}
+
+function tracked(over: Partial<TrackedPosition> = {}): TrackedPosition {
+  return {
+    accountId: 'acct-1',
+    symbol: 'BTCUSDT',
+    positionIdx: 0,
+    side: 'long',
+    size: '0.5',
+    lastSeenOpenAt: T0 + 1_000,
+    lastSeenSnapshotId: 'snap-0',
+    stateUpdatedAt: T0,
+    stateSequence: 8_172_331_004,
+    protectiveOrders: [],
+    ...over,
+  };
+}
+
+describe('fetchOpenPositions', () => {
+  it('signs, asks 200 per page by settle coin, follows cursors, and reports the first page time', async () => {
+    handler = (req) => {
+      const cursor = req.query.get('cursor');
+      if (cursor === null) return v5(list([rawPosition({ symbol: 'AUSDT' })], 'p2'), T0 + 1);
+      if (cursor === 'p2')
+        return v5(list([rawPosition({ symbol: 'BUSDT', size: '0', side: '' })], 'p3'), T0 + 2);
+      return v5(list([rawPosition({ symbol: 'CUSDT', positionIdx: 2, side: 'Sell', seq: -1 })]), T0 + 3);
+    };
+    const snapshot = await session().fetchOpenPositions();
+    expect(snapshot).toEqual({
+      status: 'complete',
+      snapshotId: 'snap-1',
+      fetchedAt: T0 + 1,
+      pages: 3,
+      positions: [
+        {
+          symbol: 'AUSDT',
+          positionIdx: 0,
+          side: 'long',
+          size: '0.5',
+          updatedAt: T0,
+          sequence: 8_172_331_004,
+        },
+        { symbol: 'CUSDT', positionIdx: 2, side: 'short', size: '0.5', updatedAt: T0 },
+      ],
+    });
+    const first = requests[0];
+    expect(first?.path).toBe('/v5/position/list');
+    expect(Object.fromEntries(first?.query ?? [])).toEqual({
+      category: 'linear',
+      settleCoin: 'USDT',
+      limit: '200',
+    });
+    expect(first?.headers['x-bapi-api-key']).toBe(KEY);
+    expect(first?.headers['x-bapi-sign']).toMatch(/^[0-9a-f]{64}$/);
+    expect(requests.map((r) => r.query.get('cursor'))).toEqual([null, 'p2', 'p3']);
+  });
+
+  it('lists every configured settle coin', async () => {
+    handler = (req) => v5(list([rawPosition({ symbol: `BTC${req.query.get('settleCoin')}` })]));
+    const snapshot = await session({ settleCoins: ['USDT', 'USDC'] }).fetchOpenPositions();
+    expect(snapshot.status).toBe('complete');
+    expect(snapshot.positions.map((p) => p.symbol)).toEqual(['BTCUSDT', 'BTCUSDC']);
+  });
+
+  it('a cursor followed by an empty page is unknown, with the positions seen kept', async () => {
+    handler = (req) => (req.query.get('cursor') === null ? v5(list([rawPosition()], 'p2')) : v5(list([])));
+    const snapshot = await session().fetchOpenPositions();
+    expect(snapshot).toMatchObject({
+      status: 'unknown',
+      pages: 2,
+      failure: { reason: 'truncated-pagination' },
+    });
+    expect(snapshot.positions).toHaveLength(1);
+  });
+
+  it('a repeating cursor is unknown (cursor-loop)', async () => {
+    handler = (req) =>
+      v5(
+        list(
+          [rawPosition({ symbol: `S${req.query.get('cursor') ?? '0'}USDT` })],
+          req.query.get('cursor') === 'a' ? 'b' : 'a',
+        ),
+      );
+    expect(await session().fetchOpenPositions()).toMatchObject({
+      status: 'unknown',
+      failure: { reason: 'cursor-loop' },
+    });
+  });
+
+  it('a schema mismatch on a later page is unknown; the valid entries are still presence', async () => {
+    handler = (req) =>
+      req.query.get('cursor') === null
+        ? v5(list([rawPosition({ symbol: 'AUSDT' })], 'p2'))
+        : v5(list([rawPosition({ symbol: 'CUSDT', size: 1 }), rawPosition({ symbol: 'BUSDT' })]));
+    const snapshot = await session().fetchOpenPositions();
+    expect(snapshot).toMatchObject({ status: 'unknown', pages: 1, failure: { reason: 'schema-mismatch' } });
+    if (snapshot.status === 'unknown') expect(snapshot.failure.detail).toMatch(/list\.0\.size/);
+    expect(snapshot.positions.map((p) => p.symbol)).toEqual(['AUSDT', 'BUSDT']);
+  });
+
+  it('10006 is rate-limited with retryAt from X-Bapi-Limit-Reset-Timestamp', async () => {
+    handler = () => ({
+      headers: limitHeaders(T0 + 11_500, 0),
+      body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: T0 + 10_000 },
+    });
+    expect(await session().fetchOpenPositions()).toMatchObject({
+      status: 'unknown',
+      positions: [],
+      failure: { reason: 'rate-limited', exchangeCode: 10006, retryAt: T0 + 11_500 },
+    });
+  });
+
+  it('10002 is clock-skew; 10003 is auth-error', async () => {
+    handler = () =>
+      v5({}, T0, { retCode: 10002, retMsg: 'invalid request, please check your server timestamp' });
+    expect(await session().fetchOpenPositions()).toMatchObject({ failure: { reason: 'clock-skew' } });
+    handler = () => ({
+      status: 401,
+      body: { retCode: 10003, retMsg: 'API key is invalid.', result: {}, time: T0 },
+    });
+    expect(await session().fetchOpenPositions()).toMatchObject({
+      status: 'unknown',
+      failure: { reason: 'auth-error', exchangeCode: 10003 },
+    });
+  });
+
+  it('a 5xx and a timeout are unknown; neither detail holds the key or secret', async () => {
+    handler = () => ({ status: 502, body: `<html>bad gateway ${KEY}</html>` });
+    const bad = await session().fetchOpenPositions();
+    expect(bad).toMatchObject({ status: 'unknown', failure: { reason: 'http-error' } });
+    handler = () => ({ ...v5(list([])), delayMs: 1_500 });
+    const slow = await session({ requestTimeoutMs: 200 }).fetchOpenPositions();
+    expect(slow).toMatchObject({ status: 'unknown', failure: { reason: 'timeout' } });
+    for (const s of [bad, slow]) {
+      expect(JSON.stringify(s)).not.toContain(KEY);
+      expect(JSON.stringify(s)).not.toContain(SECRET);
+    }
+  });
+});
+
+describe('recheckPosition', () => {
+  it('open, flat (size 0 listed) and absent (not listed)', async () => {
+    handler = () =>
+      v5(
+        list([
+          rawPosition({ positionIdx: 1, side: 'Buy', size: '2' }),
+          rawPosition({ positionIdx: 2, side: '', size: '0', updatedTime: '0' }),
+        ]),
+        T0 + 20_000,
+      );
+    const s = session();
+    expect(await s.recheckPosition('BTCUSDT', 1)).toMatchObject({
+      status: 'open',
+      checkedAt: T0 + 20_000,
+      position: { positionIdx: 1, side: 'long', size: '2' },
+    });
+    expect(await s.recheckPosition('BTCUSDT', 2)).toEqual({ status: 'flat', checkedAt: T0 + 20_000 });
+    expect(await s.recheckPosition('BTCUSDT', 0)).toEqual({ status: 'absent', checkedAt: T0 + 20_000 });
+    expect(requests[0]?.query.get('symbol')).toBe('BTCUSDT');
+    expect(requests[0]?.query.get('settleCoin')).toBeNull();
+  });
+
+  it('a failure is unknown, never absent', async () => {
+    handler = () => ({ status: 503, body: 'unavailable' });
+    expect(await session().recheckPosition('BTCUSDT', 0)).toMatchObject({
+      status: 'unknown',
+      checkedAt: T0 + 10_000,
+      failure: { reason: 'http-error' },
+    });
+  });
+});
+
+describe('fetchPositionChanges', () => {
+  it('queries fills since the state, all pages, and attributes the close', async () => {
+    handler = (req) =>
+      req.query.get('cursor') === null
+        ? v5(
+            list(
+              [
+                rawExecution({
+                  execId: 'x-funding',
+                  execType: 'Funding',
+                  execQty: '',
+                  closedSize: '',
+                  seq: 8_172_331_020,
+                }),
+                rawExecution({ execId: 'x-sl', stopOrderType: 'StopLoss', seq: 8_172_331_010 }),
+              ],
+              'h2',
+            ),
+            T0 + 30_000,
+          )
+        : v5(
+            list([rawExecution({ execId: 'x-old', side: 'Buy', closedSize: '', seq: 8_172_331_004 })]),
+            T0 + 30_100,
+          );
+    const evidence = await session().fetchPositionChanges(tracked());
+    expect(evidence).toEqual({
+      status: 'known',
+      searchedFrom: T0,
+      searchedTo: T0 + 30_000,
+      changes: [
+        {
+          id: 'x-sl',
+          source: 'execution',
+          time: T0 + 60_000,
+          sequence: 8_172_331_010,
+          closedQty: '0.5',
+          openedQty: '0',
+          kind: 'stop-loss',
+          orderId: 'a1b2c3d4-0000-4000-8000-000000000001',
+        },
+      ],
+    });
+    expect(Object.fromEntries(requests[0]?.query ?? [])).toEqual({
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      startTime: String(T0),
+      limit: '100',
+    });
+  });
+
+  it('splits an old state into 7-day windows (endTime - startTime <= 7 days)', async () => {
+    handler = () => v5(list([]));
+    const week = 7 * 24 * 3_600_000;
+    const s = session({ clock: { now: () => T0 + 2 * week + 1_000_000 } });
+    expect(await s.fetchPositionChanges(tracked())).toMatchObject({ status: 'known', changes: [] });
+    expect(requests.map((r) => [r.query.get('startTime'), r.query.get('endTime')])).toEqual([
+      [String(T0), String(T0 + week)],
+      [String(T0 + week), String(T0 + 2 * week)],
+      [String(T0 + 2 * week), null],
+    ]);
+  });
+
+  it('any failing page makes the evidence unknown, never an empty known list', async () => {
+    handler = (req) =>
+      req.query.get('cursor') === null
+        ? v5(list([rawExecution()], 'h2'))
+        : { status: 500, body: { retCode: 10016, retMsg: 'server error' } };
+    expect(await session().fetchPositionChanges(tracked())).toMatchObject({
+      status: 'unknown',
+      searchedFrom: T0,
+      failure: { reason: 'exchange-error', exchangeCode: 10016 },
+    });
+  });
+});
+
+describe('fetchProtectiveOrders', () => {
+  it('lists all order kinds for the symbol (no orderFilter) and keeps the position index protective ones', async () => {
+    handler = (req) =>
+      req.query.get('cursor') === null
+        ? v5(
+            list(
+              [
+                rawOrder({ orderId: 'sl-0' }),
+                rawOrder({ orderId: 'tp-1', positionIdx: 1, stopOrderType: 'TakeProfit' }),
+                rawOrder({
+                  orderId: 'entry',
+                  stopOrderType: '',
+                  reduceOnly: false,
+                  closeOnTrigger: false,
+                  orderStatus: 'New',
+                }),
+              ],
+              'o2',
+            ),
+          )
+        : v5(list([rawOrder({ orderId: 'ro-0', stopOrderType: '', triggerPrice: '', orderStatus: 'New' })]));
+    const orders = await session().fetchProtectiveOrders('BTCUSDT', 0);
+    expect(orders).toEqual({
+      status: 'known',
+      orders: [
+        {
+          orderId: 'sl-0',
+          symbol: 'BTCUSDT',
+          positionIdx: 0,
+          kind: 'stop-loss',
+          triggerPrice: '62000',
+          createdAt: T0 - 30_000,
+        },
+        { orderId: 'ro-0', symbol: 'BTCUSDT', positionIdx: 0, kind: 'reduce-only', createdAt: T0 - 30_000 },
+      ],
+    });
+    expect(requests[0]?.path).toBe('/v5/order/realtime');
+    expect(requests[0]?.query.get('orderFilter')).toBeNull();
+    expect(requests[0]?.query.get('limit')).toBe('50');
+  });
+
+  it('a failure is unknown', async () => {
+    handler = () => v5({}, T0, { retCode: 10006, retMsg: 'Too many visits!' });
+    expect(await session().fetchProtectiveOrders('BTCUSDT', 0)).toMatchObject({
+      status: 'unknown',
+      failure: { reason: 'rate-limited' },
+    });
+  });
+});
+
+describe('cancelOrder', () => {
+  it('posts the cancel and reports it', async () => {
+    handler = () => v5({ orderId: 'sl-0', orderLinkId: '' });
+    expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toEqual({ status: 'cancelled', orderId: 'sl-0' });
+    expect(requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/v5/order/cancel',
+      body: { category: 'linear', symbol: 'BTCUSDT', orderId: 'sl-0' },
+    });
+  });
+
+  it.each([110001, 110008, 110010])('retCode %i is already-gone', async (code) => {
+    handler = () => v5({}, T0, { retCode: code, retMsg: 'order not exists or too late to cancel' });
+    expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
+      status: 'already-gone',
+      orderId: 'sl-0',
+    });
+  });
+
+  it('10006 is a retryable failure with retryAt; 10002 explains the clock; 10003 is not retryable', async () => {
+    handler = () => ({
+      headers: limitHeaders(T0 + 12_000, 0),
+      body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, time: T0 + 10_000 },
+    });
+    expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toEqual({
+      status: 'failed',
+      orderId: 'sl-0',
+      detail: expect.stringContaining('10006'),
+      exchangeCode: 10006,
+      retryable: true,
+      retryAt: T0 + 12_000,
+    });
+    handler = () =>
+      v5({}, T0, { retCode: 10002, retMsg: 'invalid request, please check your server timestamp' });
+    expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
+      status: 'failed',
+      exchangeCode: 10002,
+      detail: expect.stringMatching(/clock|NTP/),
+    });
+    handler = () => v5({}, T0, { retCode: 10003, retMsg: 'API key is invalid.' });
+    expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
+      status: 'failed',
+      retryable: false,
+    });
+  });
+
+  it('5xx and timeouts are retryable failures', async () => {
+    handler = () => ({ status: 503, body: 'unavailable' });
+    expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
+      status: 'failed',
+      retryable: true,
+    });
+    handler = () => ({ ...v5({ orderId: 'sl-0' }), delayMs: 1_000 });
+    expect(await session({ requestTimeoutMs: 150 }).cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
+      status: 'failed',
+      retryable: true,
+      detail: expect.stringMatching(/no response in time/),
+    });
+  });
+});

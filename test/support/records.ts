@@ -1,0 +1,77 @@
+import type { ProtectiveOrder, SuspectRecord, TrackedPosition } from '../../functions/core/types.js';
+import type { AccountRecord } from '../../functions/ports/accounts.js';
+
+/** A moment in 2026, so times look like real exchange times. */
+export const T0 = 1_767_225_600_000;
+
+export function order(overrides: Partial<ProtectiveOrder> = {}): ProtectiveOrder {
+  return {
+    orderId: 'sl-1',
+    symbol: 'BTCUSDT',
+    positionIdx: 0,
+    kind: 'stop-loss',
+    triggerPrice: '90000.5',
+    createdAt: T0 - 60_000,
+    ...overrides,
+  };
+}
+
+/** A tracked position with every optional field set (stateSequence, trigger price, order time). */
+export function tracked(overrides: Partial<TrackedPosition> = {}): TrackedPosition {
+  return {
+    accountId: 'acct-1',
+    symbol: 'BTCUSDT',
+    positionIdx: 0,
+    side: 'long',
+    size: '0.001',
+    lastSeenOpenAt: T0,
+    lastSeenSnapshotId: 'snap-1',
+    stateUpdatedAt: T0 - 5_000,
+    stateSequence: 123_456_789_012,
+    protectiveOrders: [order(), order({ orderId: 'tp-1', kind: 'take-profit', triggerPrice: '99000' })],
+    ...overrides,
+  };
+}
+
+/** A tracked position with no optional field at all. */
+export function bareTracked(overrides: Partial<TrackedPosition> = {}): TrackedPosition {
+  return {
+    accountId: 'acct-1',
+    symbol: 'ETHUSDT',
+    positionIdx: 2,
+    side: 'short',
+    size: '12.5',
+    lastSeenOpenAt: T0,
+    lastSeenSnapshotId: 'snap-1',
+    stateUpdatedAt: T0 - 1_000,
+    protectiveOrders: [{ orderId: 'ro-1', symbol: 'ETHUSDT', positionIdx: 2, kind: 'reduce-only' }],
+    ...overrides,
+  };
+}
+
+export function suspect(overrides: Partial<SuspectRecord> = {}): SuspectRecord {
+  const position = overrides.position ?? tracked();
+  return {
+    accountId: position.accountId,
+    symbol: position.symbol,
+    positionIdx: position.positionIdx,
+    position,
+    firstMissingSnapshotId: 'snap-2',
+    firstMissingAt: T0 + 10_000,
+    attempts: 0,
+    missingSeenAt: [T0 + 10_000],
+    missingSnapshotIds: ['snap-2'],
+    nextAttemptAt: T0 + 40_000,
+    ...overrides,
+  };
+}
+
+export function account(accountId: string, overrides: Partial<AccountRecord> = {}): AccountRecord {
+  return {
+    accountId,
+    enabled: true,
+    credentialsRef: `stopguard/${accountId}`,
+    exchange: { category: 'linear', settleCoins: ['USDT'] },
+    ...overrides,
+  };
+}

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import type { PositionKey, SuspectRecord, TrackedPosition } from '../../functions/core/types.js';
+import type { ReconciliationStore } from '../../functions/ports/store.js';
+import { bareTracked, suspect, T0, tracked } from './records.js';
+
+/**
+ * What every `ReconciliationStore` must do, run against each implementation with the same assertions:
+ * the simulation proves the orchestration on `MemoryStore`, so `DynamoStore` must not differ from it.
+ * `makeStore` is called once per test and must return an empty store.
+ */
+export function storeContract(name: string, makeStore: () => Promise<ReconciliationStore>): void {
+  const byKey = (a: PositionKey, b: PositionKey) =>
+    `${a.symbol}#${a.positionIdx}`.localeCompare(`${b.symbol}#${b.positionIdx}`);
+  const keyOf = (p: PositionKey): PositionKey => ({
+    accountId: p.accountId,
+    symbol: p.symbol,
+    positionIdx: p.positionIdx,
+  });
+
+  describe(`${name} honours the store contract`, () => {
+    it('loads an unknown account as empty, with a zero state', async () => {
+      const store = await makeStore();
+      expect(await store.loadAccount('nobody')).toEqual({
+        tracked: [],
+        suspects: [],
+        state: { accountId: 'nobody', consecutiveDistrusted: 0 },
+      });
+    });
+
+    it('stores the ledger faithfully, per account, with absent optional fields left absent', async () => {
+      const store = await makeStore();
+      const full = tracked();
+      const bare = bareTracked();
+      const other = tracked({ accountId: 'acct-2' });
+      await store.upsertTracked([full, bare, other]);
+
+      const view = await store.loadAccount('acct-1');
+      expect([...view.tracked].sort(byKey)).toEqual([full, bare].sort(byKey));
+      const loadedBare = view.tracked.find((p) => p.symbol === 'ETHUSDT');
+      expect(loadedBare).toBeDefined();
+      expect(loadedBare).not.toHaveProperty('stateSequence');
+      expect(loadedBare?.protectiveOrders[0]).not.toHaveProperty('triggerPrice');
+      expect(loadedBare?.protectiveOrders[0]).not.toHaveProperty('createdAt');
+      expect((await store.loadAccount('acct-2')).tracked).toEqual([other]);
+    });
+
+    it('replaces a tracked position on upsert, last write winning', async () => {
+      const store = await makeStore();
+      await store.upsertTracked([tracked()]);
+      const grown = tracked({ size: '0.002', lastSeenSnapshotId: 'snap-9', protectiveOrders: [] });
+      await store.upsertTracked([tracked({ size: '0.0015' }), grown]);
+      expect((await store.loadAccount('acct-1')).tracked).toEqual([grown]);
+    });
+
+    it('removes exactly the tracked position named', async () => {
+      const store = await makeStore();
+      const hedgeLong = tracked({ positionIdx: 1 });
+      const hedgeShort = tracked({ positionIdx: 2, side: 'short' });
+      await store.upsertTracked([hedgeLong, hedgeShort]);
+      await store.removeTracked(keyOf(hedgeLong));
+      await store.removeTracked({ accountId: 'acct-1', symbol: 'NOPEUSDT', positionIdx: 0 });
+      expect((await store.loadAccount('acct-1')).tracked).toEqual([hedgeShort]);
+    });
+
+    it('creates a suspect once: a second create is refused and changes nothing', async () => {
+      const store = await makeStore();
+      const first = suspect();
+      expect(await store.createSuspect(first)).toBe(true);
+      expect(await store.createSuspect(suspect({ firstMissingSnapshotId: 'snap-other', attempts: 5 }))).toBe(
+        false,
+      );
+      expect(await store.getSuspect(keyOf(first))).toEqual(first);
+      expect((await store.loadAccount('acct-1')).suspects).toEqual([first]);
+    });
+
+    it('creates suspects per position: the other leg of a hedge is a different suspect', async () => {
+      const store = await makeStore();
+      expect(await store.createSuspect(suspect({ position: tracked({ positionIdx: 1 }) }))).toBe(true);
+      expect(await store.createSuspect(suspect({ position: tracked({ positionIdx: 2 }) }))).toBe(true);
+      expect((await store.loadAccount('acct-1')).suspects).toHaveLength(2);
+    });
+
+    it('gets nothing for an absent suspect', async () => {
+      const store = await makeStore();
+      expect(
+        await store.getSuspect({ accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 0 }),
+      ).toBeUndefined();
+    });
+
+    it('claims a suspect only at the expected attempt, and then exactly once', async () => {
+      const store = await makeStore();
+      const s = suspect({ attempts: 2 });
+      await store.createSuspect(s);
+      const now = T0 + 50_000;
+
+      expect(await store.claimSuspect(keyOf(s), 0, now, now + 60_000)).toBeUndefined();
+      expect(await store.claimSuspect(keyOf(s), 3, now, now + 60_000)).toBeUndefined();
+      // The previous attempt's copy, before the suspect is due: its claim is not one that lapsed.
+      expect(await store.claimSuspect(keyOf(s), 1, s.nextAttemptAt - 1, now + 60_000)).toBeUndefined();
+      expect(await store.getSuspect(keyOf(s))).toEqual(s);
+
+      const claimed = await store.claimSuspect(keyOf(s), 2, now, now + 60_000);
+      expect(claimed).toEqual({ ...s, attempts: 3, nextAttemptAt: now + 60_000 });
+      expect(await store.getSuspect(keyOf(s))).toEqual(claimed);
+      // The duplicate delivery of the same confirmation, while the lease holds.
+      expect(await store.claimSuspect(keyOf(s), 2, now + 1_000, now + 61_000)).toBeUndefined();
+      expect(await store.getSuspect(keyOf(s))).toEqual(claimed);
+    });
+
+    it('lets exactly one of many simultaneous duplicate deliveries claim', async () => {
+      const store = await makeStore();
+      const s = suspect();
+      await store.createSuspect(s);
+      const now = T0 + 50_000;
+      const results = await Promise.all(
+        Array.from({ length: 12 }, () => store.claimSuspect(keyOf(s), 0, now, now + 60_000)),
+      );
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+      expect((await store.getSuspect(keyOf(s)))?.attempts).toBe(1);
+    });
+
+    it('lets a redelivery retake an attempt whose lease ran out, and only then', async () => {
+      const store = await makeStore();
+      const s = suspect();
+      await store.createSuspect(s);
+      const now = T0 + 50_000;
+      const lease = now + 60_000;
+      expect(await store.claimSuspect(keyOf(s), 0, now, lease)).toBeDefined();
+      // The worker died; the queue redelivers the same confirmation.
+      expect(await store.claimSuspect(keyOf(s), 0, lease - 1, lease + 60_000)).toBeUndefined();
+      expect(await store.claimSuspect(keyOf(s), 0, lease, lease + 60_000)).toBeUndefined();
+      const retaken = await store.claimSuspect(keyOf(s), 0, lease + 1, lease + 60_001);
+      expect(retaken).toEqual({ ...s, attempts: 1, nextAttemptAt: lease + 60_001 });
+      // The retake holds its own lease against yet another copy.
+      expect(await store.claimSuspect(keyOf(s), 0, lease + 2, lease + 60_002)).toBeUndefined();
+    });
+
+    it('claims nothing when the suspect is absent, and does not create it', async () => {
+      const store = await makeStore();
+      const key: PositionKey = { accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 0 };
+      expect(await store.claimSuspect(key, 0, T0, T0 + 60_000)).toBeUndefined();
+      expect(await store.getSuspect(key)).toBeUndefined();
+      expect((await store.loadAccount('acct-1')).suspects).toEqual([]);
+    });
+
+    it('replaces a suspect on update and forgets it on delete', async () => {
+      const store = await makeStore();
+      const s = suspect();
+      await store.createSuspect(s);
+      const updated: SuspectRecord = {
+        ...s,
+        attempts: 1,
+        missingSeenAt: [...s.missingSeenAt, T0 + 45_000],
+        missingSnapshotIds: [...s.missingSnapshotIds, 'snap-3'],
+        nextAttemptAt: T0 + 120_000,
+      };
+      await store.updateSuspect(updated);
+      expect(await store.getSuspect(keyOf(s))).toEqual(updated);
+      expect((await store.loadAccount('acct-1')).suspects).toEqual([updated]);
+
+      await store.deleteSuspect(keyOf(s));
+      expect(await store.getSuspect(keyOf(s))).toBeUndefined();
+      expect((await store.loadAccount('acct-1')).suspects).toEqual([]);
+      // Deleting what is gone is not an error (a duplicate confirm may do it).
+      await store.deleteSuspect(keyOf(s));
+      // A new suspect for the same position can be raised again.
+      expect(await store.createSuspect(s)).toBe(true);
+    });
+
+    it('keeps the account state, optional field absent when not given', async () => {
+      const store = await makeStore();
+      await store.saveAccountState({
+        accountId: 'acct-1',
+        consecutiveDistrusted: 3,
+        lastCompleteSnapshotAt: T0,
+      });
+      expect((await store.loadAccount('acct-1')).state).toEqual({
+        accountId: 'acct-1',
+        consecutiveDistrusted: 3,
+        lastCompleteSnapshotAt: T0,
+      });
+      await store.saveAccountState({ accountId: 'acct-1', consecutiveDistrusted: 0 });
+      const state = (await store.loadAccount('acct-1')).state;
+      expect(state).toEqual({ accountId: 'acct-1', consecutiveDistrusted: 0 });
+      expect(state).not.toHaveProperty('lastCompleteSnapshotAt');
+      expect((await store.loadAccount('acct-2')).state).toEqual({
+        accountId: 'acct-2',
+        consecutiveDistrusted: 0,
+      });
+    });
+
+    it('loads ledger, suspects and state together, each where it belongs', async () => {
+      const store = await makeStore();
+      const positions: TrackedPosition[] = [tracked(), bareTracked()];
+      await store.upsertTracked(positions);
+      const s = suspect();
+      await store.createSuspect(s);
+      await store.saveAccountState({ accountId: 'acct-1', consecutiveDistrusted: 1 });
+      const view = await store.loadAccount('acct-1');
+      expect([...view.tracked].sort(byKey)).toEqual([...positions].sort(byKey));
+      expect(view.suspects).toEqual([s]);
+      expect(view.state).toEqual({ accountId: 'acct-1', consecutiveDistrusted: 1 });
+    });
+  });
+}

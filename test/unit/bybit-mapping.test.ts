@@ -1,0 +1,412 @@
+import { describe, expect, it } from 'vitest';
+import {
+  attributeFill,
+  changesSince,
+  closeKindOf,
+  HISTORY_WINDOW_MS,
+  historyWindows,
+  isAfterSeenState,
+  protectiveKindOf,
+  toObservedPosition,
+  toProtectiveOrder,
+} from '../../functions/adapters/bybit/mapping.js';
+import {
+  type BybitExecution,
+  type BybitOrder,
+  type BybitPosition,
+  executionEntrySchema,
+  orderEntrySchema,
+  positionEntrySchema,
+} from '../../functions/adapters/bybit/schemas.js';
+import { accountForClose } from '../../functions/core/evidence.js';
+import type { TrackedPosition } from '../../functions/core/types.js';
+import { rawExecution, rawOrder, rawPosition, T0 } from './bybit-fixtures.js';
+
+const position = (over: Record<string, unknown> = {}): BybitPosition =>
+  positionEntrySchema.parse(rawPosition(over));
+const fill = (over: Record<string, unknown> = {}): BybitExecution =>
+  executionEntrySchema.parse(rawExecution(over));
+const order = (over: Record<string, unknown> = {}): BybitOrder => orderEntrySchema.parse(rawOrder(over));
+
+function tracked(over: Partial<TrackedPosition> = {}): TrackedPosition {
+  return {
+    accountId: 'acct-1',
+    symbol: 'BTCUSDT',
+    positionIdx: 0,
+    side: 'long',
+    size: '0.5',
+    lastSeenOpenAt: T0 + 1_000,
+    lastSeenSnapshotId: 'snap-1',
+    stateUpdatedAt: T0,
+    stateSequence: 8_172_331_004,
+    protectiveOrders: [],
+    ...over,
+  };
+}
+
+describe('position entries', () => {
+  it('maps an open one-way long with its sequence and update time', () => {
+    expect(toObservedPosition(position())).toEqual({
+      symbol: 'BTCUSDT',
+      positionIdx: 0,
+      side: 'long',
+      size: '0.5',
+      updatedAt: T0,
+      sequence: 8_172_331_004,
+    });
+  });
+
+  it('maps a hedge short leg', () => {
+    expect(toObservedPosition(position({ positionIdx: 2, side: 'Sell', size: '3' }))).toMatchObject({
+      positionIdx: 2,
+      side: 'short',
+      size: '3',
+    });
+  });
+
+  it('skips the size-0 placeholder Bybit lists for a flat symbol', () => {
+    expect(toObservedPosition(position({ size: '0', side: '', updatedTime: '', seq: -1 }))).toBeUndefined();
+  });
+
+  it('omits the sequence when Bybit says -1 (never traded), in either spelling', () => {
+    expect(toObservedPosition(position({ seq: -1 }))).not.toHaveProperty('sequence');
+    expect(toObservedPosition(position({ seq: '-1' }))).not.toHaveProperty('sequence');
+  });
+
+  it('rejects an open entry without side or update time, or a hedge leg with the wrong side', () => {
+    expect(positionEntrySchema.safeParse(rawPosition({ side: '' })).success).toBe(false);
+    expect(positionEntrySchema.safeParse(rawPosition({ updatedTime: '' })).success).toBe(false);
+    expect(positionEntrySchema.safeParse(rawPosition({ positionIdx: 1, side: 'Sell' })).success).toBe(false);
+    expect(positionEntrySchema.safeParse(rawPosition({ size: 0.5 })).success).toBe(false);
+    expect(positionEntrySchema.safeParse(rawPosition({ size: '1e-3' })).success).toBe(false);
+    expect(positionEntrySchema.safeParse(rawPosition({ positionIdx: 3 })).success).toBe(false);
+  });
+});
+
+describe('fill attribution, one-way mode (idx 0)', () => {
+  const long = tracked();
+
+  it('a Sell closing the whole long closes it', () => {
+    expect(attributeFill(fill({ side: 'Sell', execQty: '0.5', closedSize: '0.5' }), long)).toEqual({
+      closedQty: '0.5',
+      openedQty: '0',
+    });
+  });
+
+  it('a partial close closes only its closedSize', () => {
+    expect(attributeFill(fill({ execQty: '0.2', closedSize: '0.2' }), long)).toEqual({
+      closedQty: '0.2',
+      openedQty: '0',
+    });
+  });
+
+  it('a Buy adds to the long (closedSize "" as the docs show for opening fills)', () => {
+    expect(attributeFill(fill({ side: 'Buy', execQty: '0.3', closedSize: '' }), long)).toEqual({
+      closedQty: '0',
+      openedQty: '0.3',
+    });
+  });
+
+  it('a flip closes the long and opens the remainder short', () => {
+    expect(attributeFill(fill({ side: 'Sell', execQty: '1.2', closedSize: '0.5' }), long)).toEqual({
+      closedQty: '0.5',
+      openedQty: '0.7',
+    });
+  });
+
+  it('is symmetric for a short', () => {
+    const short = tracked({ side: 'short' });
+    expect(attributeFill(fill({ side: 'Buy', execQty: '2', closedSize: '0.5' }), short)).toEqual({
+      closedQty: '0.5',
+      openedQty: '1.5',
+    });
+    expect(attributeFill(fill({ side: 'Sell', execQty: '0.1', closedSize: '0' }), short)).toEqual({
+      closedQty: '0',
+      openedQty: '0.1',
+    });
+  });
+
+  it('keeps decimal exactness (0.3 - 0.1 is 0.2, not 0.19999999999999998)', () => {
+    expect(attributeFill(fill({ execQty: '0.3', closedSize: '0.1' }), long)?.openedQty).toBe('0.2');
+  });
+
+  it('ignores funding, qty-less records and other symbols', () => {
+    expect(attributeFill(fill({ execType: 'Funding', execQty: '', closedSize: '' }), long)).toBeUndefined();
+    expect(
+      attributeFill(fill({ execType: 'Funding', execQty: '0.5', closedSize: '0' }), long),
+    ).toBeUndefined();
+    expect(attributeFill(fill({ execQty: '0', closedSize: '0' }), long)).toBeUndefined();
+    expect(attributeFill(fill({ symbol: 'ETHUSDT' }), long)).toBeUndefined();
+  });
+});
+
+describe('fill attribution, hedge mode', () => {
+  const longLeg = tracked({ positionIdx: 1 });
+  const shortLeg = tracked({ positionIdx: 2, side: 'short' });
+
+  it('a Sell that closes something closes the long leg only', () => {
+    const sell = fill({ side: 'Sell', execQty: '0.5', closedSize: '0.5' });
+    expect(attributeFill(sell, longLeg)).toEqual({ closedQty: '0.5', openedQty: '0' });
+    expect(attributeFill(sell, shortLeg)).toBeUndefined();
+  });
+
+  it('a Sell that closes nothing opened the short leg, not the long', () => {
+    const sell = fill({ side: 'Sell', execQty: '0.4', closedSize: '0' });
+    expect(attributeFill(sell, longLeg)).toBeUndefined();
+    expect(attributeFill(sell, shortLeg)).toEqual({ closedQty: '0', openedQty: '0.4' });
+  });
+
+  it('a Buy with closedSize > 0 belongs to the short leg; without, it adds to the long', () => {
+    const closingBuy = fill({ side: 'Buy', execQty: '0.4', closedSize: '0.4' });
+    expect(attributeFill(closingBuy, longLeg)).toBeUndefined();
+    expect(attributeFill(closingBuy, shortLeg)).toEqual({ closedQty: '0.4', openedQty: '0' });
+    const addingBuy = fill({ side: 'Buy', execQty: '0.1', closedSize: '' });
+    expect(attributeFill(addingBuy, longLeg)).toEqual({ closedQty: '0', openedQty: '0.1' });
+    expect(attributeFill(addingBuy, shortLeg)).toBeUndefined();
+  });
+});
+
+describe('close kinds', () => {
+  it.each([
+    [{ execType: 'Trade', stopOrderType: 'StopLoss' }, 'stop-loss'],
+    [{ execType: 'Trade', stopOrderType: 'PartialStopLoss' }, 'stop-loss'],
+    [{ execType: 'Trade', stopOrderType: 'TakeProfit' }, 'take-profit'],
+    [{ execType: 'Trade', stopOrderType: 'PartialTakeProfit' }, 'take-profit'],
+    [{ execType: 'Trade', stopOrderType: 'TrailingStop' }, 'trailing-stop'],
+    [
+      { execType: 'BustTrade', stopOrderType: 'UNKNOWN', createType: 'CreateByTakeOver_PassThrough' },
+      'liquidation',
+    ],
+    [{ execType: 'Trade', stopOrderType: '', createType: 'CreateByLiq' }, 'liquidation'],
+    [
+      { execType: 'AdlTrade', stopOrderType: 'UNKNOWN', createType: 'CreateByAdl_PassThrough' },
+      'auto-deleverage',
+    ],
+    [{ execType: 'Delivery', stopOrderType: '' }, 'settlement'],
+    [{ execType: 'Settle', stopOrderType: '' }, 'settlement'],
+    [{ execType: 'Trade', stopOrderType: 'UNKNOWN', createType: 'CreateByUser' }, 'manual'],
+    [{ execType: 'Trade', stopOrderType: 'Stop', createType: 'CreateByStopOrder' }, 'manual'],
+    [{ execType: 'Trade', stopOrderType: '', createType: 'CreateByStopLoss' }, 'stop-loss'],
+    [{ execType: 'MovePosition', stopOrderType: '' }, 'other'],
+  ])('%o → %s', (over, kind) => {
+    expect(closeKindOf(fill(over))).toBe(kind);
+  });
+
+  it('a liquidation is a liquidation even when a stop type is attached', () => {
+    expect(closeKindOf(fill({ execType: 'BustTrade', stopOrderType: 'StopLoss' }))).toBe('liquidation');
+  });
+});
+
+describe('ordering fills against the last seen state', () => {
+  const state = { stateUpdatedAt: T0, stateSequence: 100 };
+
+  it('prefers the cross sequence when both sides have one, whatever the clocks say', () => {
+    // Same millisecond as the state, but a later sequence: it happened after.
+    expect(isAfterSeenState(fill({ seq: 101, execTime: String(T0) }), state)).toBe(true);
+    // A later timestamp but an earlier sequence: already reflected in the state.
+    expect(isAfterSeenState(fill({ seq: 99, execTime: String(T0 + 5_000) }), state)).toBe(false);
+    expect(isAfterSeenState(fill({ seq: 100, execTime: String(T0 + 5_000) }), state)).toBe(false);
+  });
+
+  it('falls back to strictly-later exec time when a sequence is missing on either side', () => {
+    const noSeq = { stateUpdatedAt: T0 };
+    expect(isAfterSeenState(fill({ seq: 101, execTime: String(T0) }), noSeq)).toBe(false);
+    expect(isAfterSeenState(fill({ seq: 101, execTime: String(T0 + 1) }), noSeq)).toBe(true);
+    expect(isAfterSeenState(fill({ seq: undefined, execTime: String(T0 + 1) }), state)).toBe(true);
+  });
+});
+
+describe('changesSince: the evidence the core accounts', () => {
+  it('a stop-loss close after the state closes the position', () => {
+    const p = tracked({ stateSequence: 100 });
+    const changes = changesSince(
+      [
+        fill({
+          execId: 'x-open',
+          side: 'Buy',
+          execQty: '0.5',
+          closedSize: '',
+          seq: 100,
+          execTime: String(T0),
+        }),
+        fill({ execId: 'x-sl', stopOrderType: 'StopLoss', seq: 101, execTime: String(T0 + 60_000) }),
+      ],
+      p,
+    );
+    expect(changes).toEqual([
+      {
+        id: 'x-sl',
+        source: 'execution',
+        time: T0 + 60_000,
+        sequence: 101,
+        closedQty: '0.5',
+        openedQty: '0',
+        kind: 'stop-loss',
+        orderId: 'a1b2c3d4-0000-4000-8000-000000000001',
+      },
+    ]);
+    expect(accountForClose(p, changes).closed).toBe(true);
+  });
+
+  it('a partial close is not a close', () => {
+    const p = tracked({ stateSequence: 100 });
+    const changes = changesSince([fill({ execQty: '0.2', closedSize: '0.2', seq: 101 })], p);
+    expect(accountForClose(p, changes)).toMatchObject({ closed: false, remaining: '0.3' });
+  });
+
+  it('a close followed by a reopen is not a close', () => {
+    const p = tracked({ stateSequence: 100 });
+    const changes = changesSince(
+      [
+        // Newest first, as Bybit lists them.
+        fill({
+          execId: 'x-2',
+          side: 'Buy',
+          execQty: '0.5',
+          closedSize: '',
+          seq: 102,
+          execTime: String(T0 + 9_000),
+        }),
+        fill({ execId: 'x-1', seq: 101, execTime: String(T0 + 5_000) }),
+      ],
+      p,
+    );
+    expect(changes.map((c) => c.id)).toEqual(['x-1', 'x-2']);
+    expect(accountForClose(p, changes)).toMatchObject({ closed: false, remaining: '0.5' });
+  });
+
+  it('a one-way flip leaves a position at the index; closing the flipped short then closes it', () => {
+    const p = tracked({ stateSequence: 100 });
+    const flip = fill({ execId: 'x-flip', execQty: '1.5', closedSize: '0.5', seq: 101 });
+    expect(accountForClose(p, changesSince([flip], p))).toMatchObject({ closed: false, remaining: '1' });
+    const closeShort = fill({
+      execId: 'x-close',
+      side: 'Buy',
+      execQty: '1',
+      closedSize: '1',
+      seq: 102,
+      execTime: String(T0 + 90_000),
+    });
+    expect(accountForClose(p, changesSince([closeShort, flip], p))).toMatchObject({
+      closed: true,
+      remaining: '0',
+    });
+  });
+
+  it('a liquidation and an ADL in hedge mode close their legs with their kinds', () => {
+    const longLeg = tracked({ positionIdx: 1, stateSequence: 100 });
+    const bust = fill({
+      execId: 'x-bust',
+      execType: 'BustTrade',
+      createType: 'CreateByTakeOver_PassThrough',
+      seq: 101,
+    });
+    expect(changesSince([bust], longLeg)).toMatchObject([{ kind: 'liquidation', closedQty: '0.5' }]);
+
+    const shortLeg = tracked({ positionIdx: 2, side: 'short', size: '2', stateSequence: 100 });
+    const adl = fill({
+      execId: 'x-adl',
+      side: 'Buy',
+      execType: 'AdlTrade',
+      execQty: '2',
+      closedSize: '2',
+      seq: 101,
+    });
+    const changes = changesSince([adl, bust], shortLeg);
+    expect(changes).toMatchObject([{ id: 'x-adl', kind: 'auto-deleverage', closedQty: '2' }]);
+    expect(accountForClose(shortLeg, changes).closed).toBe(true);
+  });
+
+  it('ignores funding, fills of the seen state, and duplicates from overlapping pages', () => {
+    const p = tracked({ stateSequence: 100 });
+    const close = fill({ execId: 'x-close', seq: 103 });
+    const changes = changesSince(
+      [
+        fill({ execId: 'x-fund', execType: 'Funding', execQty: '0.5', closedSize: '0', seq: 102 }),
+        fill({ execId: 'x-old', seq: 99 }),
+        close,
+        close,
+      ],
+      p,
+    );
+    expect(changes.map((c) => c.id)).toEqual(['x-close']);
+  });
+
+  it('orders by time, then sequence (seq repeats for fills concluded together)', () => {
+    const p = tracked({ stateSequence: 100 });
+    const changes = changesSince(
+      [
+        fill({ execId: 'b', seq: 102, execQty: '0.25', closedSize: '0.25', execTime: String(T0 + 10) }),
+        fill({ execId: 'a', seq: 101, execQty: '0.25', closedSize: '0.25', execTime: String(T0 + 10) }),
+      ],
+      p,
+    );
+    expect(changes.map((c) => c.id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('protective orders', () => {
+  it('classifies TP/SL/trailing and plain reduce-only orders', () => {
+    expect(protectiveKindOf(order())).toBe('stop-loss');
+    expect(protectiveKindOf(order({ stopOrderType: 'PartialTakeProfit' }))).toBe('take-profit');
+    expect(protectiveKindOf(order({ stopOrderType: 'TrailingStop' }))).toBe('trailing-stop');
+    expect(
+      protectiveKindOf(
+        order({ stopOrderType: '', orderType: 'Limit', reduceOnly: true, closeOnTrigger: false }),
+      ),
+    ).toBe('reduce-only');
+    expect(protectiveKindOf(order({ stopOrderType: 'Stop', reduceOnly: false, closeOnTrigger: true }))).toBe(
+      'reduce-only',
+    );
+  });
+
+  it('never counts an entry order (not reduce-only, not a TP/SL) as protective', () => {
+    expect(
+      protectiveKindOf(order({ stopOrderType: '', reduceOnly: false, closeOnTrigger: false })),
+    ).toBeUndefined();
+    expect(
+      protectiveKindOf(order({ stopOrderType: 'Stop', reduceOnly: false, closeOnTrigger: false })),
+    ).toBeUndefined();
+  });
+
+  it('maps the order with trigger price and creation time, for its own position index only', () => {
+    expect(toProtectiveOrder(order(), 0)).toEqual({
+      orderId: 'f00dfeed-0000-4000-8000-000000000001',
+      symbol: 'BTCUSDT',
+      positionIdx: 0,
+      kind: 'stop-loss',
+      triggerPrice: '62000',
+      createdAt: T0 - 30_000,
+    });
+    expect(toProtectiveOrder(order({ positionIdx: 1 }), 2)).toBeUndefined();
+    expect(toProtectiveOrder(order({ orderStatus: 'Cancelled' }), 0)).toBeUndefined();
+  });
+
+  it('omits a trigger price of "" or "0" (plain reduce-only limits)', () => {
+    const limit = order({ stopOrderType: '', triggerPrice: '0', orderType: 'Limit', orderStatus: 'New' });
+    expect(toProtectiveOrder(limit, 0)).not.toHaveProperty('triggerPrice');
+    expect(toProtectiveOrder(order({ triggerPrice: '' }), 0)).not.toHaveProperty('triggerPrice');
+  });
+});
+
+describe('history windows (7 days per query)', () => {
+  it('one open-ended window for a recent state', () => {
+    expect(historyWindows(T0, T0 + 60_000)).toEqual([{ startTime: T0 }]);
+  });
+
+  it('closed 7-day windows up to the last, which is left open-ended', () => {
+    const windows = historyWindows(T0, T0 + 2 * HISTORY_WINDOW_MS + 5_000);
+    expect(windows).toEqual([
+      { startTime: T0, endTime: T0 + HISTORY_WINDOW_MS },
+      { startTime: T0 + HISTORY_WINDOW_MS, endTime: T0 + 2 * HISTORY_WINDOW_MS },
+      { startTime: T0 + 2 * HISTORY_WINDOW_MS },
+    ]);
+    for (const w of windows)
+      if (w.endTime !== undefined) expect(w.endTime - w.startTime).toBeLessThanOrEqual(HISTORY_WINDOW_MS);
+  });
+
+  it('does not let the open-ended window end just before the exchange clock', () => {
+    // 30 s short of 7 days: an exchange clock a little ahead could fall outside [start, start + 7d].
+    expect(historyWindows(T0, T0 + HISTORY_WINDOW_MS - 30_000)).toHaveLength(2);
+  });
+});
