@@ -213,6 +213,8 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   }
 
   const { cap } = input;
+  // The caller may ask the cap for fewer slots than orphans (never more than a whole budget): what is
+  // granted is cancelled now, the rest on a later attempt, which re-verifies everything first.
   if (cap === undefined) return { kind: 'need', step: 'cap', slots: orphans.length };
   if (cap.status === 'refused') {
     return {
@@ -227,16 +229,23 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
       message: `kept ${describeOrders(orphans)} on ${what} although it ${closeWords}: the ${cap.scope} cancel cap (${cap.limit} per window, window ${cap.windowId}) is spent; will retry in a later window`,
     };
   }
+  const granted = orphans.slice(0, Math.max(0, Math.min(cap.slots, orphans.length)));
+  const deferred = orphans.length - granted.length;
+  const deferredWords =
+    deferred === 0
+      ? ''
+      : `; ${deferred} more left for a later cap window (the cap granted ${granted.length})`;
   return {
     kind: 'cancel-orphans',
     reason: 'closed-with-evidence',
     key,
     alarm: false,
-    orders: orphans,
+    orders: granted,
+    ordersDeferred: deferred,
     changes: accounting.changes,
     ordersLeftAlone: leftAlone,
     snapshotIds,
-    message: `cancelling ${describeOrders(orphans)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check ${recheck.status}${leftWords}`,
+    message: `cancelling ${describeOrders(granted)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check ${recheck.status}${leftWords}${deferredWords}`,
   };
 }
 
@@ -263,13 +272,15 @@ export function suspectAfterAttempt(
   snapshot: PositionSnapshot | undefined,
   nextAttemptAt: number,
 ): SuspectRecord {
+  // The attempt is over: the claim is released with it.
+  const { claimedUntil: _released, ...unclaimed } = claimed;
   const lacksIt =
     snapshot?.status === 'complete' &&
     !snapshot.positions.some((p) => positionIdOf(p) === positionIdOf(claimed)) &&
     !claimed.missingSnapshotIds.includes(snapshot.snapshotId);
-  if (!lacksIt) return { ...claimed, nextAttemptAt };
+  if (!lacksIt) return { ...unclaimed, nextAttemptAt };
   return {
-    ...claimed,
+    ...unclaimed,
     nextAttemptAt,
     missingSeenAt: [...claimed.missingSeenAt, snapshot.fetchedAt],
     missingSnapshotIds: [...claimed.missingSnapshotIds, snapshot.snapshotId],

@@ -81,6 +81,12 @@ export interface CancelOrphans extends DecisionBase {
   readonly kind: 'cancel-orphans';
   readonly reason: 'closed-with-evidence';
   readonly orders: readonly ProtectiveOrder[];
+  /**
+   * Orphans beyond the cap slots granted: not cancelled now, so the suspect stays and a later attempt
+   * (after it re-verifies everything) takes them. A position with more orders than a whole budget is
+   * thus cleaned over several windows instead of never.
+   */
+  readonly ordersDeferred: number;
   readonly changes: readonly PositionChange[];
   /** Orders of unknown age: not provably the closed position's, so left alone. */
   readonly ordersLeftAlone: readonly ProtectiveOrder[];

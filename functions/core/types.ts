@@ -193,6 +193,12 @@ export interface SuspectRecord extends PositionKey {
   readonly missingSnapshotIds: readonly string[];
   /** When the next confirmation is due; a check that finds it long overdue re-sends it (lost message). */
   readonly nextAttemptAt: number;
+  /**
+   * Set while a confirmation holds the suspect, cleared when that attempt finishes. It tells a lapsed
+   * claim (the worker died: retake it) from a finished attempt (a late duplicate: do nothing), and it
+   * is the claim's token: a worker whose lease lapsed and was retaken cannot overwrite the newer state.
+   */
+  readonly claimedUntil?: number;
 }
 
 /** What the cancel cap said when asked for slots. */

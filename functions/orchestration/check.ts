@@ -137,8 +137,9 @@ async function actOnCheckDecision(
       if (!decision.resendConfirmation || suspect === undefined) return;
       deps.telemetry.count(Metric.ConfirmsResent);
       const resent = { ...suspect, nextAttemptAt: deps.clock.now() + settings.confirmDelayMs };
-      await deps.store.updateSuspect(resent);
-      await deps.queue.sendConfirm(confirmFor(resent), 0);
+      // Conditional: if a confirmation took the suspect meanwhile, it is not lost after all.
+      if (await deps.store.updateSuspect(resent, suspect))
+        await deps.queue.sendConfirm(confirmFor(resent), 0);
       return;
     }
     default:

@@ -82,7 +82,16 @@ async function gatherAndDecide(
         };
         break;
       case 'cap':
-        input = { ...input, cap: await deps.cap.acquire(suspect.accountId, next.slots, deps.clock.now()) };
+        input = {
+          ...input,
+          // Never more than a whole budget: a position with more orders is cleaned over several windows.
+          cap: await deps.cap.acquire(
+            suspect.accountId,
+            Math.min(next.slots, settings.capPerAccount, settings.capGlobal),
+            deps.clock.now(),
+            settings.capPerAccount,
+          ),
+        };
         break;
     }
     input = { ...input, now: deps.clock.now() };
@@ -101,7 +110,18 @@ async function act(
   const key = decision.key;
   const retry = async (delayMs: number) => {
     const next = suspectAfterAttempt(claimed, input.snapshot, deps.clock.now() + delayMs);
-    await store.updateSuspect(next);
+    if (!(await store.updateSuspect(next, claimed))) {
+      // Our lease lapsed and another delivery retook the suspect: it owns the next step now.
+      telemetry.log(
+        'warn',
+        `lost the claim on ${key.symbol}#${key.positionIdx} while confirming; left it to its new owner`,
+        {
+          ...key,
+          attempt: claimed.attempts,
+        },
+      );
+      return;
+    }
     await deps.queue.sendConfirm(confirmFor(next), delayMs);
   };
 
@@ -162,7 +182,10 @@ async function cancelOrphans(
   );
   const failed = outcomes.filter((o) => o.status === 'failed');
   telemetry.count(Metric.CancelsExecuted, outcomes.length - failed.length);
-  if (failed.length === 0) {
+  if (failed.length === 0 && decision.ordersDeferred > 0) {
+    // Cancelled what the cap allowed; the rest in the next window, after a fresh verification.
+    await retry(Math.max(settings.confirmDelayMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)));
+  } else if (failed.length === 0) {
     await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key)]);
   } else {
     // The next attempt re-verifies everything before touching the rest: the world may have moved.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { settingsOverridesSchema } from './settings.js';
+import { accountSettingsOverridesSchema } from './settings.js';
 
 /**
  * The queue's messages. Every body is validated; anything else is a `MalformedMessageError` and ends
@@ -20,7 +20,7 @@ export const accountRecordSchema = z.strictObject({
       .min(1)
       .max(5),
   }),
-  settings: settingsOverridesSchema.optional(),
+  settings: accountSettingsOverridesSchema.optional(),
 });
 
 export const checkMessageSchema = z.strictObject({

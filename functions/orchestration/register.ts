@@ -1,4 +1,3 @@
-import { positionIdOf } from '../core/keys.js';
 import { trackedFrom } from '../core/snapshot.js';
 import type { ObservedPosition, PositionSnapshot } from '../core/types.js';
 import type { ReconcilerDeps } from './dependencies.js';
@@ -15,14 +14,6 @@ export async function runRegister(
   const { accountId } = message;
   const { sequence, ...rest } = message.position;
   const observed: ObservedPosition = sequence === undefined ? rest : { ...rest, sequence };
-  const view = await deps.store.loadAccount(accountId);
-  const known = view.tracked.find((t) => positionIdOf(t) === positionIdOf(observed));
-  const newer =
-    known === undefined ||
-    (observed.sequence !== undefined && known.stateSequence !== undefined
-      ? observed.sequence > known.stateSequence
-      : observed.updatedAt > known.stateUpdatedAt);
-  if (!newer) return 'already-known';
   // A registration is the bot's word, not a fetch: it is recorded as seen at the fill's own time.
   const registration: PositionSnapshot = {
     status: 'complete',
@@ -31,7 +22,9 @@ export async function runRegister(
     pages: 0,
     positions: [observed],
   };
-  await deps.store.upsertTracked([trackedFrom(accountId, observed, registration, known)]);
+  // One conditional write, no read: the store keeps whichever state is newer.
+  if (!(await deps.store.registerTracked(trackedFrom(accountId, observed, registration, undefined))))
+    return 'already-known';
   deps.telemetry.log('info', `tracking ${observed.symbol}#${observed.positionIdx} as registered by the bot`, {
     accountId,
     symbol: observed.symbol,

@@ -54,6 +54,16 @@ export const settingsOverridesSchema = z.strictObject({
 
 export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
 
+/**
+ * What an account record may override: everything but the shared cap budget and its window, which
+ * bound all accounts together and so come from the environment only. Naming them on an account is an
+ * error, not silently ignored.
+ */
+export const accountSettingsOverridesSchema = settingsOverridesSchema.omit({
+  capGlobal: true,
+  capWindowMs: true,
+});
+
 export class InvalidSettingsError extends Error {
   override readonly name = 'InvalidSettingsError';
 }

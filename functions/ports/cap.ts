@@ -5,5 +5,9 @@ import type { CapVerdict } from '../core/types.js';
  * `acquire` takes `slots` from both budgets atomically, or from neither.
  */
 export interface CancelCap {
-  acquire(accountId: string, slots: number, now: number): Promise<CapVerdict>;
+  /**
+   * `accountLimit` is the account's own budget when its record overrides the default; the global
+   * budget and the window are the same for everyone.
+   */
+  acquire(accountId: string, slots: number, now: number, accountLimit?: number): Promise<CapVerdict>;
 }

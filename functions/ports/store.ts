@@ -24,16 +24,25 @@ export interface ReconciliationStore {
   loadAccount(accountId: string): Promise<AccountView>;
   upsertTracked(positions: readonly TrackedPosition[]): Promise<void>;
   removeTracked(key: PositionKey): Promise<void>;
+  /**
+   * The bot's word that a position is open (a `register` message), in one conditional write: stored
+   * unless the ledger already holds a state at least as new (by `stateSequence` when both have one,
+   * else by `stateUpdatedAt`). Protective orders already known for it are kept. False when not newer.
+   */
+  registerTracked(position: TrackedPosition): Promise<boolean>;
   saveAccountState(state: AccountState): Promise<void>;
   /** Creates the suspect only if none exists for that position; false when one already did. */
   createSuspect(suspect: SuspectRecord): Promise<boolean>;
   getSuspect(key: PositionKey): Promise<SuspectRecord | undefined>;
   /**
-   * Takes the suspect for one confirmation attempt. Succeeds while its `attempts` still equals
-   * `expectedAttempts` (then increments it and sets `nextAttemptAt` to `leaseUntil`), or when that very
-   * attempt was claimed before but its lease ran out (`attempts = expected + 1` and `nextAttemptAt < now`:
-   * the worker died, and this is the queue's redelivery). A duplicate delivery while the first is
-   * running, or after it finished, finds nothing to do. Undefined when gone or taken.
+   * Takes the suspect for one confirmation attempt, setting `claimedUntil` (and `nextAttemptAt`) to
+   * `leaseUntil` and `attempts` to `expectedAttempts + 1`. It succeeds in two cases only:
+   * - a fresh claim: `attempts = expectedAttempts` and no live claim on it (`claimedUntil` absent or
+   *   past);
+   * - a retake: `attempts = expectedAttempts + 1` with a claim whose lease ran out (`claimedUntil <
+   *   now`): the worker died mid-attempt and this is the queue's redelivery of the same message.
+   * A duplicate delivery while the first runs, or after that attempt finished (claim released), finds
+   * nothing to do. Undefined when gone or taken.
    */
   claimSuspect(
     key: PositionKey,
@@ -41,7 +50,11 @@ export interface ReconciliationStore {
     now: number,
     leaseUntil: number,
   ): Promise<SuspectRecord | undefined>;
-  /** Replaces a suspect this invocation has claimed. */
-  updateSuspect(suspect: SuspectRecord): Promise<void>;
+  /**
+   * Replaces `current` with `next`, only if the stored suspect is still `current` (same `attempts`
+   * and `claimedUntil`): false when someone else moved it on meanwhile (a retaken lease, a
+   * concurrent check), in which case that someone owns the next step.
+   */
+  updateSuspect(next: SuspectRecord, current: SuspectRecord): Promise<boolean>;
   deleteSuspect(key: PositionKey): Promise<void>;
 }

@@ -23,6 +23,7 @@ const cancel: CancelOrphans = {
     { id: 'f-1', source: 'execution', time: T0, closedQty: '0.001', openedQty: '0', kind: 'stop-loss' },
   ],
   ordersLeftAlone: [order({ orderId: 'sl-unknown-age' })],
+  ordersDeferred: 0,
 };
 
 const stillOpen = (i: number): StillOpen => ({

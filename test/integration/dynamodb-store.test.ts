@@ -68,9 +68,10 @@ describe('DynamoStore on DynamoDB Local', () => {
 
     const suspectKey = Keys.suspect('acct-1', 'BTCUSDT', 0);
     expect((await raw(suspectKey))?.expiresAt).toBe(Math.ceil((T0 + 40_000 + 7 * DAY_MS) / 1000));
-    await store.claimSuspect(s, 0, T0 + 41_000, T0 + 101_000);
+    const claimed = await store.claimSuspect(s, 0, T0 + 41_000, T0 + 101_000);
+    if (claimed === undefined) throw new Error('expected the claim to succeed');
     expect((await raw(suspectKey))?.expiresAt).toBe(Math.ceil((T0 + 101_000 + 7 * DAY_MS) / 1000));
-    await store.updateSuspect({ ...s, attempts: 1, nextAttemptAt: T0 + 500_000 });
+    expect(await store.updateSuspect({ ...s, attempts: 1, nextAttemptAt: T0 + 500_000 }, claimed)).toBe(true);
     expect((await raw(suspectKey))?.expiresAt).toBe(Math.ceil((T0 + 500_000 + 7 * DAY_MS) / 1000));
 
     const ledgerItem = await raw(Keys.tracked('acct-1', 'BTCUSDT', 0));

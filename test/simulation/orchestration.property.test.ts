@@ -48,6 +48,29 @@ describe('stopguard over arbitrary exchange and infrastructure faults', () => {
   });
 });
 
+describe('liveness: counterexamples the random search found, replayed exactly', () => {
+  it('cleans a position with more orders than the per-account cap over several windows (seed 7)', async () => {
+    // 12 orders piled up on S3USDT while its closes could not be confirmed; asking the cap for all 12
+    // at once (more than the whole budget of 10) was refused every window, for ever.
+    const result = await runSimulation({
+      seed: 7,
+      strategy: 'stopguard',
+      accounts: 3,
+      cycles: 240,
+      faults: {
+        ...noFaults,
+        failureProbability: 0.27490776474587625,
+        truncationProbability: 0.2558710833545775,
+      },
+      infra: { duplicateDelivery: 0, crashBeforeCancel: 0.26339627266861504 },
+    });
+    expect(result.violations).toEqual([]);
+    expect(result.falseCancels).toBe(0);
+    expect(result.orphansNeverCleaned).toBe(0);
+    expect(result.orphansCleaned).toBeGreaterThan(0);
+  });
+});
+
 describe('liveness: a real close is cleaned up promptly', () => {
   it('cancels the orphans of a closed position within the confirm delay plus one cycle', async () => {
     await fc.assert(

@@ -100,7 +100,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       expect(await store.getSuspect(keyOf(s))).toEqual(s);
 
       const claimed = await store.claimSuspect(keyOf(s), 2, now, now + 60_000);
-      expect(claimed).toEqual({ ...s, attempts: 3, nextAttemptAt: now + 60_000 });
+      expect(claimed).toEqual({ ...s, attempts: 3, nextAttemptAt: now + 60_000, claimedUntil: now + 60_000 });
       expect(await store.getSuspect(keyOf(s))).toEqual(claimed);
       // The duplicate delivery of the same confirmation, while the lease holds.
       expect(await store.claimSuspect(keyOf(s), 2, now + 1_000, now + 61_000)).toBeUndefined();
@@ -130,9 +130,89 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       expect(await store.claimSuspect(keyOf(s), 0, lease - 1, lease + 60_000)).toBeUndefined();
       expect(await store.claimSuspect(keyOf(s), 0, lease, lease + 60_000)).toBeUndefined();
       const retaken = await store.claimSuspect(keyOf(s), 0, lease + 1, lease + 60_001);
-      expect(retaken).toEqual({ ...s, attempts: 1, nextAttemptAt: lease + 60_001 });
+      expect(retaken).toEqual({
+        ...s,
+        attempts: 1,
+        nextAttemptAt: lease + 60_001,
+        claimedUntil: lease + 60_001,
+      });
       // The retake holds its own lease against yet another copy.
       expect(await store.claimSuspect(keyOf(s), 0, lease + 2, lease + 60_002)).toBeUndefined();
+    });
+
+    it('does not let a late duplicate retake an attempt that finished (claim released)', async () => {
+      const store = await makeStore();
+      const s = suspect();
+      await store.createSuspect(s);
+      const now = T0 + 50_000;
+      const claimed = await store.claimSuspect(keyOf(s), 0, now, now + 60_000);
+      if (claimed === undefined) throw new Error('expected the first claim to succeed');
+      // The attempt ends undecided: claim released, next look due in 5 s.
+      const { claimedUntil: _released, ...finished } = claimed;
+      const next: SuspectRecord = { ...finished, nextAttemptAt: now + 5_000 };
+      expect(await store.updateSuspect(next, claimed)).toBe(true);
+      // Long after, the first message is delivered again: attempts = expected + 1 but nothing lapsed.
+      expect(await store.claimSuspect(keyOf(s), 0, now + 600_000, now + 660_000)).toBeUndefined();
+      // The follow-up confirmation (attempt 1) does claim it.
+      expect(await store.claimSuspect(keyOf(s), 1, now + 6_000, now + 66_000)).toMatchObject({
+        attempts: 2,
+        claimedUntil: now + 66_000,
+      });
+    });
+
+    it('refuses an update from a claimer whose lease was retaken, keeping the newer state', async () => {
+      const store = await makeStore();
+      const s = suspect();
+      await store.createSuspect(s);
+      const now = T0 + 50_000;
+      const stale = await store.claimSuspect(keyOf(s), 0, now, now + 60_000);
+      const retaken = await store.claimSuspect(keyOf(s), 0, now + 60_001, now + 120_000);
+      if (stale === undefined || retaken === undefined) throw new Error('expected both claims');
+      const { claimedUntil: _a, ...staleNext } = stale;
+      expect(await store.updateSuspect({ ...staleNext, nextAttemptAt: now + 70_000 }, stale)).toBe(false);
+      expect(await store.getSuspect(keyOf(s))).toEqual(retaken);
+      const { claimedUntil: _b, ...next } = retaken;
+      expect(await store.updateSuspect({ ...next, nextAttemptAt: now + 130_000 }, retaken)).toBe(true);
+      expect(await store.getSuspect(keyOf(s))).toEqual({ ...next, nextAttemptAt: now + 130_000 });
+      // Nothing to update once it is gone.
+      await store.deleteSuspect(keyOf(s));
+      expect(await store.updateSuspect(next, next)).toBe(false);
+      expect(await store.getSuspect(keyOf(s))).toBeUndefined();
+    });
+
+    it('registers a position only when its state is newer, keeping known protective orders', async () => {
+      const store = await makeStore();
+      const known = tracked({ stateUpdatedAt: T0, stateSequence: 10 });
+      await store.upsertTracked([known]);
+      // Older by sequence: refused, whatever its time says.
+      expect(
+        await store.registerTracked(
+          tracked({ stateUpdatedAt: T0 + 5, stateSequence: 9, protectiveOrders: [] }),
+        ),
+      ).toBe(false);
+      expect((await store.loadAccount('acct-1')).tracked).toEqual([known]);
+      // Newer by sequence: stored, the orders we had observed kept.
+      const newer = tracked({ size: '0.5', stateUpdatedAt: T0 + 5, stateSequence: 11, protectiveOrders: [] });
+      expect(await store.registerTracked(newer)).toBe(true);
+      expect((await store.loadAccount('acct-1')).tracked).toEqual([
+        { ...newer, protectiveOrders: known.protectiveOrders },
+      ]);
+      // Without a sequence, by time; and the replaced state carries no stale sequence.
+      const { stateSequence: _seq, ...unsequenced } = tracked({
+        size: '0.7',
+        stateUpdatedAt: T0 + 4,
+        protectiveOrders: [],
+      });
+      expect(await store.registerTracked(unsequenced)).toBe(false);
+      const later = { ...unsequenced, stateUpdatedAt: T0 + 6 };
+      expect(await store.registerTracked(later)).toBe(true);
+      const loaded = (await store.loadAccount('acct-1')).tracked;
+      expect(loaded).toEqual([{ ...later, protectiveOrders: known.protectiveOrders }]);
+      expect(loaded[0]).not.toHaveProperty('stateSequence');
+      // A position never seen before is stored with no orders.
+      const fresh = tracked({ symbol: 'SOLUSDT', protectiveOrders: [] });
+      expect(await store.registerTracked(fresh)).toBe(true);
+      expect((await store.loadAccount('acct-1')).tracked).toContainEqual(fresh);
     });
 
     it('claims nothing when the suspect is absent, and does not create it', async () => {
@@ -154,7 +234,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
         missingSnapshotIds: [...s.missingSnapshotIds, 'snap-3'],
         nextAttemptAt: T0 + 120_000,
       };
-      await store.updateSuspect(updated);
+      expect(await store.updateSuspect(updated, s)).toBe(true);
       expect(await store.getSuspect(keyOf(s))).toEqual(updated);
       expect((await store.loadAccount('acct-1')).suspects).toEqual([updated]);
 

@@ -21,7 +21,7 @@ export class CapUnavailableError extends Error {
 
 /** Cancellation codes that say "try again", not "no". */
 const CONTENTION_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
-const CONTENTION_ATTEMPTS = 6;
+const CONTENTION_ATTEMPTS = 10;
 
 /**
  * The cancel cap on DynamoDB. Both counters of the window (the account's and the global one) are
@@ -49,10 +49,11 @@ export class DynamoCap implements CancelCap {
     this.tableName = config.tableName;
   }
 
-  async acquire(accountId: string, slots: number, now: number): Promise<CapVerdict> {
+  async acquire(accountId: string, slots: number, now: number, accountLimit?: number): Promise<CapVerdict> {
     if (!Number.isInteger(slots) || slots < 0)
       throw new RangeError(`cap slots must be a whole number ≥ 0, got ${slots}`);
-    const { perAccount, global, windowMs } = this.limits;
+    const { global, windowMs } = this.limits;
+    const perAccount = accountLimit ?? this.limits.perAccount;
     const windowId = capWindowId(now, windowMs);
     // More than a whole budget can never fit; the write's condition would not catch it on a new counter.
     if (slots > perAccount) return { status: 'refused', windowId, scope: 'account', limit: perAccount };

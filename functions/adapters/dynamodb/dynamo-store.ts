@@ -98,6 +98,48 @@ export class DynamoStore implements ReconciliationStore {
     this.ops.writes++;
   }
 
+  async registerTracked(position: TrackedPosition): Promise<boolean> {
+    const { protectiveOrders: _kept, ...state } = position;
+    const fields = Object.entries({ ...state, kind: 'tracked' });
+    const names: Record<string, string> = { '#pk': PARTITION_KEY, '#updatedAt': 'stateUpdatedAt' };
+    const values: Record<string, unknown> = { ':none': [] };
+    const sets = fields.map(([name, value], i) => {
+      names[`#f${i}`] = name;
+      values[`:f${i}`] = value;
+      return `#f${i} = :f${i}`;
+    });
+    names['#orders'] = 'protectiveOrders';
+    // Same rule as `isNewerState`: by sequence when both carry one, else by the fill's time.
+    const newer =
+      position.stateSequence === undefined
+        ? '#updatedAt < :f_updatedAt'
+        : '(attribute_exists(#sequence) AND #sequence < :f_sequence)' +
+          ' OR (attribute_not_exists(#sequence) AND #updatedAt < :f_updatedAt)';
+    values[':f_updatedAt'] = position.stateUpdatedAt;
+    names['#sequence'] = 'stateSequence';
+    if (position.stateSequence !== undefined) values[':f_sequence'] = position.stateSequence;
+    // A state without a sequence replaces one that had it, as in memory.
+    const remove = position.stateSequence === undefined ? ' REMOVE #sequence' : '';
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: Keys.tracked(position.accountId, position.symbol, position.positionIdx),
+          UpdateExpression: `SET ${sets.join(', ')}, #orders = if_not_exists(#orders, :none)${remove}`,
+          ConditionExpression: `attribute_not_exists(#pk) OR ${newer}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    } finally {
+      this.ops.writes++;
+    }
+  }
+
   async saveAccountState(state: AccountState): Promise<void> {
     await this.doc.send(
       new PutCommand({
@@ -150,13 +192,18 @@ export class DynamoStore implements ReconciliationStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: Keys.suspect(key.accountId, key.symbol, key.positionIdx),
-          UpdateExpression: 'SET #attempts = :next, #nextAttemptAt = :lease, #ttl = :ttl',
-          // A fresh claim of this attempt, or a retake of it after the claimer's lease ran out. An absent
-          // item fails the condition too (its `attempts` is not :expected), so nothing is created.
-          ConditionExpression: '#attempts = :expected OR (#attempts = :next AND #nextAttemptAt < :now)',
+          UpdateExpression:
+            'SET #attempts = :next, #nextAttemptAt = :lease, #claimedUntil = :lease, #ttl = :ttl',
+          // A fresh claim of this attempt (no live claim on it), or a retake of it after the claimer's
+          // lease ran out. A finished attempt has released its claim, so a late duplicate matches
+          // neither. An absent item fails the condition too, so nothing is created.
+          ConditionExpression:
+            '(#attempts = :expected AND (attribute_not_exists(#claimedUntil) OR #claimedUntil < :now))' +
+            ' OR (#attempts = :next AND #claimedUntil < :now)',
           ExpressionAttributeNames: {
             '#attempts': 'attempts',
             '#nextAttemptAt': 'nextAttemptAt',
+            '#claimedUntil': 'claimedUntil',
             '#ttl': TTL_ATTRIBUTE,
           },
           ExpressionAttributeValues: {
@@ -180,9 +227,31 @@ export class DynamoStore implements ReconciliationStore {
     }
   }
 
-  async updateSuspect(suspect: SuspectRecord): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.suspectItem(suspect) }));
-    this.ops.writes++;
+  async updateSuspect(next: SuspectRecord, current: SuspectRecord): Promise<boolean> {
+    const claimCondition =
+      current.claimedUntil === undefined
+        ? 'attribute_not_exists(#claimedUntil)'
+        : '#claimedUntil = :claimedUntil';
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.suspectItem(next),
+          ConditionExpression: `#attempts = :attempts AND ${claimCondition}`,
+          ExpressionAttributeNames: { '#attempts': 'attempts', '#claimedUntil': 'claimedUntil' },
+          ExpressionAttributeValues:
+            current.claimedUntil === undefined
+              ? { ':attempts': current.attempts }
+              : { ':attempts': current.attempts, ':claimedUntil': current.claimedUntil },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    } finally {
+      this.ops.writes++;
+    }
   }
 
   async deleteSuspect(key: PositionKey): Promise<void> {

@@ -43,6 +43,7 @@ export const suspectRecordSchema = z.object({
   missingSeenAt: z.array(epochMs),
   missingSnapshotIds: z.array(z.string()),
   nextAttemptAt: epochMs,
+  claimedUntil: epochMs.exactOptional(),
 }) satisfies z.ZodType<SuspectRecord>;
 
 export const accountStateSchema = z.object({

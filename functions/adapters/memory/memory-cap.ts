@@ -12,12 +12,13 @@ export class MemoryCap implements CancelCap {
 
   constructor(private readonly limits: { perAccount: number; global: number; windowMs: number }) {}
 
-  async acquire(accountId: string, slots: number, now: number): Promise<CapVerdict> {
+  async acquire(accountId: string, slots: number, now: number, accountLimit?: number): Promise<CapVerdict> {
+    const perAccount = accountLimit ?? this.limits.perAccount;
     const windowId = capWindowId(now, this.limits.windowMs);
     const accountKey = `${windowId}#${accountId}`;
     const globalKey = `${windowId}#*`;
-    if ((this.used.get(accountKey) ?? 0) + slots > this.limits.perAccount) {
-      return { status: 'refused', windowId, scope: 'account', limit: this.limits.perAccount };
+    if ((this.used.get(accountKey) ?? 0) + slots > perAccount) {
+      return { status: 'refused', windowId, scope: 'account', limit: perAccount };
     }
     if ((this.used.get(globalKey) ?? 0) + slots > this.limits.global) {
       return { status: 'refused', windowId, scope: 'global', limit: this.limits.global };

@@ -34,6 +34,15 @@ export class MemoryStore implements ReconciliationStore {
     this.tracked.get(key.accountId)?.delete(positionIdOf(key));
   }
 
+  async registerTracked(position: TrackedPosition): Promise<boolean> {
+    this.ops.writes++;
+    const ledger = bucket(this.tracked, position.accountId);
+    const known = ledger.get(positionIdOf(position));
+    if (known !== undefined && !isNewerState(position, known)) return false;
+    ledger.set(positionIdOf(position), { ...position, protectiveOrders: known?.protectiveOrders ?? [] });
+    return true;
+  }
+
   async saveAccountState(state: AccountState): Promise<void> {
     this.ops.writes++;
     this.states.set(state.accountId, state);
@@ -61,23 +70,47 @@ export class MemoryStore implements ReconciliationStore {
     this.ops.writes++;
     const current = this.suspects.get(key.accountId)?.get(positionIdOf(key));
     if (current === undefined) return undefined;
-    const fresh = current.attempts === expectedAttempts;
-    const expiredClaim = current.attempts === expectedAttempts + 1 && current.nextAttemptAt < now;
-    if (!fresh && !expiredClaim) return undefined;
-    const claimed = { ...current, attempts: expectedAttempts + 1, nextAttemptAt: leaseUntil };
+    const unclaimed = current.claimedUntil === undefined || current.claimedUntil < now;
+    const fresh = current.attempts === expectedAttempts && unclaimed;
+    const retake =
+      current.attempts === expectedAttempts + 1 &&
+      current.claimedUntil !== undefined &&
+      current.claimedUntil < now;
+    if (!fresh && !retake) return undefined;
+    const claimed = {
+      ...current,
+      attempts: expectedAttempts + 1,
+      nextAttemptAt: leaseUntil,
+      claimedUntil: leaseUntil,
+    };
     bucket(this.suspects, key.accountId).set(positionIdOf(key), claimed);
     return claimed;
   }
 
-  async updateSuspect(suspect: SuspectRecord): Promise<void> {
+  async updateSuspect(next: SuspectRecord, current: SuspectRecord): Promise<boolean> {
     this.ops.writes++;
-    bucket(this.suspects, suspect.accountId).set(positionIdOf(suspect), suspect);
+    const stored = this.suspects.get(current.accountId)?.get(positionIdOf(current));
+    if (
+      stored === undefined ||
+      stored.attempts !== current.attempts ||
+      stored.claimedUntil !== current.claimedUntil
+    )
+      return false;
+    bucket(this.suspects, next.accountId).set(positionIdOf(next), next);
+    return true;
   }
 
   async deleteSuspect(key: PositionKey): Promise<void> {
     this.ops.writes++;
     this.suspects.get(key.accountId)?.delete(positionIdOf(key));
   }
+}
+
+/** The register rule: by sequence when both states carry one, else by the fill's exchange time. */
+export function isNewerState(candidate: TrackedPosition, known: TrackedPosition): boolean {
+  return candidate.stateSequence !== undefined && known.stateSequence !== undefined
+    ? candidate.stateSequence > known.stateSequence
+    : candidate.stateUpdatedAt > known.stateUpdatedAt;
 }
 
 function bucket<V>(map: Map<string, Map<string, V>>, accountId: string): Map<string, V> {
