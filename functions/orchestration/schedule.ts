@@ -22,6 +22,7 @@ export async function runSchedule(deps: ReconcilerDeps): Promise<ScheduleOutcome
   const batch: { message: CheckMessage; delayMs: number }[] = [];
   let accountsScheduled = 0;
   let accountsAlreadyScheduled = 0;
+  const claimed: string[] = [];
 
   for await (const account of deps.accounts.listEnabled()) {
     if (!(await deps.accounts.claimScheduleWindow(account.accountId, String(minute)))) {
@@ -29,6 +30,7 @@ export async function runSchedule(deps: ReconcilerDeps): Promise<ScheduleOutcome
       continue;
     }
     accountsScheduled++;
+    claimed.push(account.accountId);
     const { cadenceMs } = applyOverrides(deps.settings, account.settings, `account ${account.accountId}`);
     const offset = spreadOffset(account.accountId, cadenceMs);
     const minuteStart = minute * MINUTE_MS;
@@ -45,7 +47,14 @@ export async function runSchedule(deps: ReconcilerDeps): Promise<ScheduleOutcome
     }
   }
   // One send per batch of checks (the adapter splits into SQS batches of ten).
-  if (batch.length > 0) await deps.queue.sendChecks(batch);
+  try {
+    if (batch.length > 0) await deps.queue.sendChecks(batch);
+  } catch (error) {
+    // Give the minute back so the retried invocation schedules it: a lost minute is a minute nobody
+    // looks. A check that did go out may then go twice, which costs one fetch and changes nothing.
+    await Promise.all(claimed.map((id) => deps.accounts.releaseScheduleWindow(id, String(minute))));
+    throw error;
+  }
   deps.telemetry.log('info', `scheduled ${batch.length} checks for ${accountsScheduled} accounts`, {
     minute,
     accountsScheduled,

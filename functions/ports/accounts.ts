@@ -15,4 +15,6 @@ export interface AccountDirectory {
    * any repeat, so a scheduler invoked twice for the same minute cannot double the load.
    */
   claimScheduleWindow(accountId: string, windowId: string): Promise<boolean>;
+  /** Gives a claim back after its checks could not be sent, so the retried run schedules them. */
+  releaseScheduleWindow(accountId: string, windowId: string): Promise<void>;
 }

@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { accountRecordSchema } from '../../orchestration/messages.js';
 import type { AccountDirectory, AccountRecord } from '../../ports/accounts.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
@@ -130,6 +136,13 @@ export class DynamoAccounts implements AccountDirectory {
     } finally {
       this.ops.writes++;
     }
+  }
+
+  async releaseScheduleWindow(accountId: string, windowId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: Keys.scheduleClaim(accountId, windowId) }),
+    );
+    this.ops.writes++;
   }
 }
 

@@ -26,4 +26,8 @@ export class MemoryAccounts implements AccountDirectory {
     this.claimed.add(key);
     return true;
   }
+
+  async releaseScheduleWindow(accountId: string, windowId: string): Promise<void> {
+    this.claimed.delete(`${accountId}#${windowId}`);
+  }
 }

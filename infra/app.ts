@@ -1,0 +1,79 @@
+import { App, Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogLevel, StopguardProps } from './stopguard-construct.js';
+import { StopguardStack } from './stopguard-stack.js';
+
+/**
+ * `cdk synth` / `cdk deploy`. Settings come from context: cdk.json's `context`, or `-c key=value`
+ * (which arrives as a string, hence the parsing). Example: `npx cdk deploy -c shadow=false -c alarmEmail=ops@example.com`.
+ */
+const app = new App();
+
+function context(key: string): unknown {
+  const value: unknown = app.node.tryGetContext(key);
+  return value === '' ? undefined : value;
+}
+
+function numberContext(key: string): number | undefined {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  const parsed = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(parsed)) throw new Error(`context ${key} must be a number, got ${String(value)}`);
+  return parsed;
+}
+
+function booleanContext(key: string): boolean | undefined {
+  const value = context(key);
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`context ${key} must be true or false, got ${String(value)}`);
+}
+
+function stringContext(key: string): string | undefined {
+  const value = context(key);
+  return value === undefined ? undefined : String(value);
+}
+
+function oneOf<T extends string | number>(key: string, value: unknown, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const found = allowed.find((a) => String(a) === String(value));
+  if (found === undefined) throw new Error(`context ${key} must be one of ${allowed.join(', ')}`);
+  return found;
+}
+
+function durationContext(key: string, unit: (amount: number) => Duration): Duration | undefined {
+  const amount = numberContext(key);
+  return amount === undefined ? undefined : unit(amount);
+}
+
+const candidates: { [K in keyof StopguardProps]: StopguardProps[K] | undefined } = {
+  cadence: durationContext('cadenceSeconds', Duration.seconds),
+  confirmDelay: durationContext('confirmDelaySeconds', Duration.seconds),
+  capPerAccount: numberContext('capPerAccount'),
+  capGlobal: numberContext('capGlobal'),
+  capWindow: durationContext('capWindowSeconds', Duration.seconds),
+  claimLease: durationContext('claimLeaseSeconds', Duration.seconds),
+  shadow: booleanContext('shadow'),
+  alarmEmail: stringContext('alarmEmail'),
+  logLevel: oneOf<LogLevel>('logLevel', context('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR']),
+  bybitBaseUrl: stringContext('bybitBaseUrl'),
+  secretPrefix: stringContext('secretPrefix'),
+  staleAfter: durationContext('staleAfterMinutes', Duration.minutes),
+  auditRetentionDays: numberContext('auditRetentionDays'),
+  logRetention: oneOf(
+    'logRetentionDays',
+    context('logRetentionDays'),
+    Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number'),
+  ),
+};
+// exactOptionalPropertyTypes: leave unset props out rather than passing undefined.
+const stopguard = Object.fromEntries(
+  Object.entries(candidates).filter(([, v]) => v !== undefined),
+) as StopguardProps;
+
+// No `env`: the stack is environment-agnostic (account and region stay tokens), so synth needs no
+// credentials and performs no lookups; deploy picks the account and region from the CLI's profile.
+new StopguardStack(app, stringContext('stackName') ?? 'Stopguard', {
+  description: 'stopguard: reconciliation that never strips the stop-loss off a live position',
+  stopguard,
+});

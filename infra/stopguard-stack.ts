@@ -1,0 +1,29 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Stopguard, type StopguardProps } from './stopguard-construct.js';
+
+export interface StopguardStackProps extends StackProps {
+  readonly stopguard?: StopguardProps;
+}
+
+/** The standalone deployment: the Stopguard construct and the names an operator needs. */
+export class StopguardStack extends Stack {
+  readonly stopguard: Stopguard;
+
+  constructor(scope: Construct, id: string, props: StopguardStackProps = {}) {
+    super(scope, id, props);
+    this.stopguard = new Stopguard(this, 'Stopguard', props.stopguard);
+    const { table, queue, deadLetterQueue, alarmTopic, dashboard } = this.stopguard;
+    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'Account records go here' });
+    new CfnOutput(this, 'QueueUrl', {
+      value: queue.queueUrl,
+      description: 'Work queue (check, confirm, register)',
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: alarmTopic.topicArn,
+      description: 'Subscribe to get alarms',
+    });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboardName });
+  }
+}

@@ -1,0 +1,56 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { envName } from '../../functions/orchestration/settings.js';
+import { Stopguard } from '../../infra/stopguard-construct.js';
+import { removeAssemblies, synthesize, testApp } from './synth.js';
+
+// Variants of the props; none needs the bundle.
+afterAll(removeAssemblies);
+
+describe('Stopguard props', () => {
+  it('turns shadow off, subscribes the alarm e-mail and passes settings through, validated', () => {
+    const { template, stack } = synthesize({
+      bundle: false,
+      props: {
+        shadow: false,
+        alarmEmail: 'ops@example.com',
+        cadence: Duration.seconds(15),
+        capPerAccount: 3,
+        claimLease: Duration.minutes(2),
+        settings: { evidenceGraceMs: 300_000 },
+        logLevel: 'DEBUG',
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    const workerId = stack.getLogicalId(stack.stopguard.worker.function.node.defaultChild as never);
+    const env = template.findResources('AWS::Lambda::Function')[workerId]?.Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      [envName('shadow')]: 'false',
+      [envName('cadenceMs')]: '15000',
+      [envName('capPerAccount')]: '3',
+      [envName('claimLeaseMs')]: '120000',
+      [envName('evidenceGraceMs')]: '300000',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    });
+    // A longer lease stretches the visibility timeout with it.
+    const queueId = stack.getLogicalId(stack.stopguard.queue.node.defaultChild as never);
+    const visibility = template.findResources('AWS::SQS::Queue')[queueId]?.Properties.VisibilityTimeout;
+    expect(visibility).toBeGreaterThanOrEqual(30 + 120);
+  });
+
+  it('refuses settings the functions would refuse, at synth time', () => {
+    expect(() => synthesize({ bundle: false, props: { cadence: Duration.seconds(7) } })).toThrow(/cadenceMs/);
+    expect(() => synthesize({ bundle: false, props: { secretPrefix: '*' } })).toThrow(/secretPrefix/);
+  });
+
+  it('is a construct an existing stack can embed', () => {
+    const app = testApp({ bundle: false });
+    const host = new Stack(app, 'Host');
+    new Stopguard(host, 'Guard', { shadow: true });
+    Template.fromStack(host).resourceCountIs('AWS::Lambda::Function', 2);
+  });
+});

@@ -1,0 +1,257 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.js';
+import { EnvVar } from '../../functions/handlers/environment.js';
+import { defaultSettings, envName, type ReconcileSettings } from '../../functions/orchestration/settings.js';
+import { Metric } from '../../functions/ports/telemetry.js';
+import { logicalId, removeAssemblies, type Synthesized, synthesize } from './synth.js';
+
+// The real thing, esbuild bundling included: synthesized once for the whole file.
+let synth: Synthesized;
+let template: Template;
+let ids: { table: string; queue: string; dlq: string; worker: string; scheduler: string; topic: string };
+
+beforeAll(() => {
+  synth = synthesize({ bundle: true });
+  template = synth.template;
+  const { stopguard } = synth.stack;
+  ids = {
+    table: logicalId(synth.stack, stopguard.table),
+    queue: logicalId(synth.stack, stopguard.queue),
+    dlq: logicalId(synth.stack, stopguard.deadLetterQueue),
+    worker: logicalId(synth.stack, stopguard.worker.function),
+    scheduler: logicalId(synth.stack, stopguard.scheduler.function),
+    topic: logicalId(synth.stack, stopguard.alarmTopic),
+  };
+});
+afterAll(removeAssemblies);
+
+function functionProps(
+  id: string,
+): Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } } {
+  const fn = template.findResources('AWS::Lambda::Function')[id];
+  if (fn === undefined) throw new Error(`no function ${id}`);
+  return fn.Properties;
+}
+
+describe('synthesis', () => {
+  it('needs no context lookups (works offline, without credentials)', () => {
+    expect(synth.assembly.manifest.missing ?? []).toEqual([]);
+  });
+
+  it('is environment-agnostic', () => {
+    expect(synth.assembly.getStackArtifact(synth.stack.artifactId).environment).toMatchObject({
+      account: 'unknown-account',
+      region: 'unknown-region',
+    });
+  });
+
+  it('bundles each handler as an ES module with a source map', () => {
+    for (const id of [ids.worker, ids.scheduler]) {
+      const asset = (functionProps(id).Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+      const dir = join(synth.assembly.directory, `asset.${asset}`);
+      expect(existsSync(dir), dir).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    }
+  });
+});
+
+describe('table', () => {
+  it('is on-demand with the adapter key schema, TTL and point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('is retained when the stack goes away', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('queues', () => {
+  it('redrives to the dead-letter queue after 3 receives; dead letters are kept 14 days', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(queues[ids.queue]?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [ids.dlq, 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(queues[ids.dlq]?.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('hides a message for longer than the worker can run plus the claim lease', () => {
+    const visibility = template.findResources('AWS::SQS::Queue')[ids.queue]?.Properties.VisibilityTimeout;
+    const workerTimeout = functionProps(ids.worker).Timeout as number;
+    expect(visibility).toBeGreaterThan(workerTimeout);
+    expect(visibility).toBeGreaterThan(defaultSettings.claimLeaseMs / 1000);
+    expect(visibility).toBeGreaterThanOrEqual(workerTimeout + defaultSettings.claimLeaseMs / 1000);
+  });
+});
+
+describe('functions', () => {
+  it('run Node 22 on arm64 with source maps and their own log group', () => {
+    for (const id of [ids.worker, ids.scheduler]) {
+      const props = functionProps(id);
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+      });
+      expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: expect.stringMatching(/Logs/) } });
+    }
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 2);
+  });
+
+  it('carry the table, the queues and every setting in their environment; shadow by default', () => {
+    for (const id of [ids.worker, ids.scheduler]) {
+      const env = functionProps(id).Environment.Variables;
+      expect(env[EnvVar.tableName]).toEqual({ Ref: ids.table });
+      expect(env[EnvVar.queueUrl]).toEqual({ Ref: ids.queue });
+      expect(env[EnvVar.deadLetterQueueUrl]).toEqual({ Ref: ids.dlq });
+      expect(env[EnvVar.secretPrefix]).toBe('stopguard/');
+      expect(env[EnvVar.bybitBaseUrl]).toBe('https://api.bybit.com');
+      for (const key of Object.keys(defaultSettings) as (keyof ReconcileSettings)[]) {
+        expect(env, envName(key)).toHaveProperty(envName(key));
+      }
+      expect(env[envName('shadow')]).toBe('true');
+      expect(env).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'stopguard',
+        POWERTOOLS_METRICS_NAMESPACE: 'Stopguard',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    }
+  });
+
+  it('feed the worker from the queue with partial batch failures and bounded concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: ids.worker },
+      EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it('run the scheduler every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [ids.scheduler, 'Arn'] } })],
+    });
+  });
+});
+
+describe('alarms', () => {
+  const metricAlarm = (metricName: string) => {
+    const found = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === metricName,
+    );
+    expect(found, metricName).toHaveLength(1);
+    return found[0]?.Properties as Record<string, unknown>;
+  };
+  const cases: [string, string, number, string][] = [
+    [Metric.KeptForLackOfEvidence, 'Sum', 0, 'GreaterThanThreshold'],
+    [Metric.CapRefusals, 'Sum', 0, 'GreaterThanThreshold'],
+    [Metric.DistrustedSnapshots, 'Sum', 2, 'GreaterThanThreshold'],
+    [Metric.IncompleteResponsesObserved, 'Sum', 20, 'GreaterThanThreshold'],
+    [Metric.SnapshotAgeSeconds, 'Maximum', 600, 'GreaterThanThreshold'],
+    [Metric.ChecksRun, 'Sum', 1, 'LessThanThreshold'],
+  ];
+
+  it.each(cases)(
+    '%s: %s %s %s over 5 minutes, notifying the topic',
+    (name, statistic, threshold, comparison) => {
+      const alarm = metricAlarm(name);
+      expect(alarm).toMatchObject({
+        Namespace: 'Stopguard',
+        Dimensions: [{ Name: 'service', Value: 'stopguard' }],
+        Statistic: statistic,
+        Period: 300,
+        Threshold: threshold,
+        ComparisonOperator: comparison,
+        AlarmActions: [{ Ref: ids.topic }],
+      });
+      expect(alarm.AlarmDescription).toEqual(expect.any(String));
+    },
+  );
+
+  it('treat no ChecksRun at all as the worst staleness', () => {
+    expect(metricAlarm(Metric.ChecksRun).TreatMissingData).toBe('breaching');
+    expect(metricAlarm(Metric.KeptForLackOfEvidence).TreatMissingData).toBe('notBreaching');
+  });
+
+  it('watch the dead-letter queue', () => {
+    expect(metricAlarm('ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: ids.topic }],
+    });
+  });
+
+  it.each(['Errors', 'Throttles'])('watch %s of both functions', (metricName) => {
+    for (const fn of [ids.worker, ids.scheduler]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: ids.topic }],
+      });
+    }
+  });
+
+  it('all say what to do, all notify the one topic, and no e-mail is subscribed unless given', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(11);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(60);
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);
+    }
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('dashboard and outputs', () => {
+  it('charts the decisions', () => {
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const name of [
+      Metric.SuspectsRaised,
+      Metric.CancelsExecuted,
+      Metric.KeptForLackOfEvidence,
+      Metric.IncompleteResponsesObserved,
+      Metric.CapRefusals,
+      Metric.ChecksRun,
+      Metric.ConfirmsRun,
+      Metric.SnapshotAgeSeconds,
+    ]) {
+      expect(body).toContain(`\\"${name}\\"`);
+    }
+  });
+
+  it('names what an operator needs', () => {
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs).sort()).toEqual([
+      'AlarmTopicArn',
+      'DashboardName',
+      'DeadLetterQueueUrl',
+      'QueueUrl',
+      'TableName',
+    ]);
+    expect(outputs.TableName?.Value).toEqual({ Ref: ids.table });
+  });
+});
