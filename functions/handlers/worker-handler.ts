@@ -11,6 +11,7 @@ import type { ReconcilerDeps } from '../orchestration/dependencies.js';
 import { MalformedMessageError, parseWorkMessage, type WorkMessage } from '../orchestration/messages.js';
 import { runRegister } from '../orchestration/register.js';
 import type { DeadLetters } from '../ports/dead-letter.js';
+import { Metric } from '../ports/telemetry.js';
 
 export interface WorkerDeps {
   readonly reconciler: ReconcilerDeps;
@@ -55,8 +56,16 @@ export async function handleRecord(
     await deps.deadLetters.send(record.body, error.reason);
     return;
   }
+  const started = performance.now();
   await handleWorkMessage(deps.reconciler, message);
+  deps.reconciler.telemetry.gauge(DURATION_METRIC[message.type], performance.now() - started);
 }
+
+const DURATION_METRIC = {
+  check: Metric.CheckDurationMs,
+  confirm: Metric.ConfirmDurationMs,
+  register: Metric.RegisterDurationMs,
+} as const;
 
 /**
  * The worker Lambda: SQS batches with partial batch failure reporting, Powertools logger and metrics

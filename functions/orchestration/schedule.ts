@@ -35,6 +35,9 @@ export async function runSchedule(deps: ReconcilerDeps): Promise<ScheduleOutcome
     const offset = spreadOffset(account.accountId, cadenceMs);
     const minuteStart = minute * MINUTE_MS;
     for (let at = minuteStart + offset; at < minuteStart + MINUTE_MS; at += cadenceMs) {
+      // A run that starts late in its minute (first deploy, a retried invocation) skips the slots
+      // already past instead of firing them all at once.
+      if (at < now - cadenceMs) continue;
       batch.push({
         message: {
           type: 'check',

@@ -21,6 +21,10 @@ export const Metric = {
   /** Gauge, seconds: age of the account's last complete snapshot. */
   SnapshotAgeSeconds: 'SnapshotAgeSeconds',
   ShadowCancelsSkipped: 'ShadowCancelsSkipped',
+  /** Gauge, milliseconds: one work message handled, by its type (check, confirm, register). */
+  CheckDurationMs: 'CheckDurationMs',
+  ConfirmDurationMs: 'ConfirmDurationMs',
+  RegisterDurationMs: 'RegisterDurationMs',
 } as const;
 
 export type MetricName = (typeof Metric)[keyof typeof Metric];

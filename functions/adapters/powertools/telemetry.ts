@@ -28,11 +28,7 @@ export class PowertoolsTelemetry implements Telemetry {
   }
 
   gauge(metric: MetricName, value: number): void {
-    this.metrics.addMetric(
-      metric,
-      metric === Metric.SnapshotAgeSeconds ? MetricUnit.Seconds : MetricUnit.NoUnit,
-      value,
-    );
+    this.metrics.addMetric(metric, unitOf(metric), value);
   }
 
   log(
@@ -55,5 +51,18 @@ export class PowertoolsTelemetry implements Telemetry {
         this.logger.error(message, extra);
         return;
     }
+  }
+}
+
+function unitOf(metric: MetricName): (typeof MetricUnit)[keyof typeof MetricUnit] {
+  switch (metric) {
+    case Metric.SnapshotAgeSeconds:
+      return MetricUnit.Seconds;
+    case Metric.CheckDurationMs:
+    case Metric.ConfirmDurationMs:
+    case Metric.RegisterDurationMs:
+      return MetricUnit.Milliseconds;
+    default:
+      return MetricUnit.NoUnit;
   }
 }

@@ -1,0 +1,108 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { StandInUnavailableError } from '../standins/stand-in-error.js';
+import { runExternal } from './external.js';
+import { localAccountsFileSchema } from './pipeline.js';
+import { formatEmbeddedReport, formatExternalReport, formatProgress } from './report.js';
+import { runEmbedded } from './run.js';
+
+const USAGE = `npm start [-- options]
+
+Runs stopguard's pipeline on this machine: DynamoDB Local, an SQS stand-in, the Lambda handlers.
+
+Embedded exchange (default): a seeded Bybit V5 simulator with a trading market and dropped positions.
+  --accounts N        accounts to reconcile (default 10)
+  --cycles N          check cycles per account while the market trades (default 45)
+  --drop-rate R       chance a position list silently omits a position (default 0.02)
+  --seed N            seed of the faults and the market (default 1)
+
+Any Bybit V5-compatible endpoint (testnet, demo trading, another simulator):
+  --exchange-url URL  e.g. https://api-testnet.bybit.com
+  --accounts FILE     JSON array of { "id", "apiKey", "apiSecret" } (optional category, settleCoin, shadow)
+  --duration SECONDS  how long to run (default 120)
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      accounts: { type: 'string' },
+      cycles: { type: 'string' },
+      'drop-rate': { type: 'string' },
+      seed: { type: 'string' },
+      'exchange-url': { type: 'string' },
+      duration: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const logDir = join(process.cwd(), '.stopguard');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+  const echo = (line: string) => console.log(line);
+
+  if (values['exchange-url'] !== undefined) {
+    if (values.accounts === undefined) throw new UsageError('--exchange-url needs --accounts FILE');
+    const accounts = localAccountsFileSchema.parse(JSON.parse(readFileSync(values.accounts, 'utf8')));
+    const durationSeconds = positive(values.duration ?? '120', '--duration');
+    console.log(
+      `stopguard against ${values['exchange-url']}: ${accounts.length} accounts for ${durationSeconds} s (log: ${logFile})`,
+    );
+    const report = await runExternal({
+      exchangeUrl: values['exchange-url'],
+      accounts,
+      durationMs: durationSeconds * 1000,
+      logFile,
+      echo,
+    });
+    console.log(formatExternalReport(report));
+    return 0;
+  }
+
+  const accounts = positive(values.accounts ?? '10', '--accounts');
+  const cycles = positive(values.cycles ?? '45', '--cycles');
+  const dropRate = Number(values['drop-rate'] ?? '0.02');
+  if (!(dropRate >= 0 && dropRate <= 1)) throw new UsageError('--drop-rate must be between 0 and 1');
+  const seed = positive(values.seed ?? '1', '--seed');
+  console.log(
+    `stopguard, local pipeline: ${accounts} accounts, ${cycles} cycles of 2 s, ${(dropRate * 100).toFixed(1)} % dropped positions, seed ${seed}`,
+  );
+  console.log('starting DynamoDB Local, the SQS stand-in and the Bybit simulator …');
+  const report = await runEmbedded({
+    accounts,
+    cycles,
+    dropRate,
+    seed,
+    logFile,
+    echo,
+    onProgress: (p) => console.log(formatProgress(p)),
+  });
+  console.log(formatEmbeddedReport(report, logFile));
+  return report.falseCancels === 0 && report.orphansNeverCleaned === 0 ? 0 : 1;
+}
+
+class UsageError extends Error {}
+
+function positive(raw: string, flag: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${flag} must be a whole number > 0`);
+  return value;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+    } else if (error instanceof StandInUnavailableError) {
+      console.error(`cannot start a local stand-in: ${error.message}`);
+    } else {
+      console.error(error);
+    }
+    process.exit(2);
+  },
+);

@@ -1,0 +1,265 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { StaticCredentials } from '../../functions/adapters/credentials/static-credentials.js';
+import { DynamoAccounts } from '../../functions/adapters/dynamodb/dynamo-accounts.js';
+import { ensureTable } from '../../functions/adapters/dynamodb/table.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/adapters/powertools/telemetry.js';
+import { EnvVar, readEnvironment } from '../../functions/handlers/environment.js';
+import { createSchedulerHandler } from '../../functions/handlers/scheduler-handler.js';
+import { wireScheduler, wireWorker } from '../../functions/handlers/wiring.js';
+import { createWorkerHandler } from '../../functions/handlers/worker-handler.js';
+import type { WorkMessage } from '../../functions/orchestration/messages.js';
+import type { ScheduleOutcome } from '../../functions/orchestration/schedule.js';
+import { envName, type ReconcileSettings } from '../../functions/orchestration/settings.js';
+import type { AccountRecord } from '../../functions/ports/accounts.js';
+import type { Clock } from '../../functions/ports/clock.js';
+import { localDynamoDbClient, localSqsClient } from '../standins/clients.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../standins/dynamodb-local.js';
+import { createQueueWithDeadLetter, type LocalSqs, type QueuePair, startSqs } from '../standins/sqs.js';
+import { ConsoleTelemetry } from './console-telemetry.js';
+import { SqsEventSource } from './sqs-event-source.js';
+
+/** One exchange account as the local accounts file lists it. Keys stay in memory, never in DynamoDB. */
+export const localAccountSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only'),
+  apiKey: z.string().min(1),
+  apiSecret: z.string().min(1),
+  category: z.enum(['linear', 'inverse']).optional(),
+  settleCoin: z
+    .string()
+    .regex(/^[A-Z0-9]{2,10}$/)
+    .optional(),
+  shadow: z.boolean().optional(),
+});
+export type LocalAccount = z.infer<typeof localAccountSchema>;
+export const localAccountsFileSchema = z.array(localAccountSchema).min(1);
+
+/** Secrets of the local run live under this prefix, as they would under the stack's on AWS. */
+const LOCAL_SECRET_PREFIX = 'local/';
+
+export interface LocalPipelineOptions {
+  readonly accounts: readonly LocalAccount[];
+  /** The Bybit V5 endpoint: the embedded simulator, testnet, demo trading. */
+  readonly exchangeUrl: string;
+  /** Setting overrides, as the Lambda environment would carry them. */
+  readonly settings?: Partial<Record<keyof ReconcileSettings, string | number | boolean>>;
+  /** Parallel pollers of the work queue (Lambda's concurrency). Default 4. */
+  readonly workerConcurrency?: number;
+  /** Where every structured log line goes (JSON lines); none by default. */
+  readonly logFile?: string;
+  /** Prints alarm lines as they happen. */
+  readonly echo?: (line: string) => void;
+  /** Exchange-time source for the orchestration (default: the system clock). */
+  readonly clock?: Clock;
+}
+
+/** AWS SDK requests by command name, counted by a middleware on the clients the handlers use. */
+export type RequestCounts = Map<string, number>;
+
+export interface LocalPipeline {
+  readonly telemetry: ConsoleTelemetry;
+  readonly queues: QueuePair;
+  readonly tableName: string;
+  readonly dynamoDb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly worker: SqsEventSource;
+  readonly dynamoRequests: RequestCounts;
+  readonly sqsRequests: RequestCounts;
+  readonly settings: ReconcileSettings;
+  /** One EventBridge tick: the scheduler handler, as on AWS. */
+  runScheduler(): Promise<ScheduleOutcome>;
+  /** Puts a message on the work queue as the bot (register) or an operator would. */
+  send(message: WorkMessage | string): Promise<void>;
+  /** Stops polling, then the stand-ins. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The serverless pipeline on this machine: DynamoDB Local and an SQS stand-in on 127.0.0.1, the table
+ * and queues created through the SDK as the CDK stack defines them, and the very handlers the Lambda
+ * functions export, wired by the same `wireWorker` / `wireScheduler` to clients of the stand-ins. A
+ * poller plays the SQS event source; the caller's timer plays EventBridge.
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const started: { dynamo?: DynamoDbLocal; sqs?: LocalSqs } = {};
+  try {
+    started.dynamo = await startDynamoDbLocal();
+    started.sqs = await startSqs();
+  } catch (error) {
+    await started.sqs?.stop();
+    await started.dynamo?.stop();
+    throw error;
+  }
+  const dynamoDb = localDynamoDbClient(started.dynamo.endpoint);
+  const sqs = localSqsClient(started.sqs.endpoint);
+  const dynamoRequests = countRequests(dynamoDb as unknown as { middlewareStack: { add: AddMiddleware } });
+  const sqsRequests = countRequests(sqs as unknown as { middlewareStack: { add: AddMiddleware } });
+
+  const tableName = 'stopguard-local';
+  await ensureTable(dynamoDb, tableName);
+  // Visibility longer than the claim lease, as in the stack: a crashed confirmation is retaken by
+  // the redelivery only once its lease has run out.
+  const queues = await createQueueWithDeadLetter(sqs, {
+    name: 'stopguard-work',
+    visibilityTimeoutSeconds: 45,
+    maxReceiveCount: 3,
+  });
+
+  const environment = readEnvironment({
+    [EnvVar.tableName]: tableName,
+    [EnvVar.queueUrl]: queues.queueUrl,
+    [EnvVar.deadLetterQueueUrl]: queues.deadLetterQueueUrl,
+    [EnvVar.secretPrefix]: LOCAL_SECRET_PREFIX,
+    [EnvVar.bybitBaseUrl]: options.exchangeUrl,
+    [envName('claimLeaseMs')]: '30000',
+    ...Object.fromEntries(
+      Object.entries(options.settings ?? {}).map(([k, v]) => [
+        envName(k as keyof ReconcileSettings),
+        String(v),
+      ]),
+    ),
+  });
+
+  const accountsDirectory = new DynamoAccounts({ client: dynamoDb, tableName });
+  for (const account of options.accounts) await accountsDirectory.put(accountRecordOf(account));
+  const credentials = new StaticCredentials(
+    Object.fromEntries(
+      options.accounts.map((a) => [
+        `${LOCAL_SECRET_PREFIX}${a.id}`,
+        { apiKey: a.apiKey, apiSecret: a.apiSecret },
+      ]),
+    ),
+  );
+
+  const telemetry = new ConsoleTelemetry(options.logFile, options.echo ?? (() => {}));
+  const clock = options.clock === undefined ? {} : { clock: options.clock };
+  const { logger, metrics } = quietPowertools();
+  const workerHandler = createWorkerHandler(
+    async () => wireWorker({ environment, dynamoDb, sqs, credentials, telemetry, ...clock }),
+    logger,
+    metrics,
+  );
+  const schedulerHandler = createSchedulerHandler(
+    async () => wireScheduler({ environment, dynamoDb, sqs, telemetry, ...clock }),
+    logger,
+    metrics,
+  );
+
+  const worker = new SqsEventSource(
+    sqs,
+    queues.queueUrl,
+    queues.queueArn,
+    (event) => workerHandler(event, lambdaContext('stopguard-worker')),
+    options.workerConcurrency ?? 4,
+  );
+  worker.start();
+
+  return {
+    telemetry,
+    queues,
+    tableName,
+    dynamoDb,
+    sqs,
+    worker,
+    dynamoRequests,
+    sqsRequests,
+    settings: environment.settings,
+    runScheduler: () =>
+      schedulerHandler(scheduledEvent(), lambdaContext('stopguard-scheduler')) as Promise<ScheduleOutcome>,
+    send: async (message) => {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queues.queueUrl,
+          MessageBody: typeof message === 'string' ? message : JSON.stringify(message),
+        }),
+      );
+    },
+    stop: async () => {
+      await worker.stop();
+      dynamoDb.destroy();
+      sqs.destroy();
+      await started.sqs?.stop();
+      await started.dynamo?.stop();
+    },
+  };
+}
+
+/** The account item stored in DynamoDB for a local account: a reference to its keys, never the keys. */
+export function accountRecordOf(account: LocalAccount): AccountRecord {
+  return {
+    accountId: account.id,
+    enabled: true,
+    credentialsRef: `${LOCAL_SECRET_PREFIX}${account.id}`,
+    exchange: {
+      category: account.category ?? 'linear',
+      settleCoins: [account.settleCoin ?? 'USDT'],
+    },
+    ...(account.shadow === undefined ? {} : { settings: { shadow: account.shadow } }),
+  };
+}
+
+/** Counts every request a client sends, by command, without touching what it sends. */
+function countRequests(client: { middlewareStack: { add: AddMiddleware } }): RequestCounts {
+  const counts: RequestCounts = new Map();
+  const counter: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+    const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    return next(args);
+  };
+  client.middlewareStack.add(counter, { step: 'initialize', name: 'stopguardRequestCounter' });
+  return counts;
+}
+
+type AddMiddleware = (
+  middleware: InitializeMiddleware<object, MetadataBearer>,
+  options: { step: 'initialize'; name: string },
+) => void;
+
+/**
+ * Powertools as the handlers expect it, quiet: locally the ConsoleTelemetry is what reports, and EMF
+ * lines on stdout would drown the progress table.
+ */
+function quietPowertools(): { logger: Logger; metrics: Metrics } {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
+  return { logger, metrics };
+}
+
+let invocations = 0;
+function lambdaContext(functionName: string): Context {
+  invocations++;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: `local-${invocations}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+function scheduledEvent(): ScheduledEvent {
+  return {
+    version: '0',
+    id: `local-${Date.now()}`,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: ['arn:aws:events:us-east-1:000000000000:rule/stopguard-local'],
+    detail: {},
+  };
+}

@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { Metric } from '../../functions/ports/telemetry.js';
+import { type OrphanRecord, startBybitSimulator } from '../bybit-simulator/index.js';
+import { defaultMarket, MarketDriver, type MarketStats } from './market.js';
+import { type LocalAccount, type LocalPipeline, startLocalPipeline } from './pipeline.js';
+
+export interface EmbeddedRunOptions {
+  readonly accounts: number;
+  /** Check cycles per account while the market trades. */
+  readonly cycles: number;
+  /** Chance that a bulk position list silently omits a position (the incident). */
+  readonly dropRate: number;
+  readonly seed: number;
+  /** Local cadence: one check per account this often (default 2 s, so a run of a minute shows a lot). */
+  readonly cadenceMs?: number;
+  /** After the market stops, how long to wait for the last orphans to be cleaned. Default 60 s. */
+  readonly settleMs?: number;
+  readonly workerConcurrency?: number;
+  readonly logFile?: string;
+  /** Called about once a second with the live figures. */
+  readonly onProgress?: (progress: Progress) => void;
+  readonly echo?: (line: string) => void;
+  /** Extra settings, as environment overrides. */
+  readonly settings?: Record<string, string | number | boolean>;
+}
+
+export interface Progress {
+  readonly elapsedMs: number;
+  readonly phase: 'trading' | 'settling';
+  readonly checks: number;
+  readonly suspects: number;
+  readonly cleared: number;
+  readonly cancels: number;
+  readonly blocked: number;
+  readonly waitingOrphans: number;
+  readonly falseCancels: number;
+}
+
+export interface EmbeddedRunReport {
+  readonly options: EmbeddedRunOptions;
+  readonly wallMs: number;
+  readonly market: MarketStats;
+  readonly falseCancels: number;
+  readonly orphans: number;
+  readonly orphansCleaned: number;
+  /** Orphans that ended without us: the exchange cancelled them, or the position was reopened. */
+  readonly orphansEndedOtherwise: number;
+  readonly orphansNeverCleaned: number;
+  /** Cleanup delays of the orphans we cancelled, seconds, ascending. */
+  readonly cleanupDelaysSeconds: readonly number[];
+  readonly counts: Readonly<Record<string, number>>;
+  readonly checkLatencyMs: readonly number[];
+  readonly confirmLatencyMs: readonly number[];
+  readonly exchangeRequests: number;
+  readonly dynamoRequests: Readonly<Record<string, number>>;
+  readonly sqsRequests: Readonly<Record<string, number>>;
+  readonly deadLettered: number;
+  readonly alarms: readonly string[];
+}
+
+/**
+ * `npm start`: the embedded Bybit simulator with seeded drops and a trading market, the local pipeline
+ * (DynamoDB Local, SQS stand-in, the real handlers), a timer for EventBridge. Trades for `cycles`
+ * cadences, then lets the backlog settle and reports against the simulator's ground truth.
+ */
+export async function runEmbedded(options: EmbeddedRunOptions): Promise<EmbeddedRunReport> {
+  const cadenceMs = options.cadenceMs ?? 2_000;
+  const accounts: LocalAccount[] = Array.from({ length: options.accounts }, (_, i) => ({
+    id: `acct-${String(i + 1).padStart(3, '0')}`,
+    // Fresh keys per run, known only to this process and the embedded simulator.
+    apiKey: randomBytes(9).toString('base64url'),
+    apiSecret: randomBytes(24).toString('base64url'),
+  }));
+  const simulator = await startBybitSimulator({
+    seed: options.seed,
+    faults: { dropPositions: { probability: options.dropRate, maxDropped: 1 } },
+    accounts: accounts.map((a) => ({ id: a.id, apiKey: a.apiKey, apiSecret: a.apiSecret })),
+  });
+  let pipeline: LocalPipeline | undefined;
+  try {
+    pipeline = await startLocalPipeline({
+      accounts,
+      exchangeUrl: simulator.url,
+      settings: {
+        cadenceMs,
+        confirmDelayMs: 1_000,
+        maxRetryDelayMs: 10_000,
+        overdueConfirmMs: 30_000,
+        ...options.settings,
+      },
+      ...(options.workerConcurrency === undefined ? {} : { workerConcurrency: options.workerConcurrency }),
+      ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
+      ...(options.echo === undefined ? {} : { echo: options.echo }),
+    });
+    const running = pipeline;
+    const market = new MarketDriver(
+      simulator.admin,
+      accounts.map((a) => a.id),
+      { seed: options.seed, ...defaultMarket },
+      (message) => running.send(message),
+    );
+    await market.open();
+
+    const startedAt = Date.now();
+    const scheduler = new MinuteTimer(() => running.runScheduler().then(() => undefined));
+    await scheduler.start();
+    const progress = () => {
+      const truth = simulator.admin.groundTruth();
+      const t = running.telemetry;
+      return {
+        elapsedMs: Date.now() - startedAt,
+        checks: t.countOf(Metric.ChecksRun),
+        suspects: t.countOf(Metric.SuspectsRaised),
+        cleared: t.countOf(Metric.IncompleteResponsesObserved),
+        cancels: t.countOf(Metric.CancelsExecuted),
+        blocked: t.countOf(Metric.KeptForLackOfEvidence) + t.countOf(Metric.CapRefusals),
+        waitingOrphans: truth.waitingOrphans.length,
+        falseCancels: truth.falseCancels.length,
+      };
+    };
+    try {
+      for (let cycle = 1; cycle <= options.cycles; cycle++) {
+        await sleepUntil(startedAt + cycle * cadenceMs);
+        await market.step();
+        if (cycle % Math.max(1, Math.round(1_000 / cadenceMs)) === 0)
+          options.onProgress?.({ ...progress(), phase: 'trading' });
+      }
+      // The market stops; what is judged is whether every orphan left behind gets cleaned.
+      const settleUntil = Date.now() + (options.settleMs ?? 60_000);
+      while (Date.now() < settleUntil && simulator.admin.groundTruth().waitingOrphans.length > 0) {
+        await sleep(1_000);
+        options.onProgress?.({ ...progress(), phase: 'settling' });
+      }
+    } finally {
+      await scheduler.stop();
+    }
+
+    const truth = simulator.admin.groundTruth();
+    const cleaned = truth.orphans.filter((o) => o.end === 'cancelled');
+    const t = running.telemetry;
+    const exchangeRequests = Object.values(truth.requestCounts).reduce(
+      (sum, perAccount) => sum + Object.values(perAccount).reduce((a, b) => a + b, 0),
+      0,
+    );
+    return {
+      options,
+      wallMs: Date.now() - startedAt,
+      market: market.stats,
+      falseCancels: truth.falseCancels.length,
+      orphans: truth.orphans.length,
+      orphansCleaned: cleaned.length,
+      orphansEndedOtherwise: truth.orphans.filter((o) => o.end !== undefined && o.end !== 'cancelled').length,
+      orphansNeverCleaned: truth.waitingOrphans.length,
+      cleanupDelaysSeconds: cleaned.map(delaySeconds).sort((a, b) => a - b),
+      counts: Object.fromEntries(t.counts),
+      checkLatencyMs: [...t.samplesOf(Metric.CheckDurationMs)].sort((a, b) => a - b),
+      confirmLatencyMs: [...t.samplesOf(Metric.ConfirmDurationMs)].sort((a, b) => a - b),
+      exchangeRequests,
+      dynamoRequests: Object.fromEntries(running.dynamoRequests),
+      sqsRequests: Object.fromEntries(running.sqsRequests),
+      deadLettered: await queueDepth(running),
+      alarms: [...t.alarms],
+    };
+  } finally {
+    await pipeline?.stop();
+    await simulator.close();
+  }
+}
+
+function delaySeconds(orphan: OrphanRecord): number {
+  return ((orphan.cleanedAt ?? orphan.orphanedAt) - orphan.orphanedAt) / 1000;
+}
+
+async function queueDepth(pipeline: LocalPipeline): Promise<number> {
+  const attributes = await pipeline.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: pipeline.queues.deadLetterQueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/** Plays EventBridge's `rate(1 minute)`: once now, then at every minute boundary. */
+export class MinuteTimer {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  failures = 0;
+
+  constructor(private readonly tick: () => Promise<void>) {}
+
+  async start(): Promise<void> {
+    await this.fire();
+    this.arm();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(
+      () => {
+        this.inFlight = this.fire();
+        this.arm();
+      },
+      60_000 - (Date.now() % 60_000) + 5,
+    );
+  }
+
+  private async fire(): Promise<void> {
+    try {
+      await this.tick();
+    } catch {
+      // EventBridge would retry; the next minute's run covers that minute in any case.
+      this.failures++;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleepUntil = (at: number) => sleep(Math.max(0, at - Date.now()));
