@@ -7,8 +7,8 @@ import { CachedCredentials } from '../adapters/credentials/cached-credentials.js
 import { SecretsManagerCredentials } from '../adapters/credentials/secrets-manager-credentials.js';
 import { METRICS_NAMESPACE, PowertoolsTelemetry, SERVICE_NAME } from '../adapters/powertools/telemetry.js';
 import { readEnvironment } from './environment.js';
-import { wireWorker } from './wiring.js';
 import { createWorkerHandler } from './worker-handler.js';
+import { wireWorker } from './worker-wiring.js';
 
 /** How long a container keeps an account's keys before asking Secrets Manager again (picks up rotation). */
 const CREDENTIALS_TTL_MS = 5 * 60_000;

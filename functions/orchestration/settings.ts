@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultReconcileConfig, type ReconcileConfig } from '../core/config.js';
 
 /** Everything tunable, with validated defaults. Read from the environment, overridable per account. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FaultConfig, type FaultInjector, type FaultPatch, PRIVATE_ENDPOINTS } from './faults.js';
 import type { RequestCounts } from './server.js';
 import type { PositionIdx, Side, SimAccountSpec } from './types.js';

@@ -23,6 +23,8 @@ export interface EmbeddedRunOptions {
   readonly echo?: (line: string) => void;
   /** Extra settings, as environment overrides. */
   readonly settings?: Record<string, string | number | boolean>;
+  /** Runs once the backlog has settled, before the stand-ins stop (the soak's throughput burst). */
+  readonly afterSettle?: (pipeline: LocalPipeline, accounts: readonly LocalAccount[]) => Promise<void>;
 }
 
 export interface Progress {
@@ -135,6 +137,8 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     } finally {
       await scheduler.stop();
     }
+    const wallMs = Date.now() - startedAt;
+    await options.afterSettle?.(running, accounts);
 
     const truth = simulator.admin.groundTruth();
     const cleaned = truth.orphans.filter((o) => o.end === 'cancelled');
@@ -145,7 +149,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     );
     return {
       options,
-      wallMs: Date.now() - startedAt,
+      wallMs,
       market: market.stats,
       falseCancels: truth.falseCancels.length,
       orphans: truth.orphans.length,

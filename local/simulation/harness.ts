@@ -63,6 +63,8 @@ export interface SimulationResult {
   /** Orphans whose position reopened before cleanup: they rest on a live position now, so stay. */
   readonly orphansAdoptedByReopen: number;
   readonly cleanupDelayCycles: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** How many orphans were cleaned after each whole number of cycles (index = cycles): the distribution. */
+  readonly cleanupDelayHistogram: readonly number[];
   readonly exchangeCallsPerAccountCycle: number;
   readonly storeReadsPerAccountCycle: number;
   readonly storeWritesPerAccountCycle: number;
@@ -132,7 +134,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     await runner.drainUntil(cycleStart + settings.cadenceMs);
   }
 
-  return summarize(options, settings, venue, runner, pendingBeforeHealing);
+  return summarize(options, settings, venue, runner, pendingBeforeHealing, healCycles);
 }
 
 interface Runner {
@@ -386,8 +388,11 @@ function summarize(
   venue: SimVenue,
   runner: Runner,
   pendingBeforeHealing: number,
+  healCycles: number,
 ): SimulationResult {
   const accountCycles = options.accounts * options.cycles;
+  // Costs are per check actually run: the healing cycles check every account too.
+  const checkedCycles = options.accounts * (options.cycles + healCycles);
   const orphans = [...venue.orphans.values()];
   const delays = orphans
     .filter((o) => o.cleanedAt !== undefined)
@@ -427,9 +432,10 @@ function summarize(
       p99: percentile(delays, 0.99),
       max: delays[delays.length - 1] ?? 0,
     },
-    exchangeCallsPerAccountCycle: totalCalls / accountCycles,
-    storeReadsPerAccountCycle: s.reads / accountCycles,
-    storeWritesPerAccountCycle: s.writes / accountCycles,
+    cleanupDelayHistogram: histogram(delays),
+    exchangeCallsPerAccountCycle: totalCalls / checkedCycles,
+    storeReadsPerAccountCycle: s.reads / checkedCycles,
+    storeWritesPerAccountCycle: s.writes / checkedCycles,
     suspectsRaised: s.suspectsRaised,
     suspectsCleared: s.suspectsCleared,
     keptForLackOfEvidence: s.kept,
@@ -439,6 +445,16 @@ function summarize(
     violations,
     ...(runner instanceof StopguardRunner && options.keepAudit ? { audit: runner.auditEntries } : {}),
   };
+}
+
+function histogram(values: readonly number[]): number[] {
+  const counts: number[] = [];
+  for (const v of values) {
+    const bucket = Math.max(0, Math.floor(v));
+    while (counts.length <= bucket) counts.push(0);
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+  }
+  return counts;
 }
 
 function percentile(sorted: readonly number[], q: number): number {

@@ -1,5 +1,5 @@
 import { RestClientV5 } from 'bybit-api';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { positionIdOf } from '../../core/keys.js';
 import type {
   CloseEvidence,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Zod schemas of the Bybit V5 responses the adapter reads. Lenient to fields we do not use (Bybit

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SuspectRecord, TrackedPosition } from '../../core/types.js';
 import type { AccountState } from '../../ports/store.js';
 

@@ -1,0 +1,155 @@
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { writeSection } from '../../bench/report.js';
+import { SqsWorkQueue } from '../../functions/adapters/sqs/sqs-queue.js';
+import { Metric } from '../../functions/ports/telemetry.js';
+import { accountRecordOf, type LocalAccount, type LocalPipeline } from './pipeline.js';
+import { formatProgress, quantile } from './report.js';
+import { type EmbeddedRunReport, runEmbedded } from './run.js';
+
+/**
+ * `npm run soak`: the full stack (real handlers and SDK clients, DynamoDB Local, the SQS stand-in, the
+ * HTTP Bybit simulator) for 200 accounts × 50 cycles = 10,000 account-cycles at the 2 % incident drop
+ * rate, then a burst of checks enqueued at once to measure how many account-checks per second this
+ * machine gets through. Writes the `soak` section of docs/BENCHMARKS.md.
+ */
+const { values } = parseArgs({
+  options: {
+    accounts: { type: 'string', default: '200' },
+    cycles: { type: 'string', default: '50' },
+    'drop-rate': { type: 'string', default: '0.02' },
+    seed: { type: 'string', default: '1' },
+    burst: { type: 'string', default: '4000' },
+    concurrency: { type: 'string', default: '8' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const accounts = Number(values.accounts);
+const cycles = Number(values.cycles);
+const burstSize = Number(values.burst);
+const concurrency = Number(values.concurrency);
+
+interface Burst {
+  checks: number;
+  seconds: number;
+  perSecond: number;
+}
+let burst: Burst | undefined;
+
+async function measureBurst(pipeline: LocalPipeline, list: readonly LocalAccount[]): Promise<void> {
+  const queue = new SqsWorkQueue({ client: pipeline.sqs, queueUrl: pipeline.queues.queueUrl });
+  const before = pipeline.telemetry.countOf(Metric.ChecksRun);
+  const checks = Array.from({ length: burstSize }, (_, i) => {
+    const account = list[i % list.length] as LocalAccount;
+    return {
+      message: {
+        type: 'check' as const,
+        accountId: account.id,
+        slot: 1e9 + i,
+        account: accountRecordOf(account),
+      },
+      delayMs: 0,
+    };
+  });
+  const started = performance.now();
+  await queue.sendChecks(checks);
+  while (pipeline.telemetry.countOf(Metric.ChecksRun) - before < burstSize) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  burst = { checks: burstSize, seconds, perSecond: burstSize / seconds };
+  console.log(
+    `burst: ${burstSize} checks in ${seconds.toFixed(1)} s = ${burst.perSecond.toFixed(0)} checks/s`,
+  );
+}
+
+console.log(`soak: ${accounts} accounts × ${cycles} cycles, then a burst of ${burstSize} checks`);
+const report = await runEmbedded({
+  accounts,
+  cycles,
+  dropRate: Number(values['drop-rate']),
+  seed: Number(values.seed),
+  workerConcurrency: concurrency,
+  onProgress: (p) => {
+    if (Math.round(p.elapsedMs / 1000) % 10 === 0) console.log(formatProgress(p));
+  },
+  afterSettle: measureBurst,
+});
+const markdown = soakMarkdown(report, burst);
+console.log(markdown);
+if (!values['no-write']) {
+  writeSection('docs/BENCHMARKS.md', 'soak', markdown);
+  console.log('wrote the soak section of docs/BENCHMARKS.md');
+}
+process.exit(report.falseCancels === 0 && report.orphansNeverCleaned === 0 ? 0 : 1);
+
+function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
+  const count = (m: string) => r.counts[m] ?? 0;
+  const checks = count(Metric.ChecksRun);
+  const reads = (r.dynamoRequests.Query ?? 0) + (r.dynamoRequests.GetItem ?? 0);
+  const writes = Object.entries(r.dynamoRequests)
+    .filter(([name]) => /Put|Update|Delete|Write/.test(name))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const ms = (sorted: readonly number[], q: number) => quantile(sorted, q)?.toFixed(0) ?? 'n/a';
+  const s = (sorted: readonly number[], q: number) => quantile(sorted, q)?.toFixed(1) ?? 'n/a';
+  const burstBytes = b?.checks ?? burstSize;
+  const rows: [string, string, string][] = [
+    ['account-cycles (checks run during the soak)', String(checks), '≥ 10,000'],
+    ['false cancels', String(r.falseCancels), '0'],
+    [
+      'orphans left by closes / cleaned / ended otherwise / never cleaned',
+      `${r.orphans} / ${r.orphansCleaned} / ${r.orphansEndedOtherwise} / ${r.orphansNeverCleaned}`,
+      'never cleaned = 0',
+    ],
+    [
+      'cleanup delay p50 / p99 (s)',
+      `${s(r.cleanupDelaysSeconds, 0.5)} / ${s(r.cleanupDelaysSeconds, 0.99)}`,
+      '',
+    ],
+    [
+      'suspects raised / cleared (incomplete responses)',
+      `${count(Metric.SuspectsRaised)} / ${count(Metric.IncompleteResponsesObserved)}`,
+      '',
+    ],
+    [
+      'exchange requests per account-cycle',
+      (r.exchangeRequests / Math.max(1, checks)).toFixed(3),
+      '≤ 1.0 steady state',
+    ],
+    ['DynamoDB reads per account-cycle', (reads / Math.max(1, checks)).toFixed(3), '≤ 1'],
+    ['DynamoDB writes per account-cycle', (writes / Math.max(1, checks)).toFixed(3), ''],
+    ['check latency p50 / p99 (ms)', `${ms(r.checkLatencyMs, 0.5)} / ${ms(r.checkLatencyMs, 0.99)}`, ''],
+    [
+      'confirm latency p50 / p99 (ms)',
+      `${ms(r.confirmLatencyMs, 0.5)} / ${ms(r.confirmLatencyMs, 0.99)}`,
+      '',
+    ],
+    [
+      `burst throughput (${burstBytes} checks enqueued at once, ${concurrency} pollers)`,
+      b === undefined ? 'n/a' : `${b.perSecond.toFixed(0)} account-checks/s`,
+      '≥ 1,000',
+    ],
+    ['dead-letter queue at the end', String(r.deadLettered), '0'],
+  ];
+  const lines = [
+    '## Full-stack soak',
+    '',
+    `Command: \`npm run soak\` (${accounts} accounts × ${cycles} cycles of 2 s, ${(r.options.dropRate * 100).toFixed(0)} % dropped positions, seed ${r.options.seed}).`,
+    `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+    'Everything runs in one Node process except DynamoDB Local (a JVM): the simulator, the SQS stand-in and the workers share one event loop, so the throughput is a floor for Lambda, where each worker has its own.',
+    '',
+    '| figure | measured | target |',
+    '|---|---|---|',
+    ...rows.map(([a, b2, c]) => `| ${a} | ${b2} | ${c} |`),
+    '',
+    `DynamoDB requests by operation: ${Object.entries(r.dynamoRequests)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    `SQS requests by operation: ${Object.entries(r.sqsRequests)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+  ];
+  return lines.join('\n');
+}
