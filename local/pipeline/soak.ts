@@ -28,6 +28,7 @@ const accounts = Number(values.accounts);
 const cycles = Number(values.cycles);
 const burstSize = Number(values.burst);
 const concurrency = Number(values.concurrency);
+const capGlobal = Math.max(50, accounts * 5);
 
 interface Burst {
   checks: number;
@@ -70,6 +71,9 @@ const report = await runEmbedded({
   dropRate: Number(values['drop-rate']),
   seed: Number(values.seed),
   workerConcurrency: concurrency,
+  // The global cap is sized to the fleet, as an operator would: the default 50 per minute suits tens of
+  // accounts; 200 accounts trading one market close dozens of positions together when a price swings.
+  settings: { capGlobal: capGlobal },
   onProgress: (p) => {
     if (Math.round(p.elapsedMs / 1000) % 10 === 0) console.log(formatProgress(p));
   },
@@ -134,7 +138,7 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
   const lines = [
     '## Full-stack soak',
     '',
-    `Command: \`npm run soak\` (${accounts} accounts × ${cycles} cycles of 2 s, ${(r.options.dropRate * 100).toFixed(0)} % dropped positions, seed ${r.options.seed}).`,
+    `Command: \`npm run soak\` (${accounts} accounts × ${cycles} cycles of 2 s, ${(r.options.dropRate * 100).toFixed(0)} % dropped positions, seed ${r.options.seed}, global cap ${capGlobal} per minute).`,
     `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
     'Everything runs in one Node process except DynamoDB Local (a JVM): the simulator, the SQS stand-in and the workers share one event loop, so the throughput is a floor for Lambda, where each worker has its own.',
     '',
