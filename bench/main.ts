@@ -64,7 +64,7 @@ rmSync(bundleDir, { recursive: true, force: true });
 // 4. Strategies over the same seeded worlds.
 process.stderr.write('simulations …\n');
 const accounts = quick ? 20 : 100;
-const cycles = quick ? 1_000 : 5_000;
+const cycles = quick ? 1_000 : 2_000;
 const scenarios: { name: string; faults: VenueFaults }[] = [
   { name: '0 %', faults: noFaults },
   { name: '2 %', faults: { ...noFaults, dropProbability: 0.02 } },

@@ -138,7 +138,6 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       await scheduler.stop();
     }
     const wallMs = Date.now() - startedAt;
-    await options.afterSettle?.(running, accounts);
 
     const truth = simulator.admin.groundTruth();
     const cleaned = truth.orphans.filter((o) => o.end === 'cancelled');
@@ -147,7 +146,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       (sum, perAccount) => sum + Object.values(perAccount).reduce((a, b) => a + b, 0),
       0,
     );
-    return {
+    const report: EmbeddedRunReport = {
       options,
       wallMs,
       market: market.stats,
@@ -166,6 +165,9 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       deadLettered: await queueDepth(running),
       alarms: [...t.alarms],
     };
+    // After the figures are taken, so that the burst's steady checks do not dilute them.
+    await options.afterSettle?.(running, accounts);
+    return report;
   } finally {
     await pipeline?.stop();
     await simulator.close();

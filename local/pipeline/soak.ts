@@ -118,9 +118,13 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
     [
       'exchange requests per account-cycle',
       (r.exchangeRequests / Math.max(1, checks)).toFixed(3),
-      '≤ 1.0 steady state',
+      '≤ 1.0 in the steady state; here every close adds its confirmation (re-check, list, history, orders, cancels)',
     ],
-    ['DynamoDB reads per account-cycle', (reads / Math.max(1, checks)).toFixed(3), '≤ 1'],
+    [
+      'DynamoDB reads per account-cycle',
+      (reads / Math.max(1, checks)).toFixed(3),
+      `≤ 1 in the steady state: ${r.dynamoRequests.Query ?? 0} Queries for ${checks} checks; the ${r.dynamoRequests.GetItem ?? 0} GetItems are confirmations reading their account record`,
+    ],
     ['DynamoDB writes per account-cycle', (writes / Math.max(1, checks)).toFixed(3), ''],
     ['check latency p50 / p99 (ms)', `${ms(r.checkLatencyMs, 0.5)} / ${ms(r.checkLatencyMs, 0.99)}`, ''],
     [
@@ -131,7 +135,9 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
     [
       `burst throughput (${burstBytes} checks enqueued at once, ${concurrency} pollers)`,
       b === undefined ? 'n/a' : `${b.perSecond.toFixed(0)} account-checks/s`,
-      '≥ 1,000',
+      b === undefined || b.perSecond >= 1_000
+        ? '≥ 1,000'
+        : `≥ 1,000: **missed by ${(100 - b.perSecond / 10).toFixed(0)} %**`,
     ],
     ['dead-letter queue at the end', String(r.deadLettered), '0'],
   ];
@@ -140,6 +146,7 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
     '',
     `Command: \`npm run soak\` (${accounts} accounts × ${cycles} cycles of 2 s, ${(r.options.dropRate * 100).toFixed(0)} % dropped positions, seed ${r.options.seed}, global cap ${capGlobal} per minute).`,
     `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+    'The market is deliberately busy (prices swing across the SL/TP levels of many accounts at once: about one close per account every 14 cycles), so the per-cycle costs include many confirmations; the steady state (no closes) costs 1 exchange call and 1 DynamoDB read per check (see the strategies section).',
     'Everything runs in one Node process except DynamoDB Local (a JVM): the simulator, the SQS stand-in and the workers share one event loop, so the throughput is a floor for Lambda, where each worker has its own.',
     '',
     '| figure | measured | target |',

@@ -1,4 +1,6 @@
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { writeSection } from '../../bench/report.js';
 import { runSimulation, type SimulationResult, type Strategy } from './harness.js';
 import { type FaultProfile, faultProfiles } from './profiles.js';
 
@@ -14,6 +16,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     strategies: { type: 'string', default: 'naive,two-fetch,stopguard' },
     json: { type: 'boolean', default: false },
+    /** Also write the table to the `simulate` section of this Markdown file (e.g. docs/BENCHMARKS.md). */
+    write: { type: 'string' },
   },
 });
 
@@ -60,6 +64,25 @@ if (values.json) {
   );
 } else {
   console.log(renderTable(rows));
+}
+if (values.write !== undefined) {
+  const argv = process.argv.slice(2).join(' ');
+  writeSection(
+    values.write,
+    'simulate',
+    [
+      '## Deterministic simulation, every fault profile',
+      '',
+      `Command: \`npm run simulate${argv.length > 0 ? ` -- ${argv}` : ''}\`. ${accounts} accounts × ${cycles.toLocaleString('en')} cycles = ${(accounts * cycles).toLocaleString('en')} account-cycles per row, seed ${seed}, 60 healing cycles after the faults stop. Machine: ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+      '',
+      ...profiles.map((p) => `- \`${p.name}\`: ${p.description}`),
+      '',
+      renderTable(rows),
+      '',
+      '"never cleaned" is judged for stopguard only (the baselines cancel on absence); "reopened first" counts orphans whose position was reopened before anyone could clean them (the order then rests on the live position).',
+    ].join('\n'),
+  );
+  process.stderr.write(`wrote the simulate section of ${values.write}\n`);
 }
 
 const broken = rows.filter((r) => r.result.strategy === 'stopguard' && r.result.violations.length > 0);
