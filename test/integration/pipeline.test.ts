@@ -102,11 +102,15 @@ function checkMessage(accountId: AccountName): CheckMessage {
   return { type: 'check', accountId, slot: slot++, account };
 }
 
-/** Sends a check and waits until the worker has run it (the metric moved). */
+/**
+ * Sends a check and waits until the worker has finished it: its duration is recorded after the
+ * whole message was handled (ChecksRun moves earlier, before the suspects are written).
+ */
 async function check(accountId: AccountName): Promise<void> {
-  const before = metric(Metric.ChecksRun);
+  const finished = () => pipeline.telemetry.samplesOf(Metric.CheckDurationMs).length;
+  const before = finished();
   await pipeline.send(checkMessage(accountId));
-  await until(() => metric(Metric.ChecksRun) > before, `check of ${accountId}`);
+  await until(() => finished() > before, `check of ${accountId}`);
 }
 
 const metric = (name: MetricName) => pipeline.telemetry.countOf(name);
@@ -140,6 +144,13 @@ async function auditOf(accountId: string): Promise<Record<string, unknown>[]> {
     }),
   );
   return result.Items ?? [];
+}
+
+/** Waits for the account's cancel-orphans audit item (the last thing a confirmation writes), then returns them all. */
+async function auditedCancels(accountId: string): Promise<Record<string, unknown>[]> {
+  const cancels = async () => (await auditOf(accountId)).filter((a) => a.decision === 'cancel-orphans');
+  await until(async () => (await cancels()).length > 0, `the audit of ${accountId}'s cancel`);
+  return cancels();
 }
 
 const decisionsOf = (accountId: string) =>
@@ -185,7 +196,8 @@ describe('the pipeline on DynamoDB Local, the SQS stand-in and the Bybit simulat
     expect(simulator.admin.groundTruth().falseCancels).toEqual([]);
 
     await until(async () => (await suspectsOf('closed')).length === 0, 'the suspect to be resolved');
-    const audited = (await auditOf('closed')).filter((a) => a.decision === 'cancel-orphans');
+    // The audit item is written last, after the suspect is gone and the line logged.
+    const audited = await auditedCancels('closed');
     expect(audited).toHaveLength(1);
     const [entry] = audited;
     expect(entry?.orderIds).toEqual(expect.arrayContaining([sl, tp]));
@@ -295,7 +307,7 @@ describe('the pipeline on DynamoDB Local, the SQS stand-in and the Bybit simulat
     expect(metric(Metric.ShadowCancelsSkipped)).toBeGreaterThanOrEqual(skippedBefore + 2);
     expect(restingIds('shadow')).toEqual(expect.arrayContaining([sl, tp]));
     expect(cancelsOf('shadow')).toEqual([]);
-    const audited = (await auditOf('shadow')).filter((a) => a.decision === 'cancel-orphans');
+    const audited = await auditedCancels('shadow');
     expect(audited).toHaveLength(1);
     expect(audited[0]?.shadow).toBe(true);
   });
