@@ -39,10 +39,10 @@ const INSTALL_JAVA =
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const emulator = emulatorDirectory();
   // A picked port can be taken between picking and the JVM binding it: try another one.
-  const attempts = options.port === undefined ? 3 : 1;
+  const attempts = options.port === undefined ? 5 : 1;
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const port = options.port ?? (await freePort());
+    const port = options.port ?? (await candidatePort(attempt));
     try {
       return await launch(emulator, port, options.startTimeoutMs ?? 30_000);
     } catch (error) {
@@ -201,15 +201,26 @@ async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(forced);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free port for the JVM, outside the kernel's ephemeral range and spread by process id. Not port 0
+ * then closed: the kernel hands that same port to the next process asking, and a second JVM that
+ * fails to bind it is not noticed in time, because the first JVM (or the in-process SQS stand-in of
+ * another test file) already answers there. That made two test files share one server, with writes
+ * lost and the cap's counters seen by the wrong tests.
+ */
+async function candidatePort(attempt: number): Promise<number> {
+  for (let offset = 0; offset < 200; offset++) {
+    const port = 10_000 + ((process.pid * 37 + attempt * 997 + offset * 101) % 20_000);
+    if (await isFree(port)) return port;
+  }
+  throw new StandInUnavailableError('dynamodb-local', 'no free port between 10000 and 30000');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
   });
 }
 
