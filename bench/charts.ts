@@ -51,13 +51,22 @@ export function barChart(input: {
   return `${parts.join('\n')}\n`;
 }
 
-/** A histogram of counts per integer bucket (index = bucket). */
-export function histogramChart(input: { title: string; xLabel: string; counts: readonly number[] }): string {
+/**
+ * A histogram: one bar per bucket, labelled below, its count above (the tail of a delay distribution
+ * is a few orphans next to thousands, too short to read as a bar alone). Optionally marks quantiles.
+ */
+export function histogramChart(input: {
+  title: string;
+  xLabel: string;
+  labels: readonly string[];
+  counts: readonly number[];
+  markers?: readonly { readonly label: string; readonly bucket: number }[];
+}): string {
   const width = 760;
-  const height = 320;
+  const height = 350;
   const left = 60;
-  const bottom = 260;
-  const top = 50;
+  const bottom = 280;
+  const top = 80;
   const counts = input.counts.length > 0 ? input.counts : [0];
   const max = Math.max(1, ...counts);
   const barWidth = (width - left - 20) / counts.length;
@@ -66,22 +75,33 @@ export function histogramChart(input: { title: string; xLabel: string; counts: r
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15">${esc(input.title)}</text>`,
     `<line x1="${left}" y1="${bottom}" x2="${width - 10}" y2="${bottom}" stroke="#333"/>`,
-    `<text x="${width / 2}" y="${bottom + 40}" text-anchor="middle">${esc(input.xLabel)}</text>`,
+    `<text x="${width / 2}" y="${bottom + 44}" text-anchor="middle">${esc(input.xLabel)}</text>`,
     `<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">orphans</text>`,
   ];
-  const labelEvery = Math.max(1, Math.ceil(counts.length / 20));
+  const labelEvery = Math.max(1, Math.ceil(counts.length / 16));
   counts.forEach((count, i) => {
     const h = (count / max) * (bottom - top);
     const x = left + i * barWidth;
+    const centre = (x + barWidth / 2).toFixed(1);
+    const label = input.labels[i] ?? String(i);
     parts.push(
-      `<rect x="${x.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${Math.max(1, barWidth - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#2980b9"><title>${i} cycles: ${count}</title></rect>`,
+      `<rect x="${x.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${Math.max(1, barWidth - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#2980b9"><title>${esc(label)}: ${count}</title></rect>`,
     );
-    if (i % labelEvery === 0)
+    if (count > 0)
       parts.push(
-        `<text x="${(x + barWidth / 2).toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${i}</text>`,
+        `<text x="${centre}" y="${(bottom - h - 4).toFixed(1)}" text-anchor="middle" font-size="10">${count.toLocaleString('en')}</text>`,
       );
+    if (i % labelEvery === 0)
+      parts.push(`<text x="${centre}" y="${bottom + 16}" text-anchor="middle">${esc(label)}</text>`);
   });
-  parts.push(`<text x="${left - 6}" y="${top + 4}" text-anchor="end">${max.toLocaleString('en')}</text>`);
+  (input.markers ?? []).forEach((marker, m) => {
+    const x = left + (marker.bucket + 0.5) * barWidth;
+    const y = 46 + m * 14;
+    parts.push(
+      `<line x1="${x.toFixed(1)}" y1="${y - 10}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="#c0392b" stroke-dasharray="4 3"/>`,
+      `<text x="${(x + 4).toFixed(1)}" y="${y}" fill="#c0392b">${esc(marker.label)}</text>`,
+    );
+  });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

@@ -16,7 +16,7 @@ import type { Clock } from '../../functions/ports/clock.js';
 import type { ExchangeSession } from '../../functions/ports/exchange.js';
 import { Metric } from '../../functions/ports/telemetry.js';
 import { hashUnit } from './hash-random.js';
-import { noFaults, SimVenue, type VenueFaults } from './venue.js';
+import { noFaults, SimVenue, type VenueCalls, type VenueFaults } from './venue.js';
 import { TraderWorld, type WorkloadOptions } from './world.js';
 
 export type Strategy = 'stopguard' | 'naive' | 'two-fetch';
@@ -65,6 +65,16 @@ export interface SimulationResult {
   readonly cleanupDelayCycles: { readonly p50: number; readonly p99: number; readonly max: number };
   /** How many orphans were cleaned after each whole number of cycles (index = cycles): the distribution. */
   readonly cleanupDelayHistogram: readonly number[];
+  /** Seconds from each cleaned orphan's close to its cancel. */
+  readonly cleanupDelaysSeconds: readonly number[];
+  /** Exchange calls by endpoint (their sum over the checks run is `exchangeCallsPerAccountCycle`). */
+  readonly exchangeCalls: Readonly<VenueCalls>;
+  /** Checks run: accounts × (cycles + healing cycles), the denominator of the per-cycle costs. */
+  readonly checksRun: number;
+  /** Positions that closed leaving protective orders behind. */
+  readonly closes: number;
+  /** Account-record reads per account-cycle (stopguard's confirmations; 0 for the baselines). */
+  readonly accountReadsPerAccountCycle: number;
   readonly exchangeCallsPerAccountCycle: number;
   readonly storeReadsPerAccountCycle: number;
   readonly storeWritesPerAccountCycle: number;
@@ -151,6 +161,8 @@ interface Runner {
     crashes: number;
     reads: number;
     writes: number;
+    /** Account-record reads (confirmations read the record fresh; a GetItem each on AWS). */
+    accountReads: number;
   };
 }
 
@@ -162,6 +174,7 @@ export class StopguardRunner implements Runner {
   private readonly audit: MemoryAudit;
   private readonly deps: ReconcilerDeps;
   private readonly accounts = new Map<string, AccountRecordInput>();
+  private readonly directory = new MemoryAccounts();
   private readonly receives = new Map<string, number>();
   private readonly pendingRegistrations: Promise<unknown>[] = [];
   private slot = 0;
@@ -190,12 +203,13 @@ export class StopguardRunner implements Runner {
         exchange: { category: 'linear', settleCoins: ['USDT'] },
       });
     }
+    for (const record of this.accounts.values()) this.directory.put(record);
     const sessions = new Map<string, ExchangeSession>();
     let ids = 0;
     this.deps = {
       clock,
       ids: { next: (prefix) => `${prefix}-${ids++}` },
-      accounts: new MemoryAccounts([...this.accounts.values()]),
+      accounts: this.directory,
       store: this.store,
       cap: new MemoryCap({
         perAccount: settings.capPerAccount,
@@ -249,6 +263,7 @@ export class StopguardRunner implements Runner {
       crashes: this.crashes,
       reads: this.store.ops.reads,
       writes: this.store.ops.writes,
+      accountReads: this.directory.ops.reads,
     };
   }
 
@@ -333,6 +348,7 @@ class BaselineRunner implements Runner {
     crashes: 0,
     reads: 0,
     writes: 0,
+    accountReads: 0,
   };
 
   constructor(
@@ -433,6 +449,11 @@ function summarize(
       max: delays[delays.length - 1] ?? 0,
     },
     cleanupDelayHistogram: histogram(delays),
+    cleanupDelaysSeconds: delays.map((cycles) => (cycles * settings.cadenceMs) / 1000),
+    exchangeCalls: { ...calls },
+    checksRun: checkedCycles,
+    closes: venue.closes,
+    accountReadsPerAccountCycle: runner.stats.accountReads / checkedCycles,
     exchangeCallsPerAccountCycle: totalCalls / checkedCycles,
     storeReadsPerAccountCycle: s.reads / checkedCycles,
     storeWritesPerAccountCycle: s.writes / checkedCycles,

@@ -1,4 +1,6 @@
-import { RestClientV5 } from 'bybit-api';
+// The REST client's own module, not the package index: the index also loads the websocket clients
+// (and `ws`), which the worker never uses, into a bundle that must stay under 1 MB.
+import { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
 import type * as z from 'zod';
 import { positionIdOf } from '../../core/keys.js';
 import type {

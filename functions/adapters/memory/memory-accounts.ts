@@ -3,6 +3,8 @@ import type { AccountDirectory, AccountRecord } from '../../ports/accounts.js';
 export class MemoryAccounts implements AccountDirectory {
   private readonly records = new Map<string, AccountRecord>();
   private readonly claimed = new Set<string>();
+  /** Record reads (a GetItem each on DynamoDB), for cost figures. */
+  readonly ops = { reads: 0 };
 
   constructor(records: readonly AccountRecord[] = []) {
     for (const r of records) this.records.set(r.accountId, r);
@@ -13,6 +15,7 @@ export class MemoryAccounts implements AccountDirectory {
   }
 
   async get(accountId: string): Promise<AccountRecord | undefined> {
+    this.ops.reads++;
     return this.records.get(accountId);
   }
 
