@@ -83,7 +83,6 @@ export type SnapshotFailureReason =
   | 'exchange-error'
   | 'schema-mismatch'
   | 'cursor-loop'
-  | 'truncated-pagination'
   | 'auth-error'
   | 'clock-skew';
 

@@ -6,7 +6,11 @@
 
 export interface Page<T> {
   readonly items: T[];
-  /** `""` on the last page, as Bybit answers. */
+  /**
+   * The cursor after this page's last item, on the last page too, as Bybit's own documented answer for a
+   * one-position list shows (`"updateAt%3D1672279322668"`); `""` only on an empty page. A client must
+   * end its walk on a short or empty page, not wait for an empty cursor.
+   */
   readonly nextPageCursor: string;
   /** Sort key of the last item of this page before any fault removed items from it. */
   readonly lastKey: string | undefined;
@@ -37,7 +41,7 @@ export function paginate<T>(
   const lastKey = last === undefined ? undefined : keyOf(last);
   return {
     items: pageItems,
-    nextPageCursor: rest.length > limit && lastKey !== undefined ? encodeCursor(lastKey) : '',
+    nextPageCursor: lastKey === undefined ? '' : encodeCursor(lastKey),
     lastKey,
   };
 }

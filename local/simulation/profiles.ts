@@ -27,7 +27,7 @@ export const faultProfiles: readonly FaultProfile[] = [
   },
   {
     name: 'truncated',
-    description: '10 % of lists cut short (cursor given, next page empty), 2 % drops',
+    description: '10 % of lists silently cut after their first page (read as complete), 2 % drops',
     faults: { ...noFaults, dropProbability: 0.02, truncationProbability: 0.1 },
   },
   {

@@ -34,7 +34,7 @@ export interface VenueFaults {
   readonly recheckLieProbability: number;
   /** Probability that any call fails outright (5xx, timeout, rate limit): an `unknown` answer. */
   readonly failureProbability: number;
-  /** Probability that a bulk list is cut short (cursor given, next page empty): `unknown`. */
+  /** Probability that a bulk list is silently cut after its first position: reads as `complete`. */
   readonly truncationProbability: number;
   /** Fills appear in history up to this long after they happen. */
   readonly historyLagMs: number;
@@ -259,14 +259,9 @@ export class SimVenue {
       open.length > 1 &&
       hashUnit(this.seed, accountId, 'truncate', now) < this.faults.truncationProbability
     ) {
-      return {
-        status: 'unknown',
-        snapshotId,
-        fetchedAt: now,
-        pages: 2,
-        positions: positions.slice(0, 1),
-        failure: { reason: 'truncated-pagination', detail: 'cursor given, next page empty' },
-      };
+      // Pages after the first come back empty. The session cannot tell that from Bybit's own end of a
+      // list (a last-page cursor leading to an empty page), so it reports a complete, short snapshot.
+      return { status: 'complete', snapshotId, fetchedAt: now, pages: 2, positions: positions.slice(0, 1) };
     }
     return { status: 'complete', snapshotId, fetchedAt: now, pages: 1, positions };
   }

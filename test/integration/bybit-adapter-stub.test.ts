@@ -117,31 +117,36 @@ function tracked(over: Partial<TrackedPosition> = {}): TrackedPosition {
 }
 
 describe('fetchOpenPositions', () => {
-  it('signs, asks 200 per page by settle coin, follows cursors, and reports the first page time', async () => {
+  it('signs, asks 200 per page by settle coin, follows cursors past full pages, and reports the first page time', async () => {
+    // Full pages (200 entries) lead on; the short third page ends the listing.
+    const filler = (page: number) =>
+      Array.from({ length: 199 }, (_, i) => rawPosition({ symbol: `F${page}X${i}USDT` }));
     handler = (req) => {
       const cursor = req.query.get('cursor');
-      if (cursor === null) return v5(list([rawPosition({ symbol: 'AUSDT' })], 'p2'), T0 + 1);
+      if (cursor === null) return v5(list([rawPosition({ symbol: 'AUSDT' }), ...filler(1)], 'p2'), T0 + 1);
       if (cursor === 'p2')
-        return v5(list([rawPosition({ symbol: 'BUSDT', size: '0', side: '' })], 'p3'), T0 + 2);
+        return v5(list([rawPosition({ symbol: 'BUSDT', size: '0', side: '' }), ...filler(2)], 'p3'), T0 + 2);
       return v5(list([rawPosition({ symbol: 'CUSDT', positionIdx: 2, side: 'Sell', seq: -1 })]), T0 + 3);
     };
     const snapshot = await session().fetchOpenPositions();
-    expect(snapshot).toEqual({
-      status: 'complete',
-      snapshotId: 'snap-1',
-      fetchedAt: T0 + 1,
-      pages: 3,
-      positions: [
-        {
-          symbol: 'AUSDT',
-          positionIdx: 0,
-          side: 'long',
-          size: '0.5',
-          updatedAt: T0,
-          sequence: 8_172_331_004,
-        },
-        { symbol: 'CUSDT', positionIdx: 2, side: 'short', size: '0.5', updatedAt: T0 },
-      ],
+    expect(snapshot).toMatchObject({ status: 'complete', snapshotId: 'snap-1', fetchedAt: T0 + 1, pages: 3 });
+    // 401 entries listed; the zero-size one is not a position.
+    expect(snapshot.positions).toHaveLength(400);
+    expect(snapshot.positions.find((p) => p.symbol === 'BUSDT')).toBeUndefined();
+    expect(snapshot.positions[0]).toEqual({
+      symbol: 'AUSDT',
+      positionIdx: 0,
+      side: 'long',
+      size: '0.5',
+      updatedAt: T0,
+      sequence: 8_172_331_004,
+    });
+    expect(snapshot.positions.at(-1)).toEqual({
+      symbol: 'CUSDT',
+      positionIdx: 2,
+      side: 'short',
+      size: '0.5',
+      updatedAt: T0,
     });
     const first = requests[0];
     expect(first?.path).toBe('/v5/position/list');
@@ -155,6 +160,15 @@ describe('fetchOpenPositions', () => {
     expect(requests.map((r) => r.query.get('cursor'))).toEqual([null, 'p2', 'p3']);
   });
 
+  it("takes Bybit's cursor on a short last page as the end: one request, a complete snapshot", async () => {
+    // Bybit's documented answer for a one-position list carried `nextPageCursor: "updateAt%3D…"`.
+    handler = () => v5(list([rawPosition()], 'updateAt%3D1672279322668'));
+    const snapshot = await session().fetchOpenPositions();
+    expect(snapshot).toMatchObject({ status: 'complete', pages: 1 });
+    expect(snapshot.positions).toHaveLength(1);
+    expect(requests).toHaveLength(1);
+  });
+
   it('lists every configured settle coin', async () => {
     handler = (req) => v5(list([rawPosition({ symbol: `BTC${req.query.get('settleCoin')}` })]));
     const snapshot = await session({ settleCoins: ['USDT', 'USDC'] }).fetchOpenPositions();
@@ -162,22 +176,21 @@ describe('fetchOpenPositions', () => {
     expect(snapshot.positions.map((p) => p.symbol)).toEqual(['BTCUSDT', 'BTCUSDC']);
   });
 
-  it('a cursor followed by an empty page is unknown, with the positions seen kept', async () => {
-    handler = (req) => (req.query.get('cursor') === null ? v5(list([rawPosition()], 'p2')) : v5(list([])));
+  it('an exactly full last page whose cursor leads to an empty page is complete, not truncated', async () => {
+    const full = Array.from({ length: 200 }, (_, i) => rawPosition({ symbol: `P${i}USDT` }));
+    handler = (req) => (req.query.get('cursor') === null ? v5(list(full, 'p2')) : v5(list([], 'p2')));
     const snapshot = await session().fetchOpenPositions();
-    expect(snapshot).toMatchObject({
-      status: 'unknown',
-      pages: 2,
-      failure: { reason: 'truncated-pagination' },
-    });
-    expect(snapshot.positions).toHaveLength(1);
+    expect(snapshot).toMatchObject({ status: 'complete', pages: 2 });
+    expect(snapshot.positions).toHaveLength(200);
   });
 
   it('a repeating cursor is unknown (cursor-loop)', async () => {
     handler = (req) =>
       v5(
         list(
-          [rawPosition({ symbol: `S${req.query.get('cursor') ?? '0'}USDT` })],
+          Array.from({ length: 200 }, (_, i) =>
+            rawPosition({ symbol: `S${req.query.get('cursor') ?? '0'}X${i}USDT` }),
+          ),
           req.query.get('cursor') === 'a' ? 'b' : 'a',
         ),
       );
@@ -190,12 +203,21 @@ describe('fetchOpenPositions', () => {
   it('a schema mismatch on a later page is unknown; the valid entries are still presence', async () => {
     handler = (req) =>
       req.query.get('cursor') === null
-        ? v5(list([rawPosition({ symbol: 'AUSDT' })], 'p2'))
+        ? v5(
+            list(
+              Array.from({ length: 200 }, (_, i) => rawPosition({ symbol: i === 0 ? 'AUSDT' : `F${i}USDT` })),
+              'p2',
+            ),
+          )
         : v5(list([rawPosition({ symbol: 'CUSDT', size: 1 }), rawPosition({ symbol: 'BUSDT' })]));
     const snapshot = await session().fetchOpenPositions();
     expect(snapshot).toMatchObject({ status: 'unknown', pages: 1, failure: { reason: 'schema-mismatch' } });
     if (snapshot.status === 'unknown') expect(snapshot.failure.detail).toMatch(/list\.0\.size/);
-    expect(snapshot.positions.map((p) => p.symbol)).toEqual(['AUSDT', 'BUSDT']);
+    const symbols = snapshot.positions.map((p) => p.symbol);
+    expect(symbols).toHaveLength(201);
+    expect(symbols).toContain('AUSDT');
+    expect(symbols).toContain('BUSDT');
+    expect(symbols).not.toContain('CUSDT');
   });
 
   it('10006 is rate-limited with retryAt from X-Bapi-Limit-Reset-Timestamp', async () => {
@@ -285,6 +307,10 @@ describe('fetchPositionChanges', () => {
                   seq: 8_172_331_020,
                 }),
                 rawExecution({ execId: 'x-sl', stopOrderType: 'StopLoss', seq: 8_172_331_010 }),
+                // Funding rows fill the page (100), so its cursor leads on.
+                ...Array.from({ length: 98 }, (_, i) =>
+                  rawExecution({ execId: `x-f${i}`, execType: 'Funding', execQty: '', closedSize: '' }),
+                ),
               ],
               'h2',
             ),
@@ -318,6 +344,7 @@ describe('fetchPositionChanges', () => {
       startTime: String(T0),
       limit: '100',
     });
+    expect(requests.map((r) => r.query.get('cursor'))).toEqual([null, 'h2']);
   });
 
   it('splits an old state into 7-day windows (endTime - startTime <= 7 days)', async () => {
@@ -335,7 +362,12 @@ describe('fetchPositionChanges', () => {
   it('any failing page makes the evidence unknown, never an empty known list', async () => {
     handler = (req) =>
       req.query.get('cursor') === null
-        ? v5(list([rawExecution()], 'h2'))
+        ? v5(
+            list(
+              Array.from({ length: 100 }, (_, i) => rawExecution({ execId: `fill-${i}` })),
+              'h2',
+            ),
+          )
         : { status: 500, body: { retCode: 10016, retMsg: 'server error' } };
     expect(await session().fetchPositionChanges(tracked())).toMatchObject({
       status: 'unknown',
@@ -361,6 +393,10 @@ describe('fetchProtectiveOrders', () => {
                   closeOnTrigger: false,
                   orderStatus: 'New',
                 }),
+                // A full page (50) leads on to the next one.
+                ...Array.from({ length: 47 }, (_, i) =>
+                  rawOrder({ orderId: `other-${i}`, symbol: 'ETHUSDT' }),
+                ),
               ],
               'o2',
             ),

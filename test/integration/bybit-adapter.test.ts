@@ -184,15 +184,20 @@ describe('the bulk position list', () => {
     expect(await session.recheckPosition(missing.symbol, 0)).toMatchObject({ status: 'open' });
   });
 
-  it('truncated pagination (cursor given, next page empty) is unknown, with the first page kept', async () => {
+  it('a list silently cut after its first page reads as complete; the re-check finds what it lost', async () => {
+    // The simulator's truncation fault: the page after a cursor comes back empty with no cursor. That is
+    // also how an exactly full last page ends on Bybit, so the adapter cannot refuse it: like the
+    // incident's drops, it is the core's second look and the targeted re-check that catch it.
     sim.admin.setFaults({ truncatedPagination: { probability: 1 } });
-    const snapshot = await sessionFor('big').fetchOpenPositions();
-    expect(snapshot).toMatchObject({
-      status: 'unknown',
-      pages: 2,
-      failure: { reason: 'truncated-pagination' },
-    });
+    const session = sessionFor('big');
+    const snapshot = await session.fetchOpenPositions();
+    expect(snapshot).toMatchObject({ status: 'complete', pages: 2 });
     expect(snapshot.positions).toHaveLength(200);
+    const seen = new Set(snapshot.positions.map((p) => p.symbol));
+    const lost = sim.admin.positions(ACCOUNTS.big.id).find((p) => !seen.has(p.symbol));
+    expect(lost).toBeDefined();
+    if (lost === undefined) return;
+    expect(await session.recheckPosition(lost.symbol, 0)).toMatchObject({ status: 'open' });
   });
 
   it('a 5xx is unknown (http-error)', async () => {
@@ -601,10 +606,10 @@ describe('protective orders and cancels', () => {
   });
 
   it('a failing order listing is unknown', async () => {
-    sim.admin.setFaults({ truncatedPagination: { probability: 1 } });
+    sim.admin.setFaults({ serverError: { probability: 1 } });
     expect(await sessionFor('history').fetchProtectiveOrders('PAGEUSDT', 0)).toMatchObject({
       status: 'unknown',
-      failure: { reason: 'truncated-pagination' },
+      failure: { reason: 'http-error' },
     });
   });
 

@@ -294,6 +294,10 @@ describe('keyset pagination', () => {
     expect(first.items).toEqual(['a', 'b']);
     const second = paginate(['a', 'c', 'd', 'e'], (x) => x, 2, first.lastKey);
     expect(second.items).toEqual(['c', 'd']);
-    expect(paginate(items, (x) => x, 2, 'd')).toMatchObject({ items: ['e'], nextPageCursor: '' });
+    const last = paginate(items, (x) => x, 2, 'd');
+    expect(last.items).toEqual(['e']);
+    // Bybit's shape: the last page carries a cursor too, which leads to an empty page with "".
+    expect(last.nextPageCursor).not.toBe('');
+    expect(paginate(items, (x) => x, 2, last.lastKey)).toMatchObject({ items: [], nextPageCursor: '' });
   });
 });

@@ -39,37 +39,48 @@ describe('collectPages', () => {
       c1: ok([3], 'c2', 1_050),
       c2: ok([4], '', 1_090),
     });
-    const out = await collectPages(fetchPage, { maxPages: 10, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' });
     expect(out).toEqual({ items: [1, 2, 3, 4], pages: 3, firstTime: 1_000 });
     expect(asked).toEqual([undefined, 'c1', 'c2']);
   });
 
   it('an empty first page with no cursor is an honest empty list', async () => {
     const { fetchPage } = script({ '': ok<number>([], '') });
-    expect(await collectPages(fetchPage, { maxPages: 10, what: 'list' })).toEqual({
+    expect(await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' })).toEqual({
       items: [],
       pages: 1,
       firstTime: 1_000,
     });
   });
 
-  it('a cursor followed by an empty page is truncated pagination, with what was seen kept', async () => {
-    const { fetchPage } = script({ '': ok([1, 2], 'c1'), c1: ok<number>([], '') });
-    const out = await collectPages(fetchPage, { maxPages: 10, what: 'list' });
-    expect(out.failure?.reason).toBe('truncated-pagination');
-    expect(out.items).toEqual([1, 2]);
+  it('an exactly full last page with a cursor ends at the empty page it leads to', async () => {
+    const { fetchPage, asked } = script({ '': ok([1, 2], 'c1'), c1: ok<number>([], 'c1') });
+    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 2, what: 'list' });
+    expect(out).toEqual({ items: [1, 2], pages: 2, firstTime: 1_000 });
+    expect(asked).toEqual([undefined, 'c1']);
+  });
+
+  it('a short page ends the listing whatever cursor it carries (Bybit sends one on last pages)', async () => {
+    const { fetchPage, asked } = script({ '': ok([1, 2], 'updateAt%3D1672279322668') });
+    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 200, what: 'list' });
+    expect(out).toEqual({ items: [1, 2], pages: 1, firstTime: 1_000 });
+    expect(asked).toEqual([undefined]);
   });
 
   it('a repeating cursor is a loop', async () => {
     const { fetchPage } = script({ '': ok([1], 'c1'), c1: ok([2], 'c2'), c2: ok([3], 'c1') });
-    const out = await collectPages(fetchPage, { maxPages: 10, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' });
     expect(out.failure?.reason).toBe('cursor-loop');
     expect(out.items).toEqual([1, 2, 3]);
   });
 
   it('more than maxPages is a runaway cursor', async () => {
     let n = 0;
-    const out = await collectPages(async () => ok([n], `c${++n}`), { maxPages: 5, what: 'list' });
+    const out = await collectPages(async () => ok([n], `c${++n}`), {
+      maxPages: 5,
+      pageLimit: 1,
+      what: 'list',
+    });
     expect(out.failure?.reason).toBe('cursor-loop');
     expect(out.pages).toBe(5);
   });
@@ -79,7 +90,7 @@ describe('collectPages', () => {
       '': ok([1], 'c1'),
       c1: { ok: false, items: [2], failure: { reason: 'schema-mismatch', detail: 'list.1.size: bad' } },
     });
-    const out = await collectPages(fetchPage, { maxPages: 10, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' });
     expect(out.items).toEqual([1, 2]);
     expect(out.pages).toBe(1);
     expect(out.failure).toEqual({ reason: 'schema-mismatch', detail: 'list.1.size: bad (page 2)' });
@@ -87,7 +98,12 @@ describe('collectPages', () => {
 
   it('stops early once the caller found what it wanted', async () => {
     const { fetchPage, asked } = script({ '': ok([1, 2], 'c1') });
-    const out = await collectPages(fetchPage, { maxPages: 10, what: 'list', stopWhen: (i) => i.includes(2) });
+    const out = await collectPages(fetchPage, {
+      maxPages: 10,
+      pageLimit: 2,
+      what: 'list',
+      stopWhen: (i) => i.includes(2),
+    });
     expect(out.failure).toBeUndefined();
     expect(asked).toEqual([undefined]);
   });

@@ -112,12 +112,12 @@ describe('assessSnapshot: the first look never acts', () => {
       fetchedAt: T0,
       pages: 1,
       positions: [],
-      failure: { reason: 'truncated-pagination', detail: 'cursor given, next page empty' },
+      failure: { reason: 'cursor-loop', detail: 'page 3 returned a cursor already followed' },
     };
     const result = assess(ledger, snapshot);
     expect(result.trust).toBe('unknown');
     expect(result.decisions.map((d) => d.kind)).toEqual(['hold', 'hold']);
-    expect(result.accountEvent).toMatch(/incomplete \(truncated-pagination/);
+    expect(result.accountEvent).toMatch(/incomplete \(cursor-loop/);
   });
 });
 

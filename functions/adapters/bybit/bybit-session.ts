@@ -154,7 +154,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           what,
           positionEntrySchema,
         ),
-      { maxPages, what, ...(stopWhen === undefined ? {} : { stopWhen }) },
+      { maxPages, pageLimit: POSITION_PAGE_LIMIT, what, ...(stopWhen === undefined ? {} : { stopWhen }) },
     );
   }
 
@@ -280,7 +280,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
             what,
             orderEntrySchema,
           ),
-        { maxPages, what },
+        { maxPages, pageLimit: ORDER_PAGE_LIMIT, what },
       );
       if (listed.failure !== undefined) return { status: 'unknown', failure: listed.failure };
       const orders = new Map<string, ProtectiveOrder>();
@@ -329,7 +329,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           what,
           executionEntrySchema,
         ),
-      { maxPages, what },
+      { maxPages, pageLimit: EXECUTION_PAGE_LIMIT, what },
     );
   }
 }

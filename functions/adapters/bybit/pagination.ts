@@ -20,6 +20,8 @@ export interface CollectedPages<T> {
 export interface CollectOptions<T> {
   /** More pages than this is a runaway cursor, not a big account. */
   readonly maxPages: number;
+  /** The `limit` each page was asked for: a page with fewer entries is the last one. */
+  readonly pageLimit: number;
   /** For failure details: which listing this was. */
   readonly what: string;
   /** Stop early (without failure) once this holds for the items so far: a re-check that found its symbol. */
@@ -27,13 +29,19 @@ export interface CollectOptions<T> {
 }
 
 /**
- * Follows `nextPageCursor` to the end. Only a listing whose every page arrived, and whose last page
- * returned an empty cursor, comes back without `failure`. Two shapes of broken pagination are
- * refused rather than trusted:
- * - a cursor that repeats, or more than `maxPages` pages: `cursor-loop`;
- * - a cursor followed by an empty page: `truncated-pagination`. An honest end returns an empty
- *   cursor; a cursor that leads nowhere is indistinguishable from a list cut short, which is the
- *   incident's shape (fewer positions, no error), so it may not read as complete.
+ * Follows `nextPageCursor` to the end of a listing. Bybit does not promise an empty cursor on the last
+ * page: its own documented answer for a one-position list carried `nextPageCursor: "updateAt%3D…"`, and
+ * ccxt, QuantConnect's Lean and passivbot all end a walk on an empty page or a short one. So the end is
+ * whichever comes first:
+ * - an empty cursor;
+ * - a page with fewer entries than `pageLimit` (nothing was left to fill it, whatever the cursor says),
+ *   which also saves the extra request a last-page cursor would otherwise cost on every check;
+ * - an empty page reached through a cursor (the last page was exactly full).
+ * Refusing those as "truncated" would leave an account whose positions fill whole pages without a single
+ * complete snapshot, forever. A list cut short without a word is not detectable here in any case (that
+ * is the incident's shape); the core's second look, the targeted re-check and the close evidence are what
+ * catch it. Refused as unknown, because the walk itself is broken: a failed page, a cursor that repeats,
+ * more than `maxPages` pages (`cursor-loop`).
  */
 export async function collectPages<T>(
   fetchPage: (cursor: string | undefined) => Promise<PageResult<T>>,
@@ -66,14 +74,8 @@ export async function collectPages<T>(
     pages++;
     firstTime ??= page.time;
     items.push(...page.items);
-    if (cursor !== undefined && page.items.length === 0) {
-      return done({
-        reason: 'truncated-pagination',
-        detail: `${options.what}: page ${pages} was empty although page ${pages - 1} gave a next cursor`,
-      });
-    }
     if (options.stopWhen?.(items)) return done();
-    if (page.nextCursor === '') return done();
+    if (page.nextCursor === '' || page.items.length < options.pageLimit) return done();
     if (usedCursors.has(page.nextCursor)) {
       return done({
         reason: 'cursor-loop',
