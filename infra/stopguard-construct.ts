@@ -135,6 +135,12 @@ export class Stopguard extends Construct {
     // arrives earlier finds the suspect still claimed, takes it for a duplicate and does nothing, and the
     // confirmation is lost until a later check notices it is overdue. (It also keeps a still-running
     // invocation from being handed the same message twice.)
+    // A lease shorter than a worker's run would let a redelivery retake a confirmation still running.
+    if (this.settings.claimLeaseMs < WORKER_TIMEOUT.toMilliseconds() + VISIBILITY_MARGIN.toMilliseconds()) {
+      throw new Error(
+        `claimLease (${this.settings.claimLeaseMs} ms) must outlast a worker invocation (timeout ${WORKER_TIMEOUT.toSeconds()} s) plus ${VISIBILITY_MARGIN.toSeconds()} s`,
+      );
+    }
     const visibilityTimeout = Duration.seconds(
       Math.ceil(
         WORKER_TIMEOUT.toSeconds() + this.settings.claimLeaseMs / 1000 + VISIBILITY_MARGIN.toSeconds(),
@@ -214,7 +220,7 @@ export class Stopguard extends Construct {
   }
 
   /**
-   * The scheduler reads account records and claims schedule windows, and enqueues checks. Nothing else:
+   * The scheduler reads account records, claims (and gives back) schedule windows, and enqueues checks. Nothing else:
    * no secrets, no positions, suspects or caps (it holds no credentials and cannot cancel anything).
    * `dynamodb:LeadingKeys` confines each statement to its partitions of the single table.
    */
@@ -229,8 +235,10 @@ export class Stopguard extends Construct {
     );
     fn.allow(
       new PolicyStatement({
+        // PutItem claims a window; DeleteItem gives it back when the send failed, so the retried event
+        // can schedule it. Both only on the schedule-claim partitions.
         sid: 'ClaimScheduleWindows',
-        actions: ['dynamodb:PutItem'],
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [this.table.tableArn],
         conditions: leadingKeysLike([Keys.scheduleClaim('*', '*').PK]),
       }),
@@ -477,6 +485,8 @@ export class Stopguard extends Construct {
           perMinute(Metric.KeptForLackOfEvidence),
           perMinute(Metric.IncompleteResponsesObserved),
           perMinute(Metric.CapRefusals),
+          perMinute(Metric.CancelsFailed),
+          perMinute(Metric.CancelsAbandoned),
         ],
         right: [perMinute(Metric.ChecksRun), perMinute(Metric.ConfirmsRun)],
       }),

@@ -230,16 +230,32 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     };
   }
   const granted = orphans.slice(0, Math.max(0, Math.min(cap.slots, orphans.length)));
+  if (granted.length === 0) {
+    // A budget of 0 (an account set to "no cancels", or every slot asked for elsewhere) is a refusal:
+    // nothing is cancelled, and a person must hear of it, not read "cancelling no orders".
+    return {
+      kind: 'defer-cap-spent',
+      reason: 'cap-spent',
+      key,
+      alarm: true,
+      orders: orphans,
+      changes: accounting.changes,
+      retryAfterMs,
+      snapshotIds,
+      message: `kept ${describeOrders(orphans)} on ${what} although it ${closeWords}: the cancel cap granted no slot (window ${cap.windowId}); will retry in a later window`,
+    };
+  }
   const deferred = orphans.length - granted.length;
   const deferredWords =
     deferred === 0
       ? ''
-      : `; ${deferred} more left for a later cap window (the cap granted ${granted.length})`;
+      : `; kept ${deferred} more for a later cap window (the cap granted ${granted.length} of ${orphans.length})`;
   return {
     kind: 'cancel-orphans',
     reason: 'closed-with-evidence',
     key,
-    alarm: false,
+    // A partial grant means the cap is holding cancels back: as worth a look as a refusal.
+    alarm: deferred > 0,
     orders: granted,
     ordersDeferred: deferred,
     changes: accounting.changes,

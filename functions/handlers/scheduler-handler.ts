@@ -17,9 +17,11 @@ export function createSchedulerHandler(
   metrics: Metrics,
 ) {
   let deps: Promise<ReconcilerDeps> | undefined;
-  return middy(async (_event: ScheduledEvent, _context: Context): Promise<ScheduleOutcome> => {
+  return middy(async (event: ScheduledEvent, _context: Context): Promise<ScheduleOutcome> => {
     deps ??= getDeps();
-    return runSchedule(await deps);
+    // The event's scheduled time names the window, so a duplicate or retried event finds its claim.
+    const scheduledAt = Date.parse(event?.time ?? '');
+    return runSchedule(await deps, Number.isNaN(scheduledAt) ? undefined : scheduledAt);
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));

@@ -3,6 +3,7 @@ import type { Decision } from '../core/decision.js';
 import type { PositionKey, SuspectRecord } from '../core/types.js';
 import type { CancelRecord } from '../ports/audit.js';
 import type { ExchangeSession } from '../ports/exchange.js';
+import type { StateVersion } from '../ports/store.js';
 import { Metric } from '../ports/telemetry.js';
 import { confirmFor, loadAccount } from './check.js';
 import type { ReconcilerDeps } from './dependencies.js';
@@ -84,13 +85,19 @@ async function gatherAndDecide(
       case 'cap':
         input = {
           ...input,
-          // Never more than a whole budget: a position with more orders is cleaned over several windows.
-          cap: await deps.cap.acquire(
-            suspect.accountId,
-            Math.min(next.slots, settings.capPerAccount, settings.capGlobal),
-            deps.clock.now(),
-            settings.capPerAccount,
-          ),
+          // Shadow mode cancels nothing, so it takes no slot from the budget that live accounts share
+          // (a stack going live account by account keeps most of them in shadow); the audit then lists
+          // every order a live run would have cancelled.
+          // Otherwise never more than a whole budget: a position with more orders is cleaned over
+          // several windows.
+          cap: settings.shadow
+            ? { status: 'granted', windowId: 'shadow', slots: next.slots }
+            : await deps.cap.acquire(
+                suspect.accountId,
+                Math.min(next.slots, settings.capPerAccount, settings.capGlobal),
+                deps.clock.now(),
+                settings.capPerAccount,
+              ),
         };
         break;
     }
@@ -108,30 +115,41 @@ async function act(
 ): Promise<readonly CancelRecord[] | undefined> {
   const { store, telemetry } = deps;
   const key = decision.key;
+  // The suspect as this delivery holds it: `updateSuspect` is conditional on exactly this version.
+  let held = claimed;
+  const lostClaim = (doing: string) =>
+    telemetry.log(
+      'warn',
+      `lost the claim on ${key.symbol}#${key.positionIdx} ${doing}: a check saw the position open again, or another delivery retook it after the lease; did nothing more`,
+      { ...key, attempt: claimed.attempts },
+    );
   const retry = async (delayMs: number) => {
-    const next = suspectAfterAttempt(claimed, input.snapshot, deps.clock.now() + delayMs);
-    if (!(await store.updateSuspect(next, claimed))) {
-      // Our lease lapsed and another delivery retook the suspect: it owns the next step now.
-      telemetry.log(
-        'warn',
-        `lost the claim on ${key.symbol}#${key.positionIdx} while confirming; left it to its new owner`,
-        {
-          ...key,
-          attempt: claimed.attempts,
-        },
-      );
+    const next = suspectAfterAttempt(held, input.snapshot, deps.clock.now() + delayMs);
+    if (!(await store.updateSuspect(next, held))) {
+      lostClaim('while scheduling its next look');
       return;
     }
     await deps.queue.sendConfirm(confirmFor(next), delayMs);
   };
+  /**
+   * Renews the lease with a conditional write just before cancelling: if a check deleted the suspect
+   * (the position is open again) or another delivery retook it while this one verified, the write fails
+   * and nothing is cancelled. It also gives the cancels a whole lease to run in.
+   */
+  const renew = async (): Promise<boolean> => {
+    const renewed = { ...held, claimedUntil: deps.clock.now() + settings.claimLeaseMs };
+    if (!(await store.updateSuspect(renewed, held))) return false;
+    held = renewed;
+    return true;
+  };
 
   switch (decision.kind) {
     case 'still-open':
-      telemetry.count(Metric.IncompleteResponsesObserved);
+      if (decision.incompleteResponseObserved) telemetry.count(Metric.IncompleteResponsesObserved);
       await store.deleteSuspect(key);
       return undefined;
     case 'resolve-closed':
-      await Promise.all([store.deleteSuspect(key), store.removeTracked(key)]);
+      await Promise.all([store.deleteSuspect(key), store.removeTracked(key, claimed.position)]);
       return undefined;
     case 'await-confirmation':
       if (decision.reason.endsWith('-unknown'))
@@ -147,7 +165,16 @@ async function act(
       await retry(Math.max(decision.retryAfterMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)));
       return undefined;
     case 'cancel-orphans':
-      return cancelOrphans(deps, exchange, decision, settings, retry);
+      if (!settings.shadow && !(await renew())) {
+        lostClaim('before cancelling');
+        telemetry.count(Metric.CancelsAbandoned, decision.orders.length);
+        return decision.orders.map((o) => ({
+          orderId: o.orderId,
+          status: 'skipped-claim-lost',
+          detail: 'the suspect changed hands after it was verified; not cancelled',
+        }));
+      }
+      return cancelOrphans(deps, exchange, decision, settings, retry, claimed.position);
     case 'hold':
     case 'raise-suspect':
       // The confirmation never produces these; keep the suspect and look again rather than lose it.
@@ -162,11 +189,13 @@ async function cancelOrphans(
   decision: Extract<Decision, { kind: 'cancel-orphans' }>,
   settings: ReconcileSettings,
   retry: (delayMs: number) => Promise<void>,
+  /** The state whose close was proven: a newer one registered meanwhile stays in the ledger. */
+  position: StateVersion,
 ): Promise<readonly CancelRecord[]> {
   const { telemetry, store } = deps;
   if (settings.shadow) {
     telemetry.count(Metric.ShadowCancelsSkipped, decision.orders.length);
-    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key)]);
+    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key, position)]);
     return decision.orders.map((o) => ({
       orderId: o.orderId,
       status: 'skipped-shadow',
@@ -182,11 +211,13 @@ async function cancelOrphans(
   );
   const failed = outcomes.filter((o) => o.status === 'failed');
   telemetry.count(Metric.CancelsExecuted, outcomes.length - failed.length);
+  // The cap held part of them back: the cap-refusal alarm is how a person hears of it.
+  if (decision.ordersDeferred > 0) telemetry.count(Metric.CapRefusals);
   if (failed.length === 0 && decision.ordersDeferred > 0) {
     // Cancelled what the cap allowed; the rest in the next window, after a fresh verification.
     await retry(Math.max(settings.confirmDelayMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)));
   } else if (failed.length === 0) {
-    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key)]);
+    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key, position)]);
   } else {
     // The next attempt re-verifies everything before touching the rest: the world may have moved.
     telemetry.count(Metric.CancelsFailed, failed.length);

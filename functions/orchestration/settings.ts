@@ -56,12 +56,15 @@ export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
 
 /**
  * What an account record may override: everything but the shared cap budget and its window, which
- * bound all accounts together and so come from the environment only. Naming them on an account is an
- * error, not silently ignored.
+ * bound all accounts together, and the claim lease, which must outlast a whole worker invocation (the
+ * stack sizes the worker timeout and the queue's visibility timeout to it): a shorter lease on one
+ * account would let a second delivery retake a confirmation that is still running. These come from the
+ * environment only. Naming them on an account is an error, not silently ignored.
  */
 export const accountSettingsOverridesSchema = settingsOverridesSchema.omit({
   capGlobal: true,
   capWindowMs: true,
+  claimLeaseMs: true,
 });
 
 export class InvalidSettingsError extends Error {

@@ -17,19 +17,24 @@ export async function recordDecisions(
   if (decisions.length === 0) return;
   const at = deps.clock.now();
   for (const decision of decisions) {
-    deps.telemetry.log(decision.alarm ? 'error' : 'info', decision.message, {
-      accountId: decision.key.accountId,
-      symbol: decision.key.symbol,
-      positionIdx: decision.key.positionIdx,
-      phase,
-      decision: decision.kind,
-      reason: decision.reason,
-      alarm: decision.alarm,
-      shadow,
-      snapshotIds: decision.snapshotIds,
-      ...('changes' in decision ? { evidenceIds: decision.changes.map((c) => c.id) } : {}),
-      ...(cancels === undefined ? {} : { cancels }),
-    });
+    const done = whatWasDone(decision.message, cancels);
+    deps.telemetry.log(
+      decision.alarm || done.failed ? 'error' : done.skipped ? 'warn' : 'info',
+      done.message,
+      {
+        accountId: decision.key.accountId,
+        symbol: decision.key.symbol,
+        positionIdx: decision.key.positionIdx,
+        phase,
+        decision: decision.kind,
+        reason: decision.reason,
+        alarm: decision.alarm,
+        shadow,
+        snapshotIds: decision.snapshotIds,
+        ...('changes' in decision ? { evidenceIds: decision.changes.map((c) => c.id) } : {}),
+        ...(cancels === undefined ? {} : { cancels }),
+      },
+    );
   }
   await deps.audit.record(
     decisions.map((decision) => ({
@@ -41,4 +46,39 @@ export async function recordDecisions(
       ...(cancels === undefined ? {} : { cancels }),
     })),
   );
+}
+
+/**
+ * The decision's sentence says what was decided ("cancelling 2 orders …"); when the cancels did not all
+ * happen, the logged line must not read as if they had.
+ */
+function whatWasDone(
+  message: string,
+  cancels: readonly CancelRecord[] | undefined,
+): { message: string; failed: boolean; skipped: boolean } {
+  const count = (status: CancelRecord['status']) => (cancels ?? []).filter((c) => c.status === status).length;
+  const total = cancels?.length ?? 0;
+  if (count('skipped-shadow') > 0) {
+    return {
+      message: `shadow mode, nothing cancelled; a live run would be ${message}`,
+      failed: false,
+      skipped: false,
+    };
+  }
+  if (count('skipped-claim-lost') > 0) {
+    return {
+      message: `nothing cancelled: the suspect changed hands after it was verified; had decided on ${message}`,
+      failed: false,
+      skipped: true,
+    };
+  }
+  const failed = count('failed');
+  if (failed > 0) {
+    return {
+      message: `${message}; ${failed} of ${total} cancels FAILED, to be retried after a fresh verification`,
+      failed: true,
+      skipped: false,
+    };
+  }
+  return { message, failed: false, skipped: false };
 }

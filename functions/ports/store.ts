@@ -20,10 +20,18 @@ export interface AccountView {
  * Durable state: the ledger of tracked positions, the suspects and per-account state.
  * Writes that guard safety are conditional, so concurrent or duplicated invocations cannot act twice.
  */
+/** What orders two states of one position: the exchange's sequence when both have one, else the time. */
+export type StateVersion = Pick<TrackedPosition, 'stateUpdatedAt' | 'stateSequence'>;
+
 export interface ReconciliationStore {
   loadAccount(accountId: string): Promise<AccountView>;
   upsertTracked(positions: readonly TrackedPosition[]): Promise<void>;
-  removeTracked(key: PositionKey): Promise<void>;
+  /**
+   * Drops a position from the ledger once its close is dealt with. With `closed` (the state the close
+   * was proven against) it is conditional: an entry holding a newer state (the bot registered the
+   * reopened position meanwhile, or a check saw it) is kept, and false is returned.
+   */
+  removeTracked(key: PositionKey, closed?: StateVersion): Promise<boolean>;
   /**
    * The bot's word that a position is open (a `register` message), in one conditional write: stored
    * unless the ledger already holds a state at least as new (by `stateSequence` when both have one,

@@ -14,6 +14,8 @@ export const Metric = {
   ConfirmsResent: 'ConfirmsResent',
   CancelsExecuted: 'CancelsExecuted',
   CancelsFailed: 'CancelsFailed',
+  /** Verified orphans not cancelled because the suspect changed hands just before (a race, resolved by its winner). */
+  CancelsAbandoned: 'CancelsAbandoned',
   /** Orders kept because nothing in history proves the close: the exchange disagrees with itself. */
   KeptForLackOfEvidence: 'KeptForLackOfEvidence',
   CapRefusals: 'CapRefusals',

@@ -33,7 +33,7 @@ export async function runExternal(options: ExternalRunOptions): Promise<External
     ...(options.echo === undefined ? {} : { echo: options.echo }),
   });
   const startedAt = Date.now();
-  const scheduler = new MinuteTimer(() => pipeline.runScheduler().then(() => undefined));
+  const scheduler = new MinuteTimer((at) => pipeline.runScheduler(at).then(() => undefined));
   try {
     await scheduler.start();
     while (Date.now() - startedAt < options.durationMs) {

@@ -72,8 +72,8 @@ export interface LocalPipeline {
   readonly dynamoRequests: RequestCounts;
   readonly sqsRequests: RequestCounts;
   readonly settings: ReconcileSettings;
-  /** One EventBridge tick: the scheduler handler, as on AWS. */
-  runScheduler(): Promise<ScheduleOutcome>;
+  /** One EventBridge tick: the scheduler handler, as on AWS; `scheduledAt` is the event's `time` (default now). */
+  runScheduler(scheduledAt?: number): Promise<ScheduleOutcome>;
   /** Puts a message on the work queue as the bot (register) or an operator would. */
   send(message: WorkMessage | string): Promise<void>;
   /** Stops polling, then the stand-ins. */
@@ -170,8 +170,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     dynamoRequests,
     sqsRequests,
     settings: environment.settings,
-    runScheduler: () =>
-      schedulerHandler(scheduledEvent(), lambdaContext('stopguard-scheduler')) as Promise<ScheduleOutcome>,
+    runScheduler: (scheduledAt) =>
+      schedulerHandler(
+        scheduledEvent(scheduledAt ?? Date.now()),
+        lambdaContext('stopguard-scheduler'),
+      ) as Promise<ScheduleOutcome>,
     send: async (message) => {
       await sqs.send(
         new SendMessageCommand({
@@ -251,14 +254,15 @@ function lambdaContext(functionName: string): Context {
   };
 }
 
-function scheduledEvent(): ScheduledEvent {
+function scheduledEvent(at: number): ScheduledEvent {
   return {
     version: '0',
-    id: `local-${Date.now()}`,
+    id: `local-${at}`,
     'detail-type': 'Scheduled Event',
     source: 'aws.events',
     account: '000000000000',
-    time: new Date().toISOString(),
+    // EventBridge writes whole seconds.
+    time: new Date(Math.floor(at / 1_000) * 1_000).toISOString().replace('.000Z', 'Z'),
     region: 'us-east-1',
     resources: ['arn:aws:events:us-east-1:000000000000:rule/stopguard-local'],
     detail: {},

@@ -105,7 +105,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     await market.open();
 
     const startedAt = Date.now();
-    const scheduler = new MinuteTimer(() => running.runScheduler().then(() => undefined));
+    const scheduler = new MinuteTimer((at) => running.runScheduler(at).then(() => undefined));
     await scheduler.start();
     const progress = () => {
       const truth = simulator.admin.groundTruth();
@@ -191,15 +191,20 @@ async function queueDepth(pipeline: LocalPipeline): Promise<number> {
   );
 }
 
-/** Plays EventBridge's `rate(1 minute)`: once now, then at every minute boundary. */
+/**
+ * Plays EventBridge's `rate(1 minute)`: once now, then every 60 s from then (a rate rule keeps the second
+ * it was created at). Each tick gets its scheduled time, as the event's `time` carries it.
+ */
 export class MinuteTimer {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  private nextAt = 0;
   failures = 0;
 
-  constructor(private readonly tick: () => Promise<void>) {}
+  constructor(private readonly tick: (scheduledAt: number) => Promise<void>) {}
 
   async start(): Promise<void> {
+    this.nextAt = Math.floor(Date.now() / 1_000) * 1_000;
     await this.fire();
     this.arm();
   }
@@ -216,15 +221,17 @@ export class MinuteTimer {
         this.inFlight = this.fire();
         this.arm();
       },
-      60_000 - (Date.now() % 60_000) + 5,
+      Math.max(0, this.nextAt - Date.now()),
     );
   }
 
   private async fire(): Promise<void> {
+    const scheduledAt = this.nextAt;
+    this.nextAt += 60_000;
     try {
-      await this.tick();
+      await this.tick(scheduledAt);
     } catch {
-      // EventBridge would retry; the next minute's run covers that minute in any case.
+      // EventBridge would retry; the next run covers its own window in any case.
       this.failures++;
     }
   }

@@ -81,7 +81,6 @@ describe('scheduler role', () => {
     const actions = actionsOf(scheduler);
     expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
     for (const forbidden of [
-      'dynamodb:DeleteItem',
       'dynamodb:UpdateItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:Scan',
@@ -94,6 +93,7 @@ describe('scheduler role', () => {
         'dynamodb:Query',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
         'sqs:SendMessage',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
@@ -101,9 +101,13 @@ describe('scheduler role', () => {
     );
   });
 
-  it('reads account records and writes schedule claims, nothing else in the table', () => {
+  it('reads account records and writes (or gives back) schedule claims, nothing else in the table', () => {
     expect(allows(scheduler, 'dynamodb:Query', Keys.accountsPartition)).toBe(true);
     expect(allows(scheduler, 'dynamodb:PutItem', Keys.scheduleClaim('acc-1', '29000000').PK)).toBe(true);
+    // releaseScheduleWindow after a failed send: only a claim can be deleted, never state or a record.
+    expect(allows(scheduler, 'dynamodb:DeleteItem', Keys.scheduleClaim('acc-1', '29000000').PK)).toBe(true);
+    expect(allows(scheduler, 'dynamodb:DeleteItem', Keys.accountsPartition)).toBe(false);
+    expect(allows(scheduler, 'dynamodb:DeleteItem', Keys.suspect('acc-1', 'BTCUSDT', 0).PK)).toBe(false);
     expect(allows(scheduler, 'dynamodb:PutItem', Keys.accountsPartition)).toBe(false);
     expect(allows(scheduler, 'dynamodb:Query', Keys.accountPartition('acc-1'))).toBe(false);
     expect(allows(scheduler, 'dynamodb:PutItem', Keys.state('acc-1').PK)).toBe(false);

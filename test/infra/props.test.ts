@@ -45,6 +45,10 @@ describe('Stopguard props', () => {
   it('refuses settings the functions would refuse, at synth time', () => {
     expect(() => synthesize({ bundle: false, props: { cadence: Duration.seconds(7) } })).toThrow(/cadenceMs/);
     expect(() => synthesize({ bundle: false, props: { secretPrefix: '*' } })).toThrow(/secretPrefix/);
+    // A lease the worker could outlive would let a redelivery retake a running confirmation.
+    expect(() => synthesize({ bundle: false, props: { claimLease: Duration.seconds(20) } })).toThrow(
+      /claimLease .* must outlast a worker invocation/,
+    );
   });
 
   it('is a construct an existing stack can embed', () => {

@@ -62,6 +62,30 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       expect((await store.loadAccount('acct-1')).tracked).toEqual([hedgeShort]);
     });
 
+    it('removes a closed position only if no newer state was stored since (a reopen registered meanwhile)', async () => {
+      const store = await makeStore();
+      const closed = tracked();
+      const sequence = closed.stateSequence ?? 0;
+      // By sequence when both carry one.
+      await store.upsertTracked([
+        tracked({ stateSequence: sequence + 1, stateUpdatedAt: closed.stateUpdatedAt }),
+      ]);
+      expect(await store.removeTracked(keyOf(closed), closed)).toBe(false);
+      expect((await store.loadAccount('acct-1')).tracked).toHaveLength(1);
+      // The same state (or an older one) goes.
+      await store.upsertTracked([closed]);
+      expect(await store.removeTracked(keyOf(closed), closed)).toBe(true);
+      expect((await store.loadAccount('acct-1')).tracked).toEqual([]);
+      // Gone already: nothing to keep, nothing fails.
+      expect(await store.removeTracked(keyOf(closed), closed)).toBe(true);
+      // By time when either lacks a sequence.
+      const bare = bareTracked();
+      await store.upsertTracked([bareTracked({ stateUpdatedAt: bare.stateUpdatedAt + 1 })]);
+      expect(await store.removeTracked(keyOf(bare), bare)).toBe(false);
+      expect(await store.removeTracked(keyOf(bare), { stateUpdatedAt: bare.stateUpdatedAt + 1 })).toBe(true);
+      expect((await store.loadAccount('acct-1')).tracked).toEqual([]);
+    });
+
     it('creates a suspect once: a second create is refused and changes nothing', async () => {
       const store = await makeStore();
       const first = suspect();

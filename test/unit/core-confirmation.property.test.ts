@@ -135,6 +135,8 @@ const ordersArb: fc.Arbitrary<OpenProtectiveOrders> = fc.oneof(
 const capArb: fc.Arbitrary<CapVerdict> = fc.constantFrom<CapVerdict>(
   { status: 'granted', windowId: 'w', slots: 3 },
   { status: 'granted', windowId: 'w', slots: 1 },
+  // A budget of 0 (an account set to "no cancels"): a refusal in all but name.
+  { status: 'granted', windowId: 'w', slots: 0 },
   { status: 'refused', windowId: 'w', scope: 'account', limit: 3 },
 );
 
@@ -302,9 +304,10 @@ describe('decideConfirmation: safety', () => {
           } else if (afterClose.length > 0) {
             // orders placed after the close look like a reopened position: nothing is touched
             expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'orders-after-close' });
-          } else if (cap.status === 'refused') {
+          } else if (cap.status === 'refused' || cap.slots === 0) {
             expect(decision.kind).toBe('defer-cap-spent');
             expect(decision.alarm).toBe(true);
+            expect(decision.message).toMatch(/^kept \d+ orders? .* although it/);
           } else {
             expect(decision.kind).toBe('cancel-orphans');
             if (decision.kind === 'cancel-orphans') {
@@ -314,6 +317,10 @@ describe('decideConfirmation: safety', () => {
               for (const o of decision.orders) expect(beforeIds).toContain(o.orderId);
               expect(decision.orders.length + decision.ordersDeferred).toBe(beforeClose.length);
               expect(decision.message).toMatch(/^cancelling \d+ orders? .* orphaned by AAVEUSDT/);
+              // Orders held back by the cap are said, and raise the alarm like a refusal.
+              expect(decision.alarm).toBe(decision.ordersDeferred > 0);
+              if (decision.ordersDeferred > 0)
+                expect(decision.message).toMatch(/kept \d+ more for a later cap window/);
             }
           }
         },

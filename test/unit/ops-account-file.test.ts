@@ -23,6 +23,9 @@ describe('parseAccountFile', () => {
     refuse(JSON.stringify({ ...valid, credentialsRef: 'other/alice' }), /outside the stack's secret prefix/);
     refuse('{', /not JSON/);
     refuse(JSON.stringify({ ...valid, settings: { capGlobal: 5 } }), /settings/);
+    // Stack-wide only: the worker timeout and the queue's visibility timeout are sized to the lease.
+    refuse(JSON.stringify({ ...valid, settings: { claimLeaseMs: 5_000 } }), /settings/);
+    refuse(JSON.stringify({ ...valid, settings: { capWindowMs: 3_600_000 } }), /settings/);
     refuse(
       JSON.stringify({ ...valid, exchange: { category: 'spot', settleCoins: ['USDT'] } }),
       /exchange\.category/,

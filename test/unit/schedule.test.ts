@@ -49,29 +49,56 @@ describe('runSchedule', () => {
     );
   });
 
-  it('sends nothing for a minute already scheduled (EventBridge delivers at least once)', async () => {
+  it('sends nothing for a window already scheduled (EventBridge delivers at least once)', async () => {
     const accounts = new MemoryAccounts([account('a')]);
     const queue = new MemoryQueue({ now: () => minuteStart });
-    await runSchedule(depsAt(minuteStart, accounts, queue));
-    const again = await runSchedule(depsAt(minuteStart + 2_000, accounts, queue));
+    await runSchedule(depsAt(minuteStart, accounts, queue), minuteStart);
+    // The duplicate carries the same event time, however late it arrives.
+    const again = await runSchedule(depsAt(minuteStart + 2_000, accounts, queue), minuteStart);
     expect(again).toEqual({ accountsScheduled: 0, accountsAlreadyScheduled: 1, checksSent: 0 });
     expect(queue.size).toBe(6);
+  });
+
+  it('covers every slot exactly once when the rule fires mid-minute (a rate rule keeps its creation second)', async () => {
+    const accounts = new MemoryAccounts([account('a'), account('b')]);
+    const firstFire = minuteStart + 40_000;
+    const queue = new MemoryQueue({ now: () => firstFire });
+    const sent: { accountId: string; slot: number }[] = [];
+    const recording: WorkQueue = {
+      sendChecks: async (checks) => {
+        for (const c of checks) sent.push({ accountId: c.message.accountId, slot: c.message.slot });
+        await queue.sendChecks(checks);
+      },
+      sendConfirm: async () => {},
+    };
+    for (let k = 0; k < 3; k++) {
+      const at = firstFire + k * MINUTE;
+      await runSchedule(depsAt(at + 300, accounts, recording), at);
+    }
+    for (const id of ['a', 'b']) {
+      const slots = sent.filter((s) => s.accountId === id).map((s) => s.slot);
+      // Three minutes of a 10 s cadence: 18 consecutive slots, none twice, none skipped.
+      expect(slots).toHaveLength(18);
+      expect(new Set(slots).size).toBe(18);
+      const first = Math.min(...slots);
+      expect([...slots].sort((x, y) => x - y)).toEqual(Array.from({ length: 18 }, (_, i) => first + i));
+    }
   });
 
   it('skips the slots already past when it runs late, instead of firing them at once', async () => {
     const accounts = new MemoryAccounts([account('a')]);
     const late = minuteStart + 45_000;
     const queue = new MemoryQueue({ now: () => late });
-    const outcome = await runSchedule(depsAt(late, accounts, queue));
+    const outcome = await runSchedule(depsAt(late, accounts, queue), minuteStart);
     const offsets = queue.takeDue(late + MINUTE).map((m) => m.deliverAt - late);
     expect(outcome.checksSent).toBe(offsets.length);
     expect(outcome.checksSent).toBeLessThanOrEqual(3);
-    // Nothing is more than one cadence late, and nothing lands in the next minute.
+    // Nothing is more than one cadence late, and nothing lands after the window.
     for (const offset of offsets) expect(offset).toBeGreaterThanOrEqual(0);
     for (const m of offsets) expect(late + m).toBeLessThan(minuteStart + MINUTE + 10_000);
   });
 
-  it('gives the minute back when the send fails, so the retried run schedules it', async () => {
+  it('gives the window back when the send fails, so the retried event schedules it', async () => {
     const accounts = new MemoryAccounts([account('a'), account('b')]);
     const failing: WorkQueue = {
       sendChecks: async () => {
@@ -79,9 +106,30 @@ describe('runSchedule', () => {
       },
       sendConfirm: async () => {},
     };
-    await expect(runSchedule(depsAt(minuteStart, accounts, failing))).rejects.toThrow('SQS refused');
+    await expect(runSchedule(depsAt(minuteStart, accounts, failing), minuteStart)).rejects.toThrow(
+      'SQS refused',
+    );
     const queue = new MemoryQueue({ now: () => minuteStart });
-    const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue));
+    const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue), minuteStart);
     expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 12 });
+  });
+
+  it('a release that fails too is logged, and the send failure is what surfaces', async () => {
+    const accounts = new MemoryAccounts([account('a')]);
+    accounts.releaseScheduleWindow = async () => {
+      throw new Error('AccessDeniedException');
+    };
+    const failing: WorkQueue = {
+      sendChecks: async () => {
+        throw new Error('SQS refused 6 of 6 check messages');
+      },
+      sendConfirm: async () => {},
+    };
+    const deps = depsAt(minuteStart, accounts, failing);
+    await expect(runSchedule(deps, minuteStart)).rejects.toThrow('SQS refused');
+    const telemetry = deps.telemetry as MemoryTelemetry;
+    expect(telemetry.lines.some((l) => l.level === 'error' && /could not give window/.test(l.message))).toBe(
+      true,
+    );
   });
 });

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { positionIdOf } from '../../core/keys.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
-import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
+import type { AccountState, AccountView, ReconciliationStore, StateVersion } from '../../ports/store.js';
 import {
   batchWriteAll,
   type DynamoTableConfig,
@@ -88,14 +88,42 @@ export class DynamoStore implements ReconciliationStore {
     );
   }
 
-  async removeTracked(key: PositionKey): Promise<void> {
-    await this.doc.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: Keys.tracked(key.accountId, key.symbol, key.positionIdx),
-      }),
-    );
-    this.ops.writes++;
+  async removeTracked(key: PositionKey, closed?: StateVersion): Promise<boolean> {
+    // Same rule as `isNewerState`, negated: delete unless the stored state is newer than the closed one.
+    const condition =
+      closed === undefined
+        ? {}
+        : {
+            ConditionExpression:
+              closed.stateSequence === undefined
+                ? 'attribute_not_exists(#pk) OR #updatedAt <= :updatedAt'
+                : 'attribute_not_exists(#pk) OR (attribute_exists(#sequence) AND #sequence <= :sequence)' +
+                  ' OR (attribute_not_exists(#sequence) AND #updatedAt <= :updatedAt)',
+            ExpressionAttributeNames: {
+              '#pk': PARTITION_KEY,
+              '#updatedAt': 'stateUpdatedAt',
+              ...(closed.stateSequence === undefined ? {} : { '#sequence': 'stateSequence' }),
+            },
+            ExpressionAttributeValues: {
+              ':updatedAt': closed.stateUpdatedAt,
+              ...(closed.stateSequence === undefined ? {} : { ':sequence': closed.stateSequence }),
+            },
+          };
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: Keys.tracked(key.accountId, key.symbol, key.positionIdx),
+          ...condition,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    } finally {
+      this.ops.writes++;
+    }
   }
 
   async registerTracked(position: TrackedPosition): Promise<boolean> {

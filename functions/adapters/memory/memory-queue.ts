@@ -2,6 +2,9 @@ import type { CheckMessage, ConfirmMessage, WorkMessage } from '../../orchestrat
 import type { Clock } from '../../ports/clock.js';
 import type { WorkQueue } from '../../ports/queue.js';
 
+/** SQS's longest per-message delay (`MAX_DELAY_SECONDS` of the SQS adapter). */
+const MAX_DELAY_MS = 900_000;
+
 export interface QueuedMessage {
   readonly message: WorkMessage;
   readonly deliverAt: number;
@@ -31,7 +34,10 @@ export class MemoryQueue implements WorkQueue {
 
   push(message: WorkMessage, delayMs: number): void {
     this.sent++;
-    this.pending.push({ message, deliverAt: this.clock.now() + delayMs, seq: this.seq++ });
+    // At most 15 minutes, as on SQS (a longer wait comes back early): the simulation sees the early
+    // returns the deployed queue produces.
+    const deliverAt = this.clock.now() + Math.min(Math.max(0, delayMs), MAX_DELAY_MS);
+    this.pending.push({ message, deliverAt, seq: this.seq++ });
   }
 
   /** Removes and returns every message due by `now`. */

@@ -1,6 +1,6 @@
 import { positionIdOf } from '../../core/keys.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
-import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
+import type { AccountState, AccountView, ReconciliationStore, StateVersion } from '../../ports/store.js';
 
 /**
  * The store in process memory, with the same conditional semantics as the DynamoDB adapter. Used by
@@ -29,9 +29,13 @@ export class MemoryStore implements ReconciliationStore {
     }
   }
 
-  async removeTracked(key: PositionKey): Promise<void> {
+  async removeTracked(key: PositionKey, closed?: StateVersion): Promise<boolean> {
     this.ops.writes++;
-    this.tracked.get(key.accountId)?.delete(positionIdOf(key));
+    const ledger = this.tracked.get(key.accountId);
+    const known = ledger?.get(positionIdOf(key));
+    if (known !== undefined && closed !== undefined && isNewerState(known, closed)) return false;
+    ledger?.delete(positionIdOf(key));
+    return true;
   }
 
   async registerTracked(position: TrackedPosition): Promise<boolean> {
@@ -107,7 +111,7 @@ export class MemoryStore implements ReconciliationStore {
 }
 
 /** The register rule: by sequence when both states carry one, else by the fill's exchange time. */
-export function isNewerState(candidate: TrackedPosition, known: TrackedPosition): boolean {
+export function isNewerState(candidate: StateVersion, known: StateVersion): boolean {
   return candidate.stateSequence !== undefined && known.stateSequence !== undefined
     ? candidate.stateSequence > known.stateSequence
     : candidate.stateUpdatedAt > known.stateUpdatedAt;

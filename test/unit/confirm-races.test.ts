@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
+import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
+import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
+import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
+import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
+import type { OpenProtectiveOrders, PositionChange } from '../../functions/core/types.js';
+import { runConfirm } from '../../functions/orchestration/confirm.js';
+import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
+import { defaultSettings, type ReconcileSettings } from '../../functions/orchestration/settings.js';
+import type { CancelCap } from '../../functions/ports/cap.js';
+import type { ExchangeSession } from '../../functions/ports/exchange.js';
+import { Metric } from '../../functions/ports/telemetry.js';
+import { account, order, suspect, T0, tracked } from '../support/records.js';
+
+/**
+ * The confirmation's edges where another actor moves between its looks and its acts: a check that sees
+ * the position open again, the bot registering a reopen, a cap with no budget, shadow accounts sharing
+ * the global budget. Memory adapters and a scripted exchange port: pure orchestration, no I/O.
+ */
+const NOW = T0 + 40_000;
+const position = tracked();
+const closeFill: PositionChange = {
+  id: 'fill-close',
+  source: 'execution',
+  time: T0 + 20_000,
+  closedQty: position.size,
+  openedQty: '0',
+  kind: 'stop-loss',
+};
+const orphans: OpenProtectiveOrders = {
+  status: 'known',
+  orders: [order(), order({ orderId: 'tp-1', kind: 'take-profit', triggerPrice: '99000' })],
+};
+
+interface World {
+  deps: ReconcilerDeps;
+  store: MemoryStore;
+  telemetry: MemoryTelemetry;
+  audit: MemoryAudit;
+  cancelled: string[];
+  capAsks: number[];
+}
+
+async function world(
+  options: {
+    settings?: Partial<ReconcileSettings>;
+    /** Runs after the orders fetch, the last look before the cap and the cancels. */
+    between?: (store: MemoryStore) => Promise<void>;
+  } = {},
+): Promise<World> {
+  const store = new MemoryStore();
+  await store.upsertTracked([position]);
+  await store.createSuspect(suspect());
+  const telemetry = new MemoryTelemetry();
+  const audit = new MemoryAudit();
+  const cancelled: string[] = [];
+  const capAsks: number[] = [];
+  const memoryCap = new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 });
+  const cap: CancelCap = {
+    acquire: (accountId, slots, now, accountLimit) => {
+      capAsks.push(slots);
+      return memoryCap.acquire(accountId, slots, now, accountLimit);
+    },
+  };
+  const exchange: ExchangeSession = {
+    fetchOpenPositions: async () => ({
+      status: 'complete',
+      snapshotId: 'snap-3',
+      fetchedAt: NOW,
+      pages: 1,
+      positions: [],
+    }),
+    recheckPosition: async () => ({ status: 'flat', checkedAt: NOW }),
+    fetchPositionChanges: async () => ({
+      status: 'known',
+      searchedFrom: position.stateUpdatedAt,
+      searchedTo: NOW,
+      changes: [closeFill],
+    }),
+    fetchProtectiveOrders: async () => {
+      await options.between?.(store);
+      return orphans;
+    },
+    cancelOrder: async (_symbol, orderId) => {
+      cancelled.push(orderId);
+      return { status: 'cancelled', orderId };
+    },
+  };
+  const deps: ReconcilerDeps = {
+    clock: { now: () => NOW },
+    ids: { next: (p) => `${p}-1` },
+    accounts: new MemoryAccounts([account('acct-1', { settings: options.settings ?? {} })]),
+    store,
+    cap,
+    queue: new MemoryQueue({ now: () => NOW }),
+    audit,
+    telemetry,
+    settings: defaultSettings,
+    exchangeFor: async () => exchange,
+  };
+  return { deps, store, telemetry, audit, cancelled, capAsks };
+}
+
+const confirm = {
+  type: 'confirm',
+  accountId: 'acct-1',
+  symbol: 'BTCUSDT',
+  positionIdx: 0,
+  attempt: 0,
+} as const;
+
+describe('runConfirm at its edges', () => {
+  it('cancels a proven orphan and forgets the position (the baseline the races below depart from)', async () => {
+    const w = await world();
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(outcome.decision?.kind).toBe('cancel-orphans');
+    expect(w.cancelled.sort()).toEqual(['sl-1', 'tp-1']);
+    expect((await w.store.loadAccount('acct-1')).tracked).toEqual([]);
+  });
+
+  it('cancels nothing when a check saw the position open (and deleted the suspect) while it verified', async () => {
+    const w = await world({ between: (store) => store.deleteSuspect(position) });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.cancelled).toEqual([]);
+    expect(outcome.cancels?.map((c) => c.status)).toEqual(['skipped-claim-lost', 'skipped-claim-lost']);
+    expect(w.telemetry.countOf(Metric.CancelsAbandoned)).toBe(2);
+    expect(w.telemetry.countOf(Metric.CancelsExecuted)).toBe(0);
+    expect(w.telemetry.lines.some((l) => /lost the claim .* before cancelling/.test(l.message))).toBe(true);
+    // The decision's line says nothing was cancelled, not "cancelling 2 orders".
+    const line = w.telemetry.lines.find((l) => l.fields?.decision === 'cancel-orphans');
+    expect(line?.level).toBe('warn');
+    expect(line?.message).toMatch(/^nothing cancelled: the suspect changed hands/);
+  });
+
+  it('keeps a reopen the bot registered meanwhile in the ledger after cancelling the old orphans', async () => {
+    const reopened = tracked({
+      stateSequence: (position.stateSequence ?? 0) + 10,
+      stateUpdatedAt: T0 + 30_000,
+      protectiveOrders: [],
+    });
+    const w = await world({ between: async (store) => void (await store.registerTracked(reopened)) });
+    await runConfirm(w.deps, confirm);
+    expect(w.cancelled.sort()).toEqual(['sl-1', 'tp-1']);
+    const ledger = (await w.store.loadAccount('acct-1')).tracked;
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]?.stateSequence).toBe(reopened.stateSequence);
+  });
+
+  it('an account with a cap of 0 keeps its orders and raises the cap alarm, never "cancelling no orders"', async () => {
+    const w = await world({ settings: { capPerAccount: 0 } });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(outcome.decision).toMatchObject({ kind: 'defer-cap-spent', alarm: true });
+    expect(outcome.decision?.message).toMatch(/^kept 2 orders .* granted no slot/);
+    expect(w.cancelled).toEqual([]);
+    expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
+    // Kept, with a path to resolution: the suspect waits for a later window.
+    expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
+  });
+
+  it('a partial grant cancels what it may, says what it kept, and counts a cap refusal', async () => {
+    const w = await world({ settings: { capPerAccount: 1 } });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(outcome.decision).toMatchObject({ kind: 'cancel-orphans', alarm: true, ordersDeferred: 1 });
+    expect(outcome.decision?.message).toMatch(/kept 1 more for a later cap window/);
+    expect(w.cancelled).toHaveLength(1);
+    expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
+    expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
+  });
+
+  it('shadow mode takes no slot from the shared cap and audits every order it would have cancelled', async () => {
+    const w = await world({ settings: { shadow: true, capPerAccount: 1 } });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.capAsks).toEqual([]);
+    expect(w.cancelled).toEqual([]);
+    expect(outcome.cancels?.map((c) => [c.orderId, c.status])).toEqual([
+      ['sl-1', 'skipped-shadow'],
+      ['tp-1', 'skipped-shadow'],
+    ]);
+    expect(w.telemetry.countOf(Metric.ShadowCancelsSkipped)).toBe(2);
+    const line = w.telemetry.lines.find((l) => l.fields?.decision === 'cancel-orphans');
+    expect(line?.message).toMatch(/^shadow mode, nothing cancelled; a live run would be cancelling 2 orders/);
+  });
+});
