@@ -195,7 +195,8 @@ export class Stopguard extends Construct {
     this.allowReconciling(this.worker, secretPrefix);
 
     new Rule(this, 'EveryMinute', {
-      description: 'stopguard: schedule the coming minute of account checks',
+      description:
+        'stopguard: schedule the next minute of account checks (and the rest of this one if unscheduled)',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.scheduler.function)],
     });

@@ -85,13 +85,16 @@ async function gatherAndDecide(
       case 'cap':
         input = {
           ...input,
-          // Shadow mode cancels nothing, so it takes no slot from the budget that live accounts share
-          // (a stack going live account by account keeps most of them in shadow); the audit then lists
-          // every order a live run would have cancelled.
-          // Otherwise never more than a whole budget: a position with more orders is cleaned over
-          // several windows.
+          // Never more than a whole budget: a position with more orders is cleaned over several
+          // windows. Shadow mode cancels nothing, so it takes no slot from the budget live accounts
+          // share (a stack going live account by account keeps most of them in shadow); it is granted
+          // what a live run could be at most, so its lines say what a live run would do.
           cap: settings.shadow
-            ? { status: 'granted', windowId: 'shadow', slots: next.slots }
+            ? {
+                status: 'granted',
+                windowId: 'shadow',
+                slots: Math.min(next.slots, settings.capPerAccount, settings.capGlobal),
+              }
             : await deps.cap.acquire(
                 suspect.accountId,
                 Math.min(next.slots, settings.capPerAccount, settings.capGlobal),

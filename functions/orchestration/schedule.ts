@@ -9,80 +9,84 @@ export interface ScheduleOutcome {
   readonly checksSent: number;
 }
 
-const WINDOW_MS = 60_000;
+const MINUTE_MS = 60_000;
 
 /**
- * The once-a-minute fan-out: for each enabled account, one `check` per cadence slot of the next 60 s,
- * each delayed to its slot.
+ * The once-a-minute fan-out: for each enabled account, one `check` per cadence slot, each delayed to
+ * its slot. Slots are grouped by calendar minute, and each minute is claimed per account with a
+ * conditional write before its checks are sent.
  *
- * The window starts at the event's scheduled time (`scheduledAt`, EventBridge's `time`), not at the top
- * of a calendar minute: a `rate(1 minute)` rule fires at the second it was created, every minute, so
- * a rule created at :40 would otherwise leave :00–:30 of every minute unchecked. Consecutive events are
- * 60 s apart, so their windows tile time and every slot falls in exactly one. The time also names the
- * window: a repeated delivery of the same event (EventBridge delivers at least once) or Lambda's retry
- * of a failed run loses the per-account claim, or takes it back after a release, and cannot double the
- * load. Without an event time (a manual run) the window starts now.
+ * A run claims the minute after its event's scheduled time (`scheduledAt`, EventBridge's `time`) and the
+ * rest of the minute it runs in. Normally the previous run already claimed this one, so only the next
+ * minute is sent; after a first deploy or a missed run, the rest of this one is covered too. Anchoring to
+ * calendar minutes makes it indifferent to when in the minute the rule fires (a `rate` rule keeps the
+ * second it was created at) and to jitter between events: every slot belongs to exactly one minute and
+ * is sent once. A repeated delivery of the same event (EventBridge delivers at least once) or Lambda's
+ * retry of a failed run loses the claims, or takes them back after a release, and cannot double the
+ * load. Without an event time (a manual run) `now` stands in.
  */
 export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): Promise<ScheduleOutcome> {
   const now = deps.clock.now();
-  // Whole seconds, as EventBridge writes `time`: the same event always names the same window.
-  const windowStart = Math.floor((scheduledAt ?? now) / 1_000) * 1_000;
-  const windowId = String(windowStart);
+  const minute = Math.floor((scheduledAt ?? now) / MINUTE_MS);
   const batch: { message: CheckMessage; delayMs: number }[] = [];
   let accountsScheduled = 0;
   let accountsAlreadyScheduled = 0;
-  const claimed: string[] = [];
+  const claimed: { accountId: string; windowId: string }[] = [];
 
   for await (const account of deps.accounts.listEnabled()) {
-    if (!(await deps.accounts.claimScheduleWindow(account.accountId, windowId))) {
-      accountsAlreadyScheduled++;
-      continue;
+    let claimedAny = false;
+    for (const window of [minute, minute + 1]) {
+      const windowId = String(window);
+      if (!(await deps.accounts.claimScheduleWindow(account.accountId, windowId))) continue;
+      claimedAny = true;
+      claimed.push({ accountId: account.accountId, windowId });
+      const { cadenceMs } = applyOverrides(deps.settings, account.settings, `account ${account.accountId}`);
+      const from = window * MINUTE_MS;
+      for (const at of slotsIn(
+        from,
+        from + MINUTE_MS,
+        spreadOffset(account.accountId, cadenceMs),
+        cadenceMs,
+      )) {
+        // Slots already past (the rest of a minute joined late, a retried invocation) are skipped
+        // instead of firing all at once.
+        if (at < now - cadenceMs) continue;
+        batch.push({
+          message: {
+            type: 'check',
+            accountId: account.accountId,
+            slot: Math.floor(at / cadenceMs),
+            account: toMessageAccount(account),
+          },
+          delayMs: Math.max(0, at - now),
+        });
+      }
     }
-    accountsScheduled++;
-    claimed.push(account.accountId);
-    const { cadenceMs } = applyOverrides(deps.settings, account.settings, `account ${account.accountId}`);
-    for (const at of slotsIn(
-      windowStart,
-      windowStart + WINDOW_MS,
-      spreadOffset(account.accountId, cadenceMs),
-      cadenceMs,
-    )) {
-      // A run that starts late (a cold start, a retried invocation) skips the slots already past
-      // instead of firing them all at once.
-      if (at < now - cadenceMs) continue;
-      batch.push({
-        message: {
-          type: 'check',
-          accountId: account.accountId,
-          slot: Math.floor(at / cadenceMs),
-          account: toMessageAccount(account),
-        },
-        delayMs: Math.max(0, at - now),
-      });
-    }
+    if (claimedAny) accountsScheduled++;
+    else accountsAlreadyScheduled++;
   }
   // One send per batch of checks (the adapter splits into SQS batches of ten).
   try {
     if (batch.length > 0) await deps.queue.sendChecks(batch);
   } catch (error) {
-    // Give the window back so the retried invocation (same event, same window) schedules it: a lost
-    // minute is a minute nobody looks. A check that did go out may then go twice, which costs one fetch
-    // and changes nothing. A failed release must not hide the send failure that caused it.
+    // Give the minutes back so the retried invocation (same event, same minutes) schedules what is not
+    // past by then: a lost minute is a minute nobody looks. A check that did go out may then go twice,
+    // which costs one fetch and changes nothing. A failed release must not hide the send failure.
     const released = await Promise.allSettled(
-      claimed.map((id) => deps.accounts.releaseScheduleWindow(id, windowId)),
+      claimed.map((c) => deps.accounts.releaseScheduleWindow(c.accountId, c.windowId)),
     );
     const stuck = released.filter((r) => r.status === 'rejected').length;
     if (stuck > 0) {
       deps.telemetry.log(
         'error',
-        `could not give window ${windowId} back for ${stuck} of ${claimed.length} accounts: their checks of this minute are lost`,
-        { windowId, stuck },
+        `could not give back ${stuck} of ${claimed.length} minute claims after a failed send: those checks are lost`,
+        { minute, stuck },
       );
     }
     throw error;
   }
   deps.telemetry.log('info', `scheduled ${batch.length} checks for ${accountsScheduled} accounts`, {
-    windowId,
+    minute,
     accountsScheduled,
     accountsAlreadyScheduled,
   });

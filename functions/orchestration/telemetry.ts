@@ -41,7 +41,8 @@ export async function recordDecisions(
       accountId: decision.key.accountId,
       at,
       phase,
-      decision,
+      // The audit says what was done, as the log line does: "cancelling …" only when it happened.
+      decision: { ...decision, message: whatWasDone(decision.message, cancels).message },
       shadow,
       ...(cancels === undefined ? {} : { cancels }),
     })),

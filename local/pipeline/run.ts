@@ -231,7 +231,7 @@ export class MinuteTimer {
     try {
       await this.tick(scheduledAt);
     } catch {
-      // EventBridge would retry; the next run covers its own window in any case.
+      // The failed run gave its minutes back: the next run takes the rest of its own minute with its next.
       this.failures++;
     }
   }

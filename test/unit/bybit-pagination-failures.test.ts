@@ -39,14 +39,14 @@ describe('collectPages', () => {
       c1: ok([3], 'c2', 1_050),
       c2: ok([4], '', 1_090),
     });
-    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, endOnShortPage: 1, what: 'list' });
     expect(out).toEqual({ items: [1, 2, 3, 4], pages: 3, firstTime: 1_000 });
     expect(asked).toEqual([undefined, 'c1', 'c2']);
   });
 
   it('an empty first page with no cursor is an honest empty list', async () => {
     const { fetchPage } = script({ '': ok<number>([], '') });
-    expect(await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' })).toEqual({
+    expect(await collectPages(fetchPage, { maxPages: 10, endOnShortPage: 1, what: 'list' })).toEqual({
       items: [],
       pages: 1,
       firstTime: 1_000,
@@ -55,21 +55,28 @@ describe('collectPages', () => {
 
   it('an exactly full last page with a cursor ends at the empty page it leads to', async () => {
     const { fetchPage, asked } = script({ '': ok([1, 2], 'c1'), c1: ok<number>([], 'c1') });
-    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 2, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, endOnShortPage: 2, what: 'list' });
     expect(out).toEqual({ items: [1, 2], pages: 2, firstTime: 1_000 });
     expect(asked).toEqual([undefined, 'c1']);
   });
 
+  it('without endOnShortPage, a short page with a cursor is followed to the empty page (a lost entry costs no older page)', async () => {
+    const { fetchPage, asked } = script({ '': ok([3, 2], 'c1'), c1: ok([1], 'c2'), c2: ok<number>([], '') });
+    const out = await collectPages(fetchPage, { maxPages: 10, what: 'fills' });
+    expect(out).toEqual({ items: [3, 2, 1], pages: 3, firstTime: 1_000 });
+    expect(asked).toEqual([undefined, 'c1', 'c2']);
+  });
+
   it('a short page ends the listing whatever cursor it carries (Bybit sends one on last pages)', async () => {
     const { fetchPage, asked } = script({ '': ok([1, 2], 'updateAt%3D1672279322668') });
-    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 200, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, endOnShortPage: 200, what: 'list' });
     expect(out).toEqual({ items: [1, 2], pages: 1, firstTime: 1_000 });
     expect(asked).toEqual([undefined]);
   });
 
   it('a repeating cursor is a loop', async () => {
     const { fetchPage } = script({ '': ok([1], 'c1'), c1: ok([2], 'c2'), c2: ok([3], 'c1') });
-    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, endOnShortPage: 1, what: 'list' });
     expect(out.failure?.reason).toBe('cursor-loop');
     expect(out.items).toEqual([1, 2, 3]);
   });
@@ -78,7 +85,7 @@ describe('collectPages', () => {
     let n = 0;
     const out = await collectPages(async () => ok([n], `c${++n}`), {
       maxPages: 5,
-      pageLimit: 1,
+      endOnShortPage: 1,
       what: 'list',
     });
     expect(out.failure?.reason).toBe('cursor-loop');
@@ -90,7 +97,7 @@ describe('collectPages', () => {
       '': ok([1], 'c1'),
       c1: { ok: false, items: [2], failure: { reason: 'schema-mismatch', detail: 'list.1.size: bad' } },
     });
-    const out = await collectPages(fetchPage, { maxPages: 10, pageLimit: 1, what: 'list' });
+    const out = await collectPages(fetchPage, { maxPages: 10, endOnShortPage: 1, what: 'list' });
     expect(out.items).toEqual([1, 2]);
     expect(out.pages).toBe(1);
     expect(out.failure).toEqual({ reason: 'schema-mismatch', detail: 'list.1.size: bad (page 2)' });
@@ -100,7 +107,7 @@ describe('collectPages', () => {
     const { fetchPage, asked } = script({ '': ok([1, 2], 'c1') });
     const out = await collectPages(fetchPage, {
       maxPages: 10,
-      pageLimit: 2,
+      endOnShortPage: 2,
       what: 'list',
       stopWhen: (i) => i.includes(2),
     });

@@ -38,50 +38,52 @@ function depsAt(now: number, accounts: MemoryAccounts, queue: WorkQueue): Reconc
 describe('runSchedule', () => {
   const minuteStart = 29_000_000 * MINUTE;
 
-  it('sends one check per cadence slot of the minute per enabled account, each delayed to its slot', async () => {
+  it('sends one check per cadence slot of this minute and the next per enabled account, each delayed to its slot', async () => {
     const accounts = new MemoryAccounts([account('a'), account('b'), account('off', false)]);
     const queue = new MemoryQueue({ now: () => minuteStart });
-    const outcome = await runSchedule(depsAt(minuteStart, accounts, queue));
-    expect(outcome).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 12 });
-    const due = queue.takeDue(minuteStart + MINUTE);
+    const outcome = await runSchedule(depsAt(minuteStart, accounts, queue), minuteStart);
+    // A first run: nothing claimed this minute yet, so it covers it as well as the next.
+    expect(outcome).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
+    const due = queue.takeDue(minuteStart + 2 * MINUTE);
     expect(due.filter((m) => m.message.accountId === 'a').map((m) => m.deliverAt - minuteStart)).toEqual(
-      Array.from({ length: 6 }, (_, i) => spreadOffset('a', 10_000) + i * 10_000),
+      Array.from({ length: 12 }, (_, i) => spreadOffset('a', 10_000) + i * 10_000),
     );
   });
 
-  it('sends nothing for a window already scheduled (EventBridge delivers at least once)', async () => {
+  it('sends nothing for minutes already scheduled (EventBridge delivers at least once)', async () => {
     const accounts = new MemoryAccounts([account('a')]);
     const queue = new MemoryQueue({ now: () => minuteStart });
     await runSchedule(depsAt(minuteStart, accounts, queue), minuteStart);
     // The duplicate carries the same event time, however late it arrives.
     const again = await runSchedule(depsAt(minuteStart + 2_000, accounts, queue), minuteStart);
     expect(again).toEqual({ accountsScheduled: 0, accountsAlreadyScheduled: 1, checksSent: 0 });
-    expect(queue.size).toBe(6);
+    expect(queue.size).toBe(12);
   });
 
-  it('covers every slot exactly once when the rule fires mid-minute (a rate rule keeps its creation second)', async () => {
+  it('covers every slot exactly once whenever in the minute the rule fires, jitter included', async () => {
     const accounts = new MemoryAccounts([account('a'), account('b')]);
-    const firstFire = minuteStart + 40_000;
-    const queue = new MemoryQueue({ now: () => firstFire });
     const sent: { accountId: string; slot: number }[] = [];
     const recording: WorkQueue = {
       sendChecks: async (checks) => {
         for (const c of checks) sent.push({ accountId: c.message.accountId, slot: c.message.slot });
-        await queue.sendChecks(checks);
       },
       sendConfirm: async () => {},
     };
-    for (let k = 0; k < 3; k++) {
-      const at = firstFire + k * MINUTE;
-      await runSchedule(depsAt(at + 300, accounts, recording), at);
-    }
+    // A rate rule created at :40, with a couple of seconds of jitter between events.
+    const fires = [40_000, MINUTE + 42_000, 2 * MINUTE + 39_000, 3 * MINUTE + 41_000].map(
+      (t) => minuteStart + t,
+    );
+    for (const at of fires) await runSchedule(depsAt(at + 300, accounts, recording), at);
     for (const id of ['a', 'b']) {
       const slots = sent.filter((s) => s.accountId === id).map((s) => s.slot);
-      // Three minutes of a 10 s cadence: 18 consecutive slots, none twice, none skipped.
-      expect(slots).toHaveLength(18);
-      expect(new Set(slots).size).toBe(18);
-      const first = Math.min(...slots);
-      expect([...slots].sort((x, y) => x - y)).toEqual(Array.from({ length: 18 }, (_, i) => first + i));
+      expect(new Set(slots).size).toBe(slots.length);
+      const sorted = [...slots].sort((x, y) => x - y);
+      const first = sorted[0] ?? 0;
+      // No gap: consecutive slots from the first run's to the end of the last run's next minute.
+      expect(sorted).toEqual(Array.from({ length: sorted.length }, (_, i) => first + i));
+      expect(sorted.at(-1)).toBe(Math.floor((minuteStart + 5 * MINUTE - 1) / 10_000));
+      // The first run joined its minute late: only slots from about then on.
+      expect(first * 10_000).toBeGreaterThanOrEqual(minuteStart + 30_000);
     }
   });
 
@@ -90,12 +92,11 @@ describe('runSchedule', () => {
     const late = minuteStart + 45_000;
     const queue = new MemoryQueue({ now: () => late });
     const outcome = await runSchedule(depsAt(late, accounts, queue), minuteStart);
-    const offsets = queue.takeDue(late + MINUTE).map((m) => m.deliverAt - late);
-    expect(outcome.checksSent).toBe(offsets.length);
-    expect(outcome.checksSent).toBeLessThanOrEqual(3);
-    // Nothing is more than one cadence late, and nothing lands after the window.
-    for (const offset of offsets) expect(offset).toBeGreaterThanOrEqual(0);
-    for (const m of offsets) expect(late + m).toBeLessThan(minuteStart + MINUTE + 10_000);
+    const thisMinute = queue.takeDue(minuteStart + MINUTE - 1).map((m) => m.deliverAt - late);
+    // At most the slot within the last cadence and the ones still ahead; then the whole next minute.
+    expect(thisMinute.length).toBeLessThanOrEqual(3);
+    expect(outcome.checksSent).toBe(thisMinute.length + 6);
+    for (const offset of thisMinute) expect(offset).toBeGreaterThanOrEqual(0);
   });
 
   it('gives the window back when the send fails, so the retried event schedules it', async () => {
@@ -111,7 +112,7 @@ describe('runSchedule', () => {
     );
     const queue = new MemoryQueue({ now: () => minuteStart });
     const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue), minuteStart);
-    expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 12 });
+    expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
   });
 
   it('a release that fails too is logged, and the send failure is what surfaces', async () => {
@@ -128,7 +129,7 @@ describe('runSchedule', () => {
     const deps = depsAt(minuteStart, accounts, failing);
     await expect(runSchedule(deps, minuteStart)).rejects.toThrow('SQS refused');
     const telemetry = deps.telemetry as MemoryTelemetry;
-    expect(telemetry.lines.some((l) => l.level === 'error' && /could not give window/.test(l.message))).toBe(
+    expect(telemetry.lines.some((l) => l.level === 'error' && /could not give back/.test(l.message))).toBe(
       true,
     );
   });

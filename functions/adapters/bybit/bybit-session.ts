@@ -154,7 +154,13 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           what,
           positionEntrySchema,
         ),
-      { maxPages, pageLimit: POSITION_PAGE_LIMIT, what, ...(stopWhen === undefined ? {} : { stopWhen }) },
+      {
+        maxPages,
+        // Every check reads this list: a last-page cursor must not double its cost.
+        endOnShortPage: POSITION_PAGE_LIMIT,
+        what,
+        ...(stopWhen === undefined ? {} : { stopWhen }),
+      },
     );
   }
 
@@ -280,7 +286,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
             what,
             orderEntrySchema,
           ),
-        { maxPages, pageLimit: ORDER_PAGE_LIMIT, what },
+        { maxPages, what },
       );
       if (listed.failure !== undefined) return { status: 'unknown', failure: listed.failure };
       const orders = new Map<string, ProtectiveOrder>();
@@ -329,7 +335,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           what,
           executionEntrySchema,
         ),
-      { maxPages, pageLimit: EXECUTION_PAGE_LIMIT, what },
+      { maxPages, what },
     );
   }
 }

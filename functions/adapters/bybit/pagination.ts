@@ -20,8 +20,13 @@ export interface CollectedPages<T> {
 export interface CollectOptions<T> {
   /** More pages than this is a runaway cursor, not a big account. */
   readonly maxPages: number;
-  /** The `limit` each page was asked for: a page with fewer entries is the last one. */
-  readonly pageLimit: number;
+  /**
+   * The `limit` each page was asked for. With it, a page with fewer entries is the last one, whatever
+   * cursor it carries (saves the request a last-page cursor costs). Without it, the walk follows every
+   * cursor to an empty cursor or an empty page: for the listings a confirmation reads (fills, orders),
+   * where one entry lost from a short page must not also cost every older page.
+   */
+  readonly endOnShortPage?: number;
   /** For failure details: which listing this was. */
   readonly what: string;
   /** Stop early (without failure) once this holds for the items so far: a re-check that found its symbol. */
@@ -34,14 +39,13 @@ export interface CollectOptions<T> {
  * ccxt, QuantConnect's Lean and passivbot all end a walk on an empty page or a short one. So the end is
  * whichever comes first:
  * - an empty cursor;
- * - a page with fewer entries than `pageLimit` (nothing was left to fill it, whatever the cursor says),
- *   which also saves the extra request a last-page cursor would otherwise cost on every check;
- * - an empty page reached through a cursor (the last page was exactly full).
- * Refusing those as "truncated" would leave an account whose positions fill whole pages without a single
- * complete snapshot, forever. A list cut short without a word is not detectable here in any case (that
- * is the incident's shape); the core's second look, the targeted re-check and the close evidence are what
- * catch it. Refused as unknown, because the walk itself is broken: a failed page, a cursor that repeats,
- * more than `maxPages` pages (`cursor-loop`).
+ * - an empty page reached through a cursor (the last page was exactly full, or carried a cursor);
+ * - with `endOnShortPage`, a page with fewer entries than the limit asked for.
+ * Refusing a cursor that leads to an empty page as "truncated" would leave an account without a single
+ * complete snapshot, for ever. A list cut short without a word is not detectable here in any case (that
+ * is the incident's shape); the core's second look, the targeted re-check and the close evidence are
+ * what catch it. Refused as unknown, because the walk itself is broken: a failed page, a cursor that
+ * repeats, more than `maxPages` pages (`cursor-loop`).
  */
 export async function collectPages<T>(
   fetchPage: (cursor: string | undefined) => Promise<PageResult<T>>,
@@ -75,7 +79,8 @@ export async function collectPages<T>(
     firstTime ??= page.time;
     items.push(...page.items);
     if (options.stopWhen?.(items)) return done();
-    if (page.nextCursor === '' || page.items.length < options.pageLimit) return done();
+    if (page.nextCursor === '' || page.items.length === 0) return done();
+    if (options.endOnShortPage !== undefined && page.items.length < options.endOnShortPage) return done();
     if (usedCursors.has(page.nextCursor)) {
       return done({
         reason: 'cursor-loop',
