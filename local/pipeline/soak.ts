@@ -118,15 +118,15 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
     [
       'exchange requests per account-cycle',
       (r.exchangeRequests / Math.max(1, checks)).toFixed(3),
-      '≤ 1.0 in the steady state; here every close adds its confirmation (re-check, list, history, orders, cancels)',
+      '≤ 1.0 in the steady state; here every close adds its confirmation (re-check, list, history, orders, cancels; history and orders follow the simulator's Bybit-like last-page cursor, two requests each)',
     ],
     [
       'DynamoDB reads per account-cycle',
       (reads / Math.max(1, checks)).toFixed(3),
-      `≤ 1 in the steady state: ${r.dynamoRequests.Query ?? 0} Queries for ${checks} checks; the ${r.dynamoRequests.GetItem ?? 0} GetItems are confirmations reading their account record`,
+      `≤ 1 in the steady state: $r.dynamoRequests.Query ?? 0Queries for ${checks} checks; the $r.dynamoRequests.GetItem ?? 0GetItems are confirmations reading their account record`,
     ],
     ['DynamoDB writes per account-cycle', (writes / Math.max(1, checks)).toFixed(3), ''],
-    ['check latency p50 / p99 (ms)', `${ms(r.checkLatencyMs, 0.5)} / ${ms(r.checkLatencyMs, 0.99)}`, ''],
+    ['check latency p50 / p99 (ms)', `$ms(r.checkLatencyMs, 0.5)/ ${ms(r.checkLatencyMs, 0.99)}`, ''],
     [
       'confirm latency p50 / p99 (ms)',
       `${ms(r.confirmLatencyMs, 0.5)} / ${ms(r.confirmLatencyMs, 0.99)}`,
