@@ -118,7 +118,7 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
     [
       'exchange requests per account-cycle',
       (r.exchangeRequests / Math.max(1, checks)).toFixed(3),
-      '≤ 1.0 in the steady state; here every close adds its confirmation (re-check, list, history, orders, cancels; history and orders follow the simulator's Bybit-like last-page cursor, two requests each)',
+      '≤ 1.0 in the steady state; here every close adds its confirmation (re-check, list, history, orders, cancels; history and orders follow the last-page cursor the simulator sends as Bybit does, two requests each)',
     ],
     [
       'DynamoDB reads per account-cycle',
