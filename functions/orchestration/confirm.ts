@@ -85,16 +85,13 @@ async function gatherAndDecide(
       case 'cap':
         input = {
           ...input,
-          // Never more than a whole budget: a position with more orders is cleaned over several
-          // windows. Shadow mode cancels nothing, so it takes no slot from the budget live accounts
-          // share (a stack going live account by account keeps most of them in shadow); it is granted
-          // what a live run could be at most, so its lines say what a live run would do.
+          // Shadow mode cancels nothing, so it takes no slot from the budget live accounts share (a
+          // stack going live account by account keeps most of them in shadow), and it finishes in one
+          // go: the audit lists every order a live run would cancel, whatever windows that would take.
+          // Otherwise never more than a whole budget: a position with more orders is cleaned over
+          // several windows.
           cap: settings.shadow
-            ? {
-                status: 'granted',
-                windowId: 'shadow',
-                slots: Math.min(next.slots, settings.capPerAccount, settings.capGlobal),
-              }
+            ? { status: 'granted', windowId: 'shadow', slots: next.slots }
             : await deps.cap.acquire(
                 suspect.accountId,
                 Math.min(next.slots, settings.capPerAccount, settings.capGlobal),

@@ -11,36 +11,50 @@ export interface ScheduleOutcome {
 
 const MINUTE_MS = 60_000;
 
+/** Accounts whose minute claims are in flight at once: a large fleet is not claimed one write at a time. */
+const CLAIM_CONCURRENCY = 16;
+
 /**
  * The once-a-minute fan-out: for each enabled account, one `check` per cadence slot, each delayed to
  * its slot. Slots are grouped by calendar minute, and each minute is claimed per account with a
  * conditional write before its checks are sent.
  *
- * A run claims the minute after its event's scheduled time (`scheduledAt`, EventBridge's `time`) and the
- * rest of the minute it runs in. Normally the previous run already claimed this one, so only the next
- * minute is sent; after a first deploy or a missed run, the rest of this one is covered too. Anchoring to
- * calendar minutes makes it indifferent to when in the minute the rule fires (a `rate` rule keeps the
- * second it was created at) and to jitter between events: every slot belongs to exactly one minute and
- * is sent once. A repeated delivery of the same event (EventBridge delivers at least once) or Lambda's
- * retry of a failed run loses the claims, or takes them back after a release, and cannot double the
- * load. Without an event time (a manual run) `now` stands in.
+ * A run claims the minute of its event's scheduled time (`scheduledAt`, EventBridge's `time`), the
+ * minute after it, and the minute it actually runs in (when it runs late). Normally the previous run
+ * already claimed the first, so only the next minute is sent; after a first deploy, a missed run or a
+ * late one, the rest of the current minute is covered too. Anchoring to calendar minutes makes it
+ * indifferent to when in the minute the rule fires (a `rate` rule keeps the second it was created at)
+ * and to jitter between events: every slot belongs to exactly one minute and is sent once. A repeated
+ * delivery of the same event (EventBridge delivers at least once) or Lambda's retry of a failed run
+ * loses the claims, or takes them back after a release, and cannot double the load. Without an event
+ * time (a manual run) `now` stands in.
  */
 export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): Promise<ScheduleOutcome> {
-  const now = deps.clock.now();
-  const minute = Math.floor((scheduledAt ?? now) / MINUTE_MS);
+  const startedAt = deps.clock.now();
+  const minute = Math.floor((scheduledAt ?? startedAt) / MINUTE_MS);
+  const windows = [...new Set([minute, minute + 1, Math.floor(startedAt / MINUTE_MS)])];
   const batch: { message: CheckMessage; delayMs: number }[] = [];
   let accountsScheduled = 0;
   let accountsAlreadyScheduled = 0;
   const claimed: { accountId: string; windowId: string }[] = [];
 
-  for await (const account of deps.accounts.listEnabled()) {
-    let claimedAny = false;
-    for (const window of [minute, minute + 1]) {
-      const windowId = String(window);
-      if (!(await deps.accounts.claimScheduleWindow(account.accountId, windowId))) continue;
-      claimedAny = true;
-      claimed.push({ accountId: account.accountId, windowId });
-      const { cadenceMs } = applyOverrides(deps.settings, account.settings, `account ${account.accountId}`);
+  const schedule = async (account: AccountRecord): Promise<void> => {
+    const taken = await Promise.all(
+      windows.map(async (window) =>
+        (await deps.accounts.claimScheduleWindow(account.accountId, String(window))) ? window : undefined,
+      ),
+    );
+    const mine = taken.filter((w): w is number => w !== undefined);
+    if (mine.length === 0) {
+      accountsAlreadyScheduled++;
+      return;
+    }
+    accountsScheduled++;
+    for (const window of mine) claimed.push({ accountId: account.accountId, windowId: String(window) });
+    const { cadenceMs } = applyOverrides(deps.settings, account.settings, `account ${account.accountId}`);
+    // Read after the claims: delays count from when this account's checks are computed.
+    const now = deps.clock.now();
+    for (const window of mine) {
       const from = window * MINUTE_MS;
       for (const at of slotsIn(
         from,
@@ -62,16 +76,29 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
         });
       }
     }
-    if (claimedAny) accountsScheduled++;
-    else accountsAlreadyScheduled++;
-  }
-  // One send per batch of checks (the adapter splits into SQS batches of ten).
+  };
+
+  /** Waits for every claim in flight, so a failure leaves none unrecorded, then rethrows the first. */
+  const settle = async (pending: readonly Promise<void>[]): Promise<void> => {
+    const failed = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  };
   try {
+    let inFlight: Promise<void>[] = [];
+    for await (const account of deps.accounts.listEnabled()) {
+      inFlight.push(schedule(account));
+      if (inFlight.length >= CLAIM_CONCURRENCY) {
+        await settle(inFlight);
+        inFlight = [];
+      }
+    }
+    await settle(inFlight);
+    // One send per batch of checks (the adapter splits into SQS batches of ten).
     if (batch.length > 0) await deps.queue.sendChecks(batch);
   } catch (error) {
     // Give the minutes back so the retried invocation (same event, same minutes) schedules what is not
     // past by then: a lost minute is a minute nobody looks. A check that did go out may then go twice,
-    // which costs one fetch and changes nothing. A failed release must not hide the send failure.
+    // which costs one fetch and changes nothing. A failed release must not hide the failure that caused it.
     const released = await Promise.allSettled(
       claimed.map((c) => deps.accounts.releaseScheduleWindow(c.accountId, c.windowId)),
     );
@@ -79,7 +106,7 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
     if (stuck > 0) {
       deps.telemetry.log(
         'error',
-        `could not give back ${stuck} of ${claimed.length} minute claims after a failed send: those checks are lost`,
+        `could not give back ${stuck} of ${claimed.length} minute claims after a failed run: those checks are lost`,
         { minute, stuck },
       );
     }

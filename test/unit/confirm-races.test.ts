@@ -169,19 +169,21 @@ describe('runConfirm at its edges', () => {
     expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
   });
 
-  it('shadow mode takes no slot from the shared cap and says what a live run would do', async () => {
+  it('shadow mode takes no slot from the shared cap and audits every order a live run would cancel', async () => {
     const w = await world({ settings: { shadow: true, capPerAccount: 1 } });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.capAsks).toEqual([]);
     expect(w.cancelled).toEqual([]);
-    // A live run could take one slot: one order now, the other in a later window.
-    expect(outcome.cancels?.map((c) => [c.orderId, c.status])).toEqual([['sl-1', 'skipped-shadow']]);
-    expect(w.telemetry.countOf(Metric.ShadowCancelsSkipped)).toBe(1);
+    // Both orders, though a live run would take two windows for them: shadow finishes in one go.
+    expect(outcome.cancels?.map((c) => [c.orderId, c.status])).toEqual([
+      ['sl-1', 'skipped-shadow'],
+      ['tp-1', 'skipped-shadow'],
+    ]);
+    expect(w.telemetry.countOf(Metric.ShadowCancelsSkipped)).toBe(2);
     const line = w.telemetry.lines.find((l) => l.fields?.decision === 'cancel-orphans');
-    expect(line?.message).toMatch(
-      /^shadow mode, nothing cancelled; a live run would be cancelling 1 order .* kept 1 more for a later cap window/,
-    );
+    expect(line?.message).toMatch(/^shadow mode, nothing cancelled; a live run would be cancelling 2 orders/);
     // The audit trail says the same, not "cancelling".
     expect(w.audit.entries.at(-1)?.decision.message).toBe(line?.message);
+    expect((await w.store.loadAccount('acct-1')).suspects).toEqual([]);
   });
 });

@@ -93,10 +93,45 @@ describe('runSchedule', () => {
     const queue = new MemoryQueue({ now: () => late });
     const outcome = await runSchedule(depsAt(late, accounts, queue), minuteStart);
     const thisMinute = queue.takeDue(minuteStart + MINUTE - 1).map((m) => m.deliverAt - late);
-    // At most the slot within the last cadence and the ones still ahead; then the whole next minute.
-    expect(thisMinute.length).toBeLessThanOrEqual(3);
+    // 'a' has slots at :02.2, :12.2, … :42.2, :52.2. At :45 the :42.2 slot is under one cadence late and
+    // goes at once; earlier ones are skipped; :52.2 waits for its time; then the whole next minute.
+    expect(spreadOffset('a', 10_000)).toBe(2_220);
+    expect(thisMinute).toEqual([0, 7_220]);
     expect(outcome.checksSent).toBe(thisMinute.length + 6);
-    for (const offset of thisMinute) expect(offset).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a run delivered more than a minute late still covers the rest of the minute it runs in', async () => {
+    const accounts = new MemoryAccounts([account('a')]);
+    const event = minuteStart + 40_000;
+    const late = minuteStart + 2 * MINUTE + 10_000;
+    const queue = new MemoryQueue({ now: () => late });
+    await runSchedule(depsAt(late, accounts, queue), event);
+    const slots = queue.takeDue(late + 2 * MINUTE).map((m) => m.deliverAt);
+    // The :02.2 slot of the minute it runs in (under one cadence late) at once, then :12.2 to :52.2.
+    expect(slots).toEqual([
+      late,
+      ...Array.from({ length: 5 }, (_, i) => minuteStart + 2 * MINUTE + 12_220 + i * 10_000),
+    ]);
+  });
+
+  it('an account whose slots fall on the minute boundary gets each exactly once', async () => {
+    let id = 0;
+    while (spreadOffset(`acct-${id}`, 10_000) !== 0) id++;
+    const accounts = new MemoryAccounts([account(`acct-${id}`)]);
+    const sent: number[] = [];
+    const recording: WorkQueue = {
+      sendChecks: async (checks) => {
+        for (const c of checks) sent.push(c.message.slot);
+      },
+      sendConfirm: async () => {},
+    };
+    for (let k = 0; k < 3; k++) {
+      const at = minuteStart + k * MINUTE + 59_900;
+      await runSchedule(depsAt(at, accounts, recording), at);
+    }
+    expect(new Set(sent).size).toBe(sent.length);
+    // Every :00 slot of the minutes covered is there once.
+    for (let k = 1; k <= 3; k++) expect(sent).toContain((minuteStart + k * MINUTE) / 10_000);
   });
 
   it('gives the window back when the send fails, so the retried event schedules it', async () => {
