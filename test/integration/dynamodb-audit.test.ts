@@ -67,8 +67,8 @@ describe('DynamoAudit on DynamoDB Local', () => {
     const items = await auditItems(table.tableName, 'acct-1', T0);
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
-      PK: 'AUDIT#acct-1#2026-01-01',
-      SK: expect.stringMatching(/^2026-01-01T00:00:00\.000Z#audit-/),
+      PK: `AUDIT#acct-1#${new Date(T0).toISOString().slice(0, 10)}`,
+      SK: expect.stringMatching(new RegExp(`^${new Date(T0).toISOString().replaceAll('.', '\\.')}#audit-`)),
       accountId: 'acct-1',
       at: T0,
       phase: 'confirm',
@@ -114,7 +114,8 @@ describe('DynamoAudit on DynamoDB Local', () => {
   it('files entries under the UTC day of their time', async () => {
     const table = await dynamo.freshTable();
     const audit = new DynamoAudit(table);
-    const lateEvening = T0 + DAY_MS - 1;
+    // The last millisecond of T0's UTC day.
+    const lateEvening = Math.floor(T0 / DAY_MS) * DAY_MS + DAY_MS - 1;
     await audit.record([
       { accountId: 'acct-1', at: lateEvening, phase: 'check', decision: stillOpen(1), shadow: false },
       { accountId: 'acct-1', at: lateEvening + 1, phase: 'check', decision: stillOpen(2), shadow: false },

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DynamoTableConfig } from '../../functions/adapters/dynamodb/document.js';
 import {
   type CapLimits,
@@ -17,24 +17,8 @@ import { T0 } from '../support/records.js';
 
 const dynamo = useDynamoDbLocal();
 const WINDOW = 60_000;
-
-/**
- * One table for the whole file, as in production. DynamoDB Local 1.25.1 loses transactional writes now
- * and then when concurrent transactions run in a process that has created several tables: racing 50
- * acquires on a fresh table per round, about one round in a hundred reported 6 grants while the global
- * counter read 3, or 3 grants with no counter at all (`local/standins/transaction-stress.ts`; 0 anomalies in 200 rounds
- * on a single table). Each test gets its own cap windows instead, through its own `NOW`.
- */
-let table: DynamoTableConfig;
-beforeAll(async () => {
-  table = await dynamo.freshTable();
-});
-let testIndex = 0;
-/** A moment well inside a window, so `now + 1 s` is the same window; ten windows apart per test. */
-let NOW = 0;
-beforeEach(() => {
-  NOW = Math.floor(T0 / WINDOW) * WINDOW + 10_000 + testIndex++ * 10 * WINDOW;
-});
+/** A moment well inside a window, so `now + 1 s` is the same window. */
+const NOW = Math.floor(T0 / WINDOW) * WINDOW + 10_000;
 
 const granted = (verdicts: readonly CapVerdict[]) => verdicts.filter((v) => v.status === 'granted').length;
 
@@ -55,7 +39,7 @@ async function race(requests: readonly Promise<CapVerdict>[]): Promise<CapVerdic
 /** Both implementations must bound the same way: the simulation's figures rest on MemoryCap. */
 const implementations: [string, (limits: CapLimits) => Promise<CancelCap>][] = [
   ['MemoryCap', async (limits) => new MemoryCap(limits)],
-  ['DynamoCap', async (limits) => new DynamoCap(table, limits)],
+  ['DynamoCap', async (limits) => new DynamoCap(await dynamo.freshTable(), limits)],
 ];
 
 describe.each(implementations)('%s', (_name, makeCap) => {
@@ -152,6 +136,7 @@ describe.each(implementations)('%s', (_name, makeCap) => {
 
 describe('DynamoCap on DynamoDB Local', () => {
   it('leaves nothing taken from the account budget when the global budget refuses', async () => {
+    const table = await dynamo.freshTable();
     await new DynamoCap(table, { perAccount: 5, global: 1, windowMs: WINDOW }).acquire('acct-1', 1, NOW);
     const tight = new DynamoCap(table, { perAccount: 5, global: 1, windowMs: WINDOW });
     expect(await tight.acquire('acct-2', 1, NOW)).toMatchObject({ status: 'refused', scope: 'global' });
@@ -161,6 +146,7 @@ describe('DynamoCap on DynamoDB Local', () => {
   });
 
   it('counts in one transaction per request and expires its counters a day after the window', async () => {
+    const table = await dynamo.freshTable();
     const cap = new DynamoCap(table, { perAccount: 5, global: 5, windowMs: WINDOW });
     await cap.acquire('acct-1', 2, NOW);
     await cap.acquire('acct-1', 1, NOW);
@@ -174,7 +160,7 @@ describe('DynamoCap on DynamoDB Local', () => {
   });
 
   it('rejects a negative or fractional slot count as a programming error', async () => {
-    const cap = new DynamoCap(table, { perAccount: 5, global: 5, windowMs: WINDOW });
+    const cap = new DynamoCap(await dynamo.freshTable(), { perAccount: 5, global: 5, windowMs: WINDOW });
     await expect(cap.acquire('acct-1', -1, NOW)).rejects.toThrow(RangeError);
     await expect(cap.acquire('acct-1', 1.5, NOW)).rejects.toThrow(RangeError);
   });
@@ -189,7 +175,7 @@ async function tableWithConflicts(
   conflicts: number,
   codes: readonly string[] = ['TransactionConflict', 'None'],
 ): Promise<DynamoTableConfig> {
-  const { tableName } = table;
+  const { tableName } = await dynamo.freshTable();
   const client = localDynamoDbClient(dynamo.endpoint());
   let left = conflicts;
   client.middlewareStack.add(

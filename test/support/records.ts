@@ -1,8 +1,13 @@
 import type { ProtectiveOrder, SuspectRecord, TrackedPosition } from '../../functions/core/types.js';
 import type { AccountRecord } from '../../functions/ports/accounts.js';
 
-/** A moment in 2026, so times look like real exchange times. */
-export const T0 = 1_767_225_600_000;
+/**
+ * The start of the current hour. Not a fixed date: DynamoDB Local deletes items whose TTL attribute
+ * (`expiresAt`, derived from these times) is behind the wall clock, as DynamoDB does. With a fixed
+ * date months back, suspects and cap counters written by a test vanished while it ran (a claim found no
+ * suspect, a racing cap granted 4 of 3 after its counter was swept), which looked like store bugs.
+ */
+export const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 export function order(overrides: Partial<ProtectiveOrder> = {}): ProtectiveOrder {
   return {
