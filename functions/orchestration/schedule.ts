@@ -39,18 +39,21 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
   const claimed: { accountId: string; windowId: string }[] = [];
 
   const schedule = async (account: AccountRecord): Promise<void> => {
-    const taken = await Promise.all(
+    const taken = await Promise.allSettled(
       windows.map(async (window) =>
         (await deps.accounts.claimScheduleWindow(account.accountId, String(window))) ? window : undefined,
       ),
     );
-    const mine = taken.filter((w): w is number => w !== undefined);
+    const mine = taken.flatMap((t) => (t.status === 'fulfilled' && t.value !== undefined ? [t.value] : []));
+    for (const window of mine) claimed.push({ accountId: account.accountId, windowId: String(window) });
+    // A claim that failed outright fails the run, after the ones taken are recorded for the release.
+    const failed = taken.find((t) => t.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     if (mine.length === 0) {
       accountsAlreadyScheduled++;
       return;
     }
     accountsScheduled++;
-    for (const window of mine) claimed.push({ accountId: account.accountId, windowId: String(window) });
     const { cadenceMs } = applyOverrides(deps.settings, account.settings, `account ${account.accountId}`);
     // Read after the claims: delays count from when this account's checks are computed.
     const now = deps.clock.now();

@@ -150,6 +150,25 @@ describe('runSchedule', () => {
     expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
   });
 
+  it('a claim that fails outright fails the run and gives back the claims already taken', async () => {
+    const accounts = new MemoryAccounts([account('a'), account('b')]);
+    const claim = accounts.claimScheduleWindow.bind(accounts);
+    accounts.claimScheduleWindow = async (accountId, windowId) => {
+      if (accountId === 'b' && windowId === String(Math.floor(minuteStart / MINUTE) + 1))
+        throw new Error('ProvisionedThroughputExceededException');
+      return claim(accountId, windowId);
+    };
+    const queue = new MemoryQueue({ now: () => minuteStart });
+    await expect(runSchedule(depsAt(minuteStart, accounts, queue), minuteStart)).rejects.toThrow(
+      'ProvisionedThroughputExceeded',
+    );
+    expect(queue.size).toBe(0);
+    // Everything was given back: the retried event schedules both accounts in full.
+    accounts.claimScheduleWindow = claim;
+    const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue), minuteStart);
+    expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
+  });
+
   it('a release that fails too is logged, and the send failure is what surfaces', async () => {
     const accounts = new MemoryAccounts([account('a')]);
     accounts.releaseScheduleWindow = async () => {
