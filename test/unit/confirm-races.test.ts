@@ -47,6 +47,8 @@ async function world(
     settings?: Partial<ReconcileSettings>;
     /** Runs after the orders fetch, the last look before the cap and the cancels. */
     between?: (store: MemoryStore) => Promise<void>;
+    /** Order ids whose cancel the exchange refuses (a 5xx). */
+    failingCancels?: readonly string[];
   } = {},
 ): Promise<World> {
   const store = new MemoryStore();
@@ -83,6 +85,9 @@ async function world(
       return orphans;
     },
     cancelOrder: async (_symbol, orderId) => {
+      if (options.failingCancels?.includes(orderId)) {
+        return { status: 'failed', orderId, detail: 'HTTP 503', retryable: true };
+      }
       cancelled.push(orderId);
       return { status: 'cancelled', orderId };
     },
@@ -146,6 +151,20 @@ describe('runConfirm at its edges', () => {
     const ledger = (await w.store.loadAccount('acct-1')).tracked;
     expect(ledger).toHaveLength(1);
     expect(ledger[0]?.stateSequence).toBe(reopened.stateSequence);
+  });
+
+  it('a cancel the exchange refuses is said loudly and retried after a fresh verification', async () => {
+    const w = await world({ failingCancels: ['tp-1'] });
+    await runConfirm(w.deps, confirm);
+    expect(w.cancelled).toEqual(['sl-1']);
+    expect(w.telemetry.countOf(Metric.CancelsFailed)).toBe(1);
+    const line = w.telemetry.lines.find((l) => l.fields?.decision === 'cancel-orphans');
+    expect(line?.level).toBe('error');
+    expect(line?.message).toMatch(/; 1 of 2 cancels FAILED, to be retried after a fresh verification$/);
+    // The suspect stays, with its next look scheduled; the position stays tracked.
+    const view = await w.store.loadAccount('acct-1');
+    expect(view.suspects).toHaveLength(1);
+    expect(view.tracked).toHaveLength(1);
   });
 
   it('an account with a cap of 0 keeps its orders and raises the cap alarm, never "cancelling no orders"', async () => {
