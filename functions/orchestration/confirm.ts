@@ -91,7 +91,12 @@ async function gatherAndDecide(
           // Otherwise never more than a whole budget: a position with more orders is cleaned over
           // several windows.
           cap: settings.shadow
-            ? { status: 'granted', windowId: 'shadow', slots: next.slots }
+            ? {
+                status: 'granted',
+                windowId: 'shadow',
+                // A zero budget cancels nothing live (and alarms): shadow must not claim otherwise.
+                slots: Math.min(settings.capPerAccount, settings.capGlobal) === 0 ? 0 : next.slots,
+              }
             : await deps.cap.acquire(
                 suspect.accountId,
                 Math.min(next.slots, settings.capPerAccount, settings.capGlobal),

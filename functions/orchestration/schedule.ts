@@ -33,7 +33,8 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
   const startedAt = deps.clock.now();
   const minute = Math.floor((scheduledAt ?? startedAt) / MINUTE_MS);
   const windows = [...new Set([minute, minute + 1, Math.floor(startedAt / MINUTE_MS)])];
-  const batch: { message: CheckMessage; delayMs: number }[] = [];
+  /** Checks with the time of their slot; delays are computed when the batch goes out. */
+  const due: { message: CheckMessage; at: number }[] = [];
   let accountsScheduled = 0;
   let accountsAlreadyScheduled = 0;
   const claimed: { accountId: string; windowId: string }[] = [];
@@ -68,14 +69,14 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
         // Slots already past (the rest of a minute joined late, a retried invocation) are skipped
         // instead of firing all at once.
         if (at < now - cadenceMs) continue;
-        batch.push({
+        due.push({
           message: {
             type: 'check',
             accountId: account.accountId,
             slot: Math.floor(at / cadenceMs),
             account: toMessageAccount(account),
           },
-          delayMs: Math.max(0, at - now),
+          at,
         });
       }
     }
@@ -86,8 +87,9 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
     const failed = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   };
+  let inFlight: Promise<void>[] = [];
+  let checksSent = 0;
   try {
-    let inFlight: Promise<void>[] = [];
     for await (const account of deps.accounts.listEnabled()) {
       inFlight.push(schedule(account));
       if (inFlight.length >= CLAIM_CONCURRENCY) {
@@ -96,9 +98,18 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
       }
     }
     await settle(inFlight);
-    // One send per batch of checks (the adapter splits into SQS batches of ten).
-    if (batch.length > 0) await deps.queue.sendChecks(batch);
+    // One send per batch of checks (the adapter splits into SQS batches of ten), each delayed from
+    // now: the claims of a large fleet take a while, and an early account's slots must not drift.
+    const sendAt = deps.clock.now();
+    checksSent = due.length;
+    if (due.length > 0) {
+      await deps.queue.sendChecks(
+        due.map((d) => ({ message: d.message, delayMs: Math.max(0, d.at - sendAt) })),
+      );
+    }
   } catch (error) {
+    // Claims still in flight (the listing failed mid-way) are recorded before anything is given back.
+    await Promise.allSettled(inFlight);
     // Give the minutes back so the retried invocation (same event, same minutes) schedules what is not
     // past by then: a lost minute is a minute nobody looks. A check that did go out may then go twice,
     // which costs one fetch and changes nothing. A failed release must not hide the failure that caused it.
@@ -115,12 +126,12 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
     }
     throw error;
   }
-  deps.telemetry.log('info', `scheduled ${batch.length} checks for ${accountsScheduled} accounts`, {
+  deps.telemetry.log('info', `scheduled ${checksSent} checks for ${accountsScheduled} accounts`, {
     minute,
     accountsScheduled,
     accountsAlreadyScheduled,
   });
-  return { accountsScheduled, accountsAlreadyScheduled, checksSent: batch.length };
+  return { accountsScheduled, accountsAlreadyScheduled, checksSent };
 }
 
 /** The account's cadence grid (`offset + k × cadenceMs`) inside [from, to). */

@@ -135,15 +135,22 @@ async function suspectsOf(accountId: string): Promise<Record<string, unknown>[]>
   return result.Items ?? [];
 }
 
+/** Today's and yesterday's partitions (UTC days): a test running across midnight still finds its entries. */
 async function auditOf(accountId: string): Promise<Record<string, unknown>[]> {
-  const result = await documentClient(pipeline.dynamoDb).send(
-    new QueryCommand({
-      TableName: pipeline.tableName,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': Keys.auditPartition(accountId, Date.now()) },
-    }),
+  const now = Date.now();
+  const partitions = [...new Set([now - 86_400_000, now].map((t) => Keys.auditPartition(accountId, t)))];
+  const pages = await Promise.all(
+    partitions.map((pk) =>
+      documentClient(pipeline.dynamoDb).send(
+        new QueryCommand({
+          TableName: pipeline.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+        }),
+      ),
+    ),
   );
-  return result.Items ?? [];
+  return pages.flatMap((page) => page.Items ?? []);
 }
 
 /** Waits for the account's cancel-orphans audit item (the last thing a confirmation writes), then returns them all. */

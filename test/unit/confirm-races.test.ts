@@ -178,6 +178,15 @@ describe('runConfirm at its edges', () => {
     expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
   });
 
+  it('in shadow mode a cap of 0 still reads as kept and alarms, as a live run would', async () => {
+    const w = await world({ settings: { shadow: true, capPerAccount: 0 } });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.capAsks).toEqual([]);
+    expect(outcome.decision).toMatchObject({ kind: 'defer-cap-spent', alarm: true });
+    expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
+    expect(w.telemetry.countOf(Metric.ShadowCancelsSkipped)).toBe(0);
+  });
+
   it('a partial grant cancels what it may, says what it kept, and counts a cap refusal', async () => {
     const w = await world({ settings: { capPerAccount: 1 } });
     const outcome = await runConfirm(w.deps, confirm);

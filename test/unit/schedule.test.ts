@@ -169,6 +169,30 @@ describe('runSchedule', () => {
     expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
   });
 
+  it('a listing that fails mid-way gives back the claims still in flight too', async () => {
+    const accounts = new MemoryAccounts([account('a'), account('b')]);
+    const claim = accounts.claimScheduleWindow.bind(accounts);
+    // Slow claims: the first account's are still in flight when the next page of the listing fails.
+    accounts.claimScheduleWindow = async (accountId, windowId) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return claim(accountId, windowId);
+    };
+    const list = accounts.listEnabled.bind(accounts);
+    accounts.listEnabled = async function* () {
+      for await (const record of list()) {
+        yield record;
+        throw new Error('ProvisionedThroughputExceededException on the next page');
+      }
+    };
+    const queue = new MemoryQueue({ now: () => minuteStart });
+    await expect(runSchedule(depsAt(minuteStart, accounts, queue), minuteStart)).rejects.toThrow(
+      'ProvisionedThroughputExceeded',
+    );
+    accounts.listEnabled = list;
+    const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue), minuteStart);
+    expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
+  });
+
   it('a release that fails too is logged, and the send failure is what surfaces', async () => {
     const accounts = new MemoryAccounts([account('a')]);
     accounts.releaseScheduleWindow = async () => {
