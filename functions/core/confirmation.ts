@@ -216,35 +216,26 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   // The caller may ask the cap for fewer slots than orphans (never more than a whole budget): what is
   // granted is cancelled now, the rest on a later attempt, which re-verifies everything first.
   if (cap === undefined) return { kind: 'need', step: 'cap', slots: orphans.length };
+  const deferCapSpent = (why: string): Decision => ({
+    kind: 'defer-cap-spent',
+    reason: 'cap-spent',
+    key,
+    alarm: true,
+    orders: orphans,
+    changes: accounting.changes,
+    retryAfterMs,
+    snapshotIds,
+    message: `kept ${describeOrders(orphans)} on ${what} although it ${closeWords}: ${why}; will retry in a later window`,
+  });
   if (cap.status === 'refused') {
-    return {
-      kind: 'defer-cap-spent',
-      reason: 'cap-spent',
-      key,
-      alarm: true,
-      orders: orphans,
-      changes: accounting.changes,
-      retryAfterMs,
-      snapshotIds,
-      message: `kept ${describeOrders(orphans)} on ${what} although it ${closeWords}: the ${cap.scope} cancel cap (${cap.limit} per window, window ${cap.windowId}) is spent; will retry in a later window`,
-    };
+    return deferCapSpent(
+      `the ${cap.scope} cancel cap (${cap.limit} per window, window ${cap.windowId}) is spent`,
+    );
   }
   const granted = orphans.slice(0, Math.max(0, Math.min(cap.slots, orphans.length)));
-  if (granted.length === 0) {
-    // A budget of 0 (an account set to "no cancels", or every slot asked for elsewhere) is a refusal:
-    // nothing is cancelled, and a person must hear of it, not read "cancelling no orders".
-    return {
-      kind: 'defer-cap-spent',
-      reason: 'cap-spent',
-      key,
-      alarm: true,
-      orders: orphans,
-      changes: accounting.changes,
-      retryAfterMs,
-      snapshotIds,
-      message: `kept ${describeOrders(orphans)} on ${what} although it ${closeWords}: the cancel cap granted no slot (window ${cap.windowId}); will retry in a later window`,
-    };
-  }
+  // A budget of 0 (an account set to "no cancels", or every slot asked for elsewhere) is a refusal:
+  // nothing is cancelled, and a person must hear of it, not read "cancelling no orders".
+  if (granted.length === 0) return deferCapSpent(`the cancel cap granted no slot (window ${cap.windowId})`);
   const deferred = orphans.length - granted.length;
   const deferredWords =
     deferred === 0

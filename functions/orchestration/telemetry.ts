@@ -16,8 +16,9 @@ export async function recordDecisions(
 ): Promise<void> {
   if (decisions.length === 0) return;
   const at = deps.clock.now();
-  for (const decision of decisions) {
-    const done = whatWasDone(decision.message, cancels);
+  // What was done, once per decision: the log line and the audit entry say the same.
+  const said = decisions.map((decision) => ({ decision, done: whatWasDone(decision.message, cancels) }));
+  for (const { decision, done } of said) {
     deps.telemetry.log(
       decision.alarm || done.failed ? 'error' : done.skipped ? 'warn' : 'info',
       done.message,
@@ -37,12 +38,12 @@ export async function recordDecisions(
     );
   }
   await deps.audit.record(
-    decisions.map((decision) => ({
+    said.map(({ decision, done }) => ({
       accountId: decision.key.accountId,
       at,
       phase,
-      // The audit says what was done, as the log line does: "cancelling …" only when it happened.
-      decision: { ...decision, message: whatWasDone(decision.message, cancels).message },
+      // "cancelling …" only when it happened.
+      decision: { ...decision, message: done.message },
       shadow,
       ...(cancels === undefined ? {} : { cancels }),
     })),

@@ -35,6 +35,30 @@ function depsAt(now: number, accounts: MemoryAccounts, queue: WorkQueue): Reconc
   };
 }
 
+/** A queue that only records which checks were sent. */
+function recordingQueue(): { queue: WorkQueue; sent: { accountId: string; slot: number }[] } {
+  const sent: { accountId: string; slot: number }[] = [];
+  return {
+    sent,
+    queue: {
+      sendChecks: async (checks) => {
+        for (const c of checks) sent.push({ accountId: c.message.accountId, slot: c.message.slot });
+      },
+      sendConfirm: async () => {},
+    },
+  };
+}
+
+/** A queue whose every send fails, as SQS refusing a batch. */
+function refusingQueue(message: string): WorkQueue {
+  return {
+    sendChecks: async () => {
+      throw new Error(message);
+    },
+    sendConfirm: async () => {},
+  };
+}
+
 describe('runSchedule', () => {
   const minuteStart = 29_000_000 * MINUTE;
 
@@ -62,13 +86,7 @@ describe('runSchedule', () => {
 
   it('covers every slot exactly once whenever in the minute the rule fires, jitter included', async () => {
     const accounts = new MemoryAccounts([account('a'), account('b')]);
-    const sent: { accountId: string; slot: number }[] = [];
-    const recording: WorkQueue = {
-      sendChecks: async (checks) => {
-        for (const c of checks) sent.push({ accountId: c.message.accountId, slot: c.message.slot });
-      },
-      sendConfirm: async () => {},
-    };
+    const { queue: recording, sent } = recordingQueue();
     // A rate rule created at :40, with a couple of seconds of jitter between events.
     const fires = [40_000, MINUTE + 42_000, 2 * MINUTE + 39_000, 3 * MINUTE + 41_000].map(
       (t) => minuteStart + t,
@@ -118,17 +136,12 @@ describe('runSchedule', () => {
     let id = 0;
     while (spreadOffset(`acct-${id}`, 10_000) !== 0) id++;
     const accounts = new MemoryAccounts([account(`acct-${id}`)]);
-    const sent: number[] = [];
-    const recording: WorkQueue = {
-      sendChecks: async (checks) => {
-        for (const c of checks) sent.push(c.message.slot);
-      },
-      sendConfirm: async () => {},
-    };
+    const { queue: recording, sent: sentChecks } = recordingQueue();
     for (let k = 0; k < 3; k++) {
       const at = minuteStart + k * MINUTE + 59_900;
       await runSchedule(depsAt(at, accounts, recording), at);
     }
+    const sent = sentChecks.map((c) => c.slot);
     expect(new Set(sent).size).toBe(sent.length);
     // Every :00 slot of the minutes covered is there once.
     for (let k = 1; k <= 3; k++) expect(sent).toContain((minuteStart + k * MINUTE) / 10_000);
@@ -136,12 +149,7 @@ describe('runSchedule', () => {
 
   it('gives the window back when the send fails, so the retried event schedules it', async () => {
     const accounts = new MemoryAccounts([account('a'), account('b')]);
-    const failing: WorkQueue = {
-      sendChecks: async () => {
-        throw new Error('SQS refused 3 of 12 check messages');
-      },
-      sendConfirm: async () => {},
-    };
+    const failing = refusingQueue('SQS refused 3 of 12 check messages');
     await expect(runSchedule(depsAt(minuteStart, accounts, failing), minuteStart)).rejects.toThrow(
       'SQS refused',
     );
@@ -198,12 +206,7 @@ describe('runSchedule', () => {
     accounts.releaseScheduleWindow = async () => {
       throw new Error('AccessDeniedException');
     };
-    const failing: WorkQueue = {
-      sendChecks: async () => {
-        throw new Error('SQS refused 6 of 6 check messages');
-      },
-      sendConfirm: async () => {},
-    };
+    const failing = refusingQueue('SQS refused 6 of 6 check messages');
     const deps = depsAt(minuteStart, accounts, failing);
     await expect(runSchedule(deps, minuteStart)).rejects.toThrow('SQS refused');
     const telemetry = deps.telemetry as MemoryTelemetry;

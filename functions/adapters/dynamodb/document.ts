@@ -39,6 +39,25 @@ export function isConditionalCheckFailed(error: unknown): boolean {
   );
 }
 
+/**
+ * Runs one conditional write: true when it was applied, false when its condition did not hold; any
+ * other failure is thrown. The write is counted either way (DynamoDB bills a failed condition too).
+ */
+export async function conditionalWrite(
+  ops: OperationCounts,
+  write: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  } finally {
+    ops.writes++;
+  }
+}
+
 /** BatchWriteItem's hard limit. */
 const BATCH_WRITE_MAX = 25;
 const UNPROCESSED_ATTEMPTS = 8;

@@ -9,9 +9,9 @@ import { accountRecordSchema } from '../../orchestration/messages.js';
 import type { AccountDirectory, AccountRecord } from '../../ports/accounts.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import {
+  conditionalWrite,
   type DynamoTableConfig,
   documentClient,
-  isConditionalCheckFailed,
   type OperationCounts,
 } from './document.js';
 import { Keys, PARTITION_KEY, TTL_ATTRIBUTE, ttlSeconds } from './table.js';
@@ -116,8 +116,8 @@ export class DynamoAccounts implements AccountDirectory {
   }
 
   async claimScheduleWindow(accountId: string, windowId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -128,14 +128,8 @@ export class DynamoAccounts implements AccountDirectory {
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    } finally {
-      this.ops.writes++;
-    }
+      ),
+    );
   }
 
   async releaseScheduleWindow(accountId: string, windowId: string): Promise<void> {

@@ -5,6 +5,7 @@ import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/typ
 import type { AccountState, AccountView, ReconciliationStore, StateVersion } from '../../ports/store.js';
 import {
   batchWriteAll,
+  conditionalWrite,
   type DynamoTableConfig,
   documentClient,
   isConditionalCheckFailed,
@@ -109,21 +110,15 @@ export class DynamoStore implements ReconciliationStore {
               ...(closed.stateSequence === undefined ? {} : { ':sequence': closed.stateSequence }),
             },
           };
-    try {
-      await this.doc.send(
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: Keys.tracked(key.accountId, key.symbol, key.positionIdx),
           ...condition,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    } finally {
-      this.ops.writes++;
-    }
+      ),
+    );
   }
 
   async registerTracked(position: TrackedPosition): Promise<boolean> {
@@ -148,8 +143,8 @@ export class DynamoStore implements ReconciliationStore {
     if (position.stateSequence !== undefined) values[':f_sequence'] = position.stateSequence;
     // A state without a sequence replaces one that had it, as in memory.
     const remove = position.stateSequence === undefined ? ' REMOVE #sequence' : '';
-    try {
-      await this.doc.send(
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: Keys.tracked(position.accountId, position.symbol, position.positionIdx),
@@ -158,14 +153,8 @@ export class DynamoStore implements ReconciliationStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    } finally {
-      this.ops.writes++;
-    }
+      ),
+    );
   }
 
   async saveAccountState(state: AccountState): Promise<void> {
@@ -179,22 +168,16 @@ export class DynamoStore implements ReconciliationStore {
   }
 
   async createSuspect(suspect: SuspectRecord): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: this.suspectItem(suspect),
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    } finally {
-      this.ops.writes++;
-    }
+      ),
+    );
   }
 
   async getSuspect(key: PositionKey): Promise<SuspectRecord | undefined> {
@@ -260,8 +243,8 @@ export class DynamoStore implements ReconciliationStore {
       current.claimedUntil === undefined
         ? 'attribute_not_exists(#claimedUntil)'
         : '#claimedUntil = :claimedUntil';
-    try {
-      await this.doc.send(
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: this.suspectItem(next),
@@ -272,14 +255,8 @@ export class DynamoStore implements ReconciliationStore {
               ? { ':attempts': current.attempts }
               : { ':attempts': current.attempts, ':claimedUntil': current.claimedUntil },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    } finally {
-      this.ops.writes++;
-    }
+      ),
+    );
   }
 
   async deleteSuspect(key: PositionKey): Promise<void> {
