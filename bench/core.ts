@@ -1,7 +1,8 @@
 import { defaultReconcileConfig } from '../functions/core/config.js';
 import { decideConfirmation } from '../functions/core/confirmation.js';
 import { positionIdOf } from '../functions/core/keys.js';
-import { assessSnapshot, newSuspect } from '../functions/core/snapshot.js';
+import { assessSnapshot } from '../functions/core/snapshot.js';
+import { newSuspect } from '../functions/core/suspect.js';
 import type {
   ObservedPosition,
   PositionSnapshot,

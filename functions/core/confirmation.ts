@@ -1,6 +1,6 @@
 import type { ReconcileConfig } from './config.js';
-import type { ConfirmationStep, Decision } from './decision.js';
-import { accountForClose, ordersOf, partitionOrphans } from './evidence.js';
+import type { ClaimRenewal, ConfirmationStep, Decision } from './decision.js';
+import { accountForClose, isSameState, ordersOf, partitionOrphans } from './evidence.js';
 import { positionIdOf } from './keys.js';
 import {
   clockTime,
@@ -32,6 +32,10 @@ export interface ConfirmationInput {
   readonly evidence?: CloseEvidence;
   readonly orders?: OpenProtectiveOrders;
   readonly cap?: CapVerdict;
+  /** The claim renewed right before cancelling (a conditional write that also checks the ledger). */
+  readonly renewal?: ClaimRenewal;
+  /** The last look before the cancels: a targeted re-check, after the cap and the renewal. */
+  readonly finalRecheck?: PositionRecheck;
 }
 
 /**
@@ -43,7 +47,9 @@ export interface ConfirmationInput {
  * 2. a complete list, at least `confirmDelayMs` after the first miss, lacks it too, and
  * 3. fills after its last seen state close its whole size, and
  * 4. the orders to cancel were placed before that close, and
- * 5. the cancel cap granted a slot for each.
+ * 5. the cancel cap granted a slot for each, and
+ * 6. the claim is still this confirmation's, and the bot registered no newer state of the position, and
+ * 7. a last targeted re-check, the final exchange call before the cancels, lists it flat.
  */
 export function decideConfirmation(input: ConfirmationInput): Decision | ConfirmationStep {
   const { suspect, config, now } = input;
@@ -92,7 +98,6 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
       snapshotIds,
     );
   }
-  const missingSeenAt = [...suspect.missingSeenAt, snapshot.fetchedAt];
   const firstMissingAt = suspect.firstMissingAt;
   if (snapshot.fetchedAt - firstMissingAt < config.confirmDelayMs) {
     // Two fetches too close together can share one glitch: they are not two independent looks.
@@ -103,7 +108,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
       snapshotIds,
     );
   }
-  const fetches = describeFetches(missingSeenAt);
+  const fetches = describeFetches(suspect.missingLooks + 1, firstMissingAt, snapshot.fetchedAt);
 
   const { evidence } = input;
   if (evidence === undefined) return { kind: 'need', step: 'evidence' };
@@ -237,6 +242,62 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   // nothing is cancelled, and a person must hear of it, not read "cancelling no orders".
   if (granted.length === 0) return deferCapSpent(`the cancel cap granted no slot (window ${cap.windowId})`);
   const deferred = orphans.length - granted.length;
+
+  // Last, right before the cancels: the claim must still be ours and the ledger must hold no newer
+  // state (a reopen the bot registered while history still lags it), and one more targeted look must
+  // not find the position open. What remains is the round trip between that look and the cancels.
+  const { renewal } = input;
+  if (renewal === undefined) return { kind: 'need', step: 'renew-claim' };
+  if (renewal !== 'held') {
+    return {
+      kind: 'stand-down',
+      reason: renewal,
+      key,
+      alarm: false,
+      orders: granted,
+      changes: accounting.changes,
+      snapshotIds,
+      message:
+        renewal === 'claim-lost'
+          ? `cancelled nothing on ${what}: it ${closeWords}, but the suspect changed hands before the cancels (a check saw it open, or another delivery took over)`
+          : `cancelled nothing on ${what}: it ${closeWords}, but the bot registered a newer state of it since (a reopen); suspect ended`,
+    };
+  }
+  const { finalRecheck } = input;
+  if (finalRecheck === undefined) return { kind: 'need', step: 'final-recheck' };
+  if (finalRecheck.status === 'open') {
+    const same = isSameState(finalRecheck.position, position);
+    return {
+      kind: 'still-open',
+      reason: 'present-in-final-recheck',
+      key,
+      // Proven closed, yet the very state last seen is open: the exchange disagrees with itself.
+      alarm: same,
+      incompleteResponseObserved: false,
+      snapshotIds,
+      message: same
+        ? `${what} shows the very state last seen (size ${finalRecheck.position.size}) in the last re-check before cancelling, although it ${closeWords}: the exchange disagrees with itself; cancelled nothing, suspect cleared`
+        : `${what} is open again (size ${finalRecheck.position.size}) in the last re-check before cancelling, although it ${closeWords}: it reopened meanwhile; cancelled nothing, suspect cleared`,
+    };
+  }
+  if (finalRecheck.status === 'unknown') {
+    return waitFor(
+      'recheck-unknown',
+      `${closeWords}, but the last re-check before cancelling failed (${finalRecheck.failure.reason})`,
+      finalRecheck.failure,
+      snapshotIds,
+    );
+  }
+  if (finalRecheck.status === 'absent') {
+    // Asked by symbol, a venue lists the position even when flat (Bybit: size 0). An answer that does
+    // not list it at all is as incomplete as the lists that started this: it cannot clear the last look.
+    return waitFor(
+      'final-recheck-absent',
+      `${closeWords}, but the last re-check before cancelling did not list it at all (a flat position is listed with size 0)`,
+      undefined,
+      snapshotIds,
+    );
+  }
   const deferredWords =
     deferred === 0
       ? ''
@@ -252,7 +313,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     changes: accounting.changes,
     ordersLeftAlone: leftAlone,
     snapshotIds,
-    message: `cancelling ${describeOrders(granted)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check ${recheck.status}${leftWords}${deferredWords}`,
+    message: `cancelling ${describeOrders(granted)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check ${recheck.status}, last re-check flat${leftWords}${deferredWords}`,
   };
 }
 
@@ -268,28 +329,4 @@ export function retryDelay(attempts: number, config: ReconcileConfig): number {
 function honourRetryAt(delayMs: number, failure: SnapshotFailure | undefined, now: number): number {
   if (failure?.retryAt === undefined) return delayMs;
   return Math.max(delayMs, failure.retryAt - now);
-}
-
-/**
- * The suspect as stored after an attempt that left it undecided: it remembers every complete list
- * that lacked the position (the "absent in N fetches" of later messages) and when to look again.
- */
-export function suspectAfterAttempt(
-  claimed: SuspectRecord,
-  snapshot: PositionSnapshot | undefined,
-  nextAttemptAt: number,
-): SuspectRecord {
-  // The attempt is over: the claim is released with it.
-  const { claimedUntil: _released, ...unclaimed } = claimed;
-  const lacksIt =
-    snapshot?.status === 'complete' &&
-    !snapshot.positions.some((p) => positionIdOf(p) === positionIdOf(claimed)) &&
-    !claimed.missingSnapshotIds.includes(snapshot.snapshotId);
-  if (!lacksIt) return { ...unclaimed, nextAttemptAt };
-  return {
-    ...unclaimed,
-    nextAttemptAt,
-    missingSeenAt: [...claimed.missingSeenAt, snapshot.fetchedAt],
-    missingSnapshotIds: [...claimed.missingSnapshotIds, snapshot.snapshotId],
-  };
 }

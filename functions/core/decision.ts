@@ -13,6 +13,7 @@ export type Decision =
   | KeepOrders
   | CancelOrphans
   | DeferCapSpent
+  | StandDown
   | ResolveClosed;
 
 export type DecisionKind = Decision['kind'];
@@ -29,7 +30,11 @@ interface DecisionBase {
 /** The position is open: nothing to do, and any suspect is cleared. */
 export interface StillOpen extends DecisionBase {
   readonly kind: 'still-open';
-  readonly reason: 'present-in-snapshot' | 'present-in-recheck';
+  /**
+   * `present-in-final-recheck`: proven closed, cap slots taken, and the last look before the cancels
+   * (a targeted re-check) shows it open: it reopened in between, so nothing is cancelled.
+   */
+  readonly reason: 'present-in-snapshot' | 'present-in-recheck' | 'present-in-final-recheck';
   /**
    * A suspect existed and the position turned out to be open: an earlier response was incomplete.
    * Counting these gives the exchange's glitch rate.
@@ -61,7 +66,8 @@ export interface AwaitConfirmation extends DecisionBase {
     | 'evidence-unknown'
     | 'orders-unknown'
     | 'orders-after-close'
-    | 'awaiting-history';
+    | 'awaiting-history'
+    | 'final-recheck-absent';
   readonly retryAfterMs: number;
   /** The check phase sets this when the confirmation message looks lost and must be sent again. */
   readonly resendConfirmation: boolean;
@@ -101,6 +107,20 @@ export interface DeferCapSpent extends DecisionBase {
   readonly retryAfterMs: number;
 }
 
+/**
+ * Verified, but the confirmation lost its right to act just before cancelling, so nothing is cancelled:
+ * - `claim-lost`: the suspect changed hands (a check saw the position open and ended the suspect, or
+ *   another delivery retook it after the lease); whoever holds it now owns the next step;
+ * - `newer-state-registered`: the bot registered a state of the position newer than the one whose
+ *   close was proven (a reopen whose fill history may not show yet); the suspect is void.
+ */
+export interface StandDown extends DecisionBase {
+  readonly kind: 'stand-down';
+  readonly reason: 'claim-lost' | 'newer-state-registered';
+  readonly orders: readonly ProtectiveOrder[];
+  readonly changes: readonly PositionChange[];
+}
+
 /** Nothing left to protect or cancel: stop tracking the position. */
 export interface ResolveClosed extends DecisionBase {
   readonly kind: 'resolve-closed';
@@ -109,7 +129,20 @@ export interface ResolveClosed extends DecisionBase {
   readonly ordersLeftAlone: readonly ProtectiveOrder[];
 }
 
-/** What the confirmation needs fetched next, in the order the core wants it (cheapest, most telling first). */
+/**
+ * What the confirmation needs next, in the order the core wants it (cheapest, most telling first):
+ * looks at the exchange, a cap grant, then, right before any cancel, the renewal of its claim and one
+ * last targeted re-check of the position.
+ */
 export type ConfirmationStep =
-  | { readonly kind: 'need'; readonly step: 'recheck' | 'snapshot' | 'evidence' | 'orders' }
+  | {
+      readonly kind: 'need';
+      readonly step: 'recheck' | 'snapshot' | 'evidence' | 'orders' | 'renew-claim' | 'final-recheck';
+    }
   | { readonly kind: 'need'; readonly step: 'cap'; readonly slots: number };
+
+/**
+ * How renewing the claim right before cancelling went: `held`, or why the confirmation may no longer
+ * act (see `StandDown`).
+ */
+export type ClaimRenewal = 'held' | StandDown['reason'];

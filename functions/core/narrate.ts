@@ -43,12 +43,10 @@ function abbreviate(kind: ProtectiveOrder['kind']): string {
   }
 }
 
-export function describeFetches(missingSeenAt: readonly number[]): string {
-  const n = missingSeenAt.length;
-  if (n < 2) return `absent in ${countOf(n, 'fetch', 'fetches')}`;
-  const first = missingSeenAt[0] ?? 0;
-  const last = missingSeenAt[n - 1] ?? first;
-  return `absent in ${n} fetches ${seconds(last - first)} apart`;
+/** "absent in 3 fetches 12.0 s apart": how many complete lists lacked a position, from first to last. */
+export function describeFetches(looks: number, firstAt: number, lastAt: number): string {
+  if (looks < 2) return `absent in ${countOf(looks, 'fetch', 'fetches')}`;
+  return `absent in ${looks} fetches ${seconds(lastAt - firstAt)} apart`;
 }
 
 export function describeCloses(changes: readonly PositionChange[]): string {

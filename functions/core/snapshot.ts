@@ -1,8 +1,9 @@
 import type { ReconcileConfig } from './config.js';
-import type { Decision } from './decision.js';
+import type { Decision, StillOpen } from './decision.js';
 import { isSameState } from './evidence.js';
 import { positionIdOf } from './keys.js';
 import { clockTime, countOf, describePosition } from './narrate.js';
+import { compareStates, versionOf } from './state-order.js';
 import type {
   ObservedPosition,
   PositionKey,
@@ -193,7 +194,7 @@ export function reappeared(
   observed: ObservedPosition,
   seenIn: string,
   reason: 'present-in-snapshot' | 'present-in-recheck',
-): Decision {
+): StillOpen {
   const unchanged = isSameState(observed, suspect.position);
   const absentFrom = suspect.missingSnapshotIds.join(', ');
   return {
@@ -221,17 +222,10 @@ function refreshLedger(
   const upserts: TrackedPosition[] = [];
   for (const [id, observed] of seen) {
     const previous = known.get(id);
-    if (previous !== undefined && isOlderState(observed, previous)) continue;
+    if (previous !== undefined && compareStates(versionOf(observed), previous) < 0) continue;
     upserts.push(trackedFrom(input.accountId, observed, input.snapshot, previous));
   }
   return upserts;
-}
-
-function isOlderState(observed: ObservedPosition, tracked: TrackedPosition): boolean {
-  if (observed.sequence !== undefined && tracked.stateSequence !== undefined) {
-    return observed.sequence < tracked.stateSequence;
-  }
-  return observed.updatedAt < tracked.stateUpdatedAt;
 }
 
 /** The ledger entry for a position seen open in `snapshot`. */
@@ -253,25 +247,4 @@ export function trackedFrom(
     protectiveOrders: previous?.protectiveOrders ?? [],
   };
   return observed.sequence === undefined ? base : { ...base, stateSequence: observed.sequence };
-}
-
-/** The durable record of a position first seen missing in `snapshot`. */
-export function newSuspect(
-  position: TrackedPosition,
-  snapshot: PositionSnapshot,
-  now: number,
-  config: ReconcileConfig,
-): SuspectRecord {
-  return {
-    accountId: position.accountId,
-    symbol: position.symbol,
-    positionIdx: position.positionIdx,
-    position,
-    firstMissingSnapshotId: snapshot.snapshotId,
-    firstMissingAt: snapshot.fetchedAt,
-    attempts: 0,
-    missingSeenAt: [snapshot.fetchedAt],
-    missingSnapshotIds: [snapshot.snapshotId],
-    nextAttemptAt: now + config.confirmDelayMs,
-  };
 }

@@ -186,9 +186,14 @@ export interface SuspectRecord extends PositionKey {
   readonly firstMissingAt: number;
   /** Confirmation attempts so far (each a delayed second look). */
   readonly attempts: number;
-  /** Exchange time of every fetch that saw it missing, first included. */
-  readonly missingSeenAt: readonly number[];
-  /** Snapshot ids of those fetches, for the audit trail. */
+  /** Complete lists that lacked it, the first included: what "absent in N fetches" counts. */
+  readonly missingLooks: number;
+  /** Exchange time of the last of those lists. */
+  readonly lastMissingAt: number;
+  /**
+   * Ids of the first and the last few of those lists (`boundedIds`), for the audit trail; the ones
+   * between are only counted. A suspect retried for days must stay a small item.
+   */
   readonly missingSnapshotIds: readonly string[];
   /** When the next confirmation is due; a check that finds it long overdue re-sends it (lost message). */
   readonly nextAttemptAt: number;

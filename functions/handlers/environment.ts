@@ -12,25 +12,47 @@ export const EnvVar = {
   /** Accounts' credentialsRef must name a secret under this prefix (IAM allows nothing else either). */
   secretPrefix: 'STOPGUARD_SECRET_PREFIX',
   bybitBaseUrl: 'BYBIT_BASE_URL',
+  /**
+   * Origins the worker may send signed requests to besides Bybit's own HTTPS hosts, comma-separated
+   * (`http://127.0.0.1:4010`): a local simulator or test stand-in, allowed only by saying so.
+   */
+  extraExchangeOrigins: 'STOPGUARD_EXTRA_EXCHANGE_ORIGINS',
   auditRetentionDays: 'STOPGUARD_AUDIT_RETENTION_DAYS',
+  /** The register ingress's own dead-letter queue (the register function only). */
+  registerDeadLetterQueueUrl: 'STOPGUARD_REGISTER_DLQ_URL',
 } as const;
 
 const environmentSchema = z.object({
   [EnvVar.tableName]: z.string().min(3),
-  [EnvVar.queueUrl]: z.url(),
-  [EnvVar.deadLetterQueueUrl]: z.url(),
-  [EnvVar.secretPrefix]: z.string().min(1).default('stopguard/'),
+  // Required by the functions that use them (see the wiring); the register function has neither.
+  [EnvVar.queueUrl]: z.url().optional(),
+  [EnvVar.deadLetterQueueUrl]: z.url().optional(),
+  // Ends in "/": a prefix "stopguard" would also cover the secrets of a stack named "stopguard-other".
+  [EnvVar.secretPrefix]: z.string().min(2).endsWith('/').default('stopguard/'),
   [EnvVar.bybitBaseUrl]: z.url().default('https://api.bybit.com'),
+  [EnvVar.extraExchangeOrigins]: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   [EnvVar.auditRetentionDays]: z.coerce.number().int().min(1).max(3650).default(90),
+  [EnvVar.registerDeadLetterQueueUrl]: z.url().optional(),
 });
 
 export interface FunctionEnvironment {
   readonly tableName: string;
-  readonly queueUrl: string;
-  readonly deadLetterQueueUrl: string;
+  readonly queueUrl?: string;
+  readonly deadLetterQueueUrl?: string;
   readonly secretPrefix: string;
   readonly bybitBaseUrl: string;
+  readonly extraExchangeOrigins: readonly string[];
   readonly auditRetentionDays: number;
+  readonly registerDeadLetterQueueUrl?: string;
   readonly settings: ReconcileSettings;
 }
 
@@ -46,13 +68,25 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
     throw new InvalidEnvironmentError(`invalid function environment: ${why}`);
   }
   const e = parsed.data;
-  return {
-    tableName: e[EnvVar.tableName],
+  const optional = {
     queueUrl: e[EnvVar.queueUrl],
     deadLetterQueueUrl: e[EnvVar.deadLetterQueueUrl],
+    registerDeadLetterQueueUrl: e[EnvVar.registerDeadLetterQueueUrl],
+  };
+  return {
+    tableName: e[EnvVar.tableName],
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     secretPrefix: e[EnvVar.secretPrefix],
     bybitBaseUrl: e[EnvVar.bybitBaseUrl],
+    extraExchangeOrigins: e[EnvVar.extraExchangeOrigins],
     auditRetentionDays: e[EnvVar.auditRetentionDays],
     settings: settingsFromEnv(env),
   };
+}
+
+/** A variable this function cannot run without, or an `InvalidEnvironmentError` naming it. */
+export function required(value: string | undefined, variable: string, whose: string): string {
+  if (value === undefined)
+    throw new InvalidEnvironmentError(`invalid function environment: ${whose} needs ${variable}`);
+  return value;
 }

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { createBybitSession } from '../adapters/bybit/bybit-session.js';
+import { trustedExchangeOrigin } from '../adapters/bybit/hosts.js';
 import { SqsDeadLetters } from '../adapters/sqs/sqs-dead-letters.js';
 import type { AccountRecord } from '../ports/accounts.js';
 import { type CredentialsProvider, CredentialsUnavailableError } from '../ports/credentials.js';
 import type { ExchangeSession } from '../ports/exchange.js';
+import { EnvVar, required } from './environment.js';
 import { type WiringInputs, wireCommon } from './wiring.js';
 import type { WorkerDeps } from './worker-handler.js';
 
@@ -10,21 +13,38 @@ import type { WorkerDeps } from './worker-handler.js';
 export function wireWorker(inputs: WiringInputs & { readonly credentials: CredentialsProvider }): WorkerDeps {
   const { environment, credentials } = inputs;
   const common = wireCommon(inputs);
-  const sessions = new Map<string, { apiKey: string; session: ExchangeSession }>();
+  /** One session per account, with a fingerprint of everything it was built from. */
+  const sessions = new Map<string, { fingerprint: string; session: ExchangeSession }>();
   const exchangeFor = async (account: AccountRecord): Promise<ExchangeSession> => {
-    // IAM only lets the functions read secrets under the prefix; refusing here too gives a clear
-    // error instead of an AccessDenied, and a record cannot point us at someone else's secret.
-    if (!account.credentialsRef.startsWith(environment.secretPrefix)) {
+    // An account's keys are exactly the secret named after it under the stack's prefix: a record
+    // cannot point the worker at another account's secret (IAM confines it to the prefix too).
+    const expectedRef = `${environment.secretPrefix}${account.accountId}`;
+    if (account.credentialsRef !== expectedRef) {
       throw new CredentialsUnavailableError(
-        `account ${account.accountId}: credentialsRef "${account.credentialsRef}" is not under the prefix "${environment.secretPrefix}"`,
+        `account ${account.accountId}: credentialsRef "${account.credentialsRef}" must be "${expectedRef}"`,
       );
     }
+    const baseUrl = trustedExchangeOrigin(
+      account.exchange.baseUrl ?? environment.bybitBaseUrl,
+      environment.extraExchangeOrigins,
+    );
     const keys = await credentials.get(account.credentialsRef);
-    const baseUrl = account.exchange.baseUrl ?? environment.bybitBaseUrl;
-    const cacheKey = `${account.accountId}\u0000${baseUrl}`;
-    const cached = sessions.get(cacheKey);
-    // A rotated key gets a new session (the credentials provider refreshes its cache on its own).
-    if (cached !== undefined && cached.apiKey === keys.apiKey) return cached.session;
+    // Everything a session is built from is in its fingerprint: a rotated key or secret, or a changed
+    // host or market, gets a new session at once (the credentials provider refreshes on its own TTL).
+    const fingerprint = createHash('sha256')
+      .update(
+        JSON.stringify([
+          account.accountId,
+          baseUrl,
+          keys.apiKey,
+          keys.apiSecret,
+          account.exchange.category,
+          account.exchange.settleCoins,
+        ]),
+      )
+      .digest('base64url');
+    const cached = sessions.get(account.accountId);
+    if (cached?.fingerprint === fingerprint) return cached.session;
     const session = createBybitSession({
       baseUrl,
       apiKey: keys.apiKey,
@@ -34,11 +54,14 @@ export function wireWorker(inputs: WiringInputs & { readonly credentials: Creden
       ids: common.ids,
       clock: common.clock,
     });
-    sessions.set(cacheKey, { apiKey: keys.apiKey, session });
+    sessions.set(account.accountId, { fingerprint, session });
     return session;
   };
   return {
     reconciler: { ...common, exchangeFor },
-    deadLetters: new SqsDeadLetters(inputs.sqs, environment.deadLetterQueueUrl),
+    deadLetters: new SqsDeadLetters(
+      inputs.sqs,
+      required(environment.deadLetterQueueUrl, EnvVar.deadLetterQueueUrl, 'the worker'),
+    ),
   };
 }

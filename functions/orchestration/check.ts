@@ -1,6 +1,7 @@
 import type { Decision } from '../core/decision.js';
 import { positionIdOf } from '../core/keys.js';
-import { assessSnapshot, newSuspect, type SnapshotAssessment } from '../core/snapshot.js';
+import { assessSnapshot, type SnapshotAssessment } from '../core/snapshot.js';
+import { newSuspect, resentSuspect } from '../core/suspect.js';
 import type { SuspectRecord, TrackedPosition } from '../core/types.js';
 import type { AccountRecord } from '../ports/accounts.js';
 import type { AccountState, AccountView } from '../ports/store.js';
@@ -33,14 +34,16 @@ export async function loadAccount(
 }
 
 /**
- * The scheduled first look at one account: one positions fetch, one store read. Missing positions
- * become suspects with a delayed confirmation; nothing is ever cancelled here.
+ * The scheduled first look at one account: one positions fetch, one read of its record and one of its
+ * state. Missing positions become suspects with a delayed confirmation; nothing is ever cancelled here.
+ * The message names the account only: what to fetch, with which keys and from which host comes from
+ * the account's record in the table, never from whoever wrote the message.
  */
 export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Promise<CheckOutcome> {
-  const { account } = message;
-  const { accountId } = account;
-  if (!account.enabled) return { accountId, status: 'skipped', decisions: [] };
-  const settings = applyOverrides(deps.settings, account.settings, `account ${accountId}`);
+  const { accountId } = message;
+  const loaded = await loadAccount(deps, accountId);
+  if (loaded === undefined) return { accountId, status: 'skipped', decisions: [] };
+  const { account, settings } = loaded;
   const exchange = await deps.exchangeFor(account);
   const [snapshot, view] = await Promise.all([
     exchange.fetchOpenPositions(),
@@ -65,6 +68,8 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
   } else {
     deps.telemetry.count(Metric.UnknownSnapshots);
     deps.telemetry.count(Metric.ExchangeErrors, 1, { reason: snapshot.failure.reason });
+    // No retry fixes refused keys: a person must, so this has its own alarm.
+    if (snapshot.failure.reason === 'auth-error') deps.telemetry.count(Metric.AuthErrors);
   }
   if (assessment.trust === 'distrusted' || assessment.trust === 'mass-absence-believed') {
     deps.telemetry.count(Metric.DistrustedSnapshots);
@@ -76,6 +81,7 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
       trust: assessment.trust,
       missing: assessment.missingCount,
       tracked: assessment.trackedCount,
+      ...(snapshot.status === 'unknown' ? { failure: snapshot.failure } : {}),
     });
   }
 
@@ -83,13 +89,14 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
     view.state,
     assessment,
     snapshot.status === 'complete' ? snapshot.fetchedAt : undefined,
+    now,
   );
-  const lastComplete = state.lastCompleteSnapshotAt;
+  // An account that never had a complete list is as stale as its first check is old: wrong keys from
+  // day one must not read as fresh.
+  const freshSince = state.lastCompleteSnapshotAt ?? state.firstCheckedAt ?? now;
   deps.telemetry.gauge(
     Metric.SnapshotAgeSeconds,
-    snapshot.status === 'complete' || lastComplete === undefined
-      ? 0
-      : Math.max(0, (now - lastComplete) / 1000),
+    snapshot.status === 'complete' ? 0 : Math.max(0, (now - freshSince) / 1000),
   );
 
   await Promise.all([
@@ -136,7 +143,7 @@ async function actOnCheckDecision(
       const suspect = suspects.get(id);
       if (!decision.resendConfirmation || suspect === undefined) return;
       deps.telemetry.count(Metric.ConfirmsResent);
-      const resent = { ...suspect, nextAttemptAt: deps.clock.now() + settings.confirmDelayMs };
+      const resent = resentSuspect(suspect, deps.clock.now(), settings.confirmDelayMs);
       // Conditional: if a confirmation took the suspect meanwhile, it is not lost after all.
       if (await deps.store.updateSuspect(resent, suspect))
         await deps.queue.sendConfirm(confirmFor(resent), 0);
@@ -193,19 +200,21 @@ function nextAccountState(
   previous: AccountState,
   assessment: SnapshotAssessment,
   completeAt: number | undefined,
+  now: number,
 ): AccountState {
   const lastCompleteSnapshotAt = completeAt ?? previous.lastCompleteSnapshotAt;
-  return lastCompleteSnapshotAt === undefined
-    ? { accountId: previous.accountId, consecutiveDistrusted: assessment.consecutiveDistrusted }
-    : {
-        accountId: previous.accountId,
-        consecutiveDistrusted: assessment.consecutiveDistrusted,
-        lastCompleteSnapshotAt,
-      };
+  const firstCheckedAt = previous.firstCheckedAt ?? now;
+  return {
+    accountId: previous.accountId,
+    consecutiveDistrusted: assessment.consecutiveDistrusted,
+    firstCheckedAt,
+    ...(lastCompleteSnapshotAt === undefined ? {} : { lastCompleteSnapshotAt }),
+  };
 }
 
 function stateChanged(before: AccountState, after: AccountState, settings: ReconcileSettings): boolean {
   if (before.consecutiveDistrusted !== after.consecutiveDistrusted) return true;
+  if (before.firstCheckedAt === undefined) return true;
   if (after.lastCompleteSnapshotAt === undefined) return false;
   return (
     before.lastCompleteSnapshotAt === undefined ||

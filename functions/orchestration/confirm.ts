@@ -1,9 +1,9 @@
-import { type ConfirmationInput, decideConfirmation, suspectAfterAttempt } from '../core/confirmation.js';
-import type { Decision } from '../core/decision.js';
+import { type ConfirmationInput, decideConfirmation } from '../core/confirmation.js';
+import type { ClaimRenewal, Decision } from '../core/decision.js';
+import { renewedClaim, suspectAfterAttempt } from '../core/suspect.js';
 import type { PositionKey, SuspectRecord } from '../core/types.js';
 import type { CancelRecord } from '../ports/audit.js';
 import type { ExchangeSession } from '../ports/exchange.js';
-import type { StateVersion } from '../ports/store.js';
 import { Metric } from '../ports/telemetry.js';
 import { confirmFor, loadAccount } from './check.js';
 import type { ReconcilerDeps } from './dependencies.js';
@@ -39,197 +39,229 @@ export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage):
     deps.telemetry.log(
       'info',
       `confirmation ${message.attempt} of ${message.symbol}#${message.positionIdx} was already handled or its suspect is gone; did nothing`,
-      {
-        ...key,
-        attempt: message.attempt,
-      },
+      { ...key, attempt: message.attempt },
     );
     return { status: 'not-claimed' };
   }
   deps.telemetry.count(Metric.ConfirmsRun);
 
   const exchange = await deps.exchangeFor(account);
-  const { decision, input } = await gatherAndDecide(deps, exchange, claimed, settings);
-  const cancels = await act(deps, exchange, decision, claimed, input, settings);
+  const attempt = new Attempt(deps, exchange, claimed, settings);
+  const { decision, input } = await attempt.gatherAndDecide();
+  const cancels = await attempt.act(decision, input);
   await recordDecisions(deps, 'confirm', [decision], settings.shadow, cancels);
   return cancels === undefined ? { status: 'decided', decision } : { status: 'decided', decision, cancels };
 }
 
-/** Answers the core's requests one at a time, in the order it asks, until it decides. */
-async function gatherAndDecide(
-  deps: ReconcilerDeps,
-  exchange: ExchangeSession,
-  suspect: SuspectRecord,
-  settings: ReconcileSettings,
-): Promise<{ decision: Decision; input: ConfirmationInput }> {
-  let input: ConfirmationInput = { suspect, now: deps.clock.now(), config: settings };
-  for (;;) {
-    const next = decideConfirmation(input);
-    if (next.kind !== 'need') return { decision: next, input };
-    switch (next.step) {
-      case 'recheck':
-        input = { ...input, recheck: await exchange.recheckPosition(suspect.symbol, suspect.positionIdx) };
-        break;
-      case 'snapshot':
-        input = { ...input, snapshot: await exchange.fetchOpenPositions() };
-        break;
-      case 'evidence':
-        input = { ...input, evidence: await exchange.fetchPositionChanges(suspect.position) };
-        break;
-      case 'orders':
-        input = {
-          ...input,
-          orders: await exchange.fetchProtectiveOrders(suspect.symbol, suspect.positionIdx),
-        };
-        break;
-      case 'cap':
-        input = {
-          ...input,
-          // Shadow mode cancels nothing, so it takes no slot from the budget live accounts share (a
-          // stack going live account by account keeps most of them in shadow), and it finishes in one
-          // go: the audit lists every order a live run would cancel, whatever windows that would take.
-          // Otherwise never more than a whole budget: a position with more orders is cleaned over
-          // several windows.
-          cap: settings.shadow
-            ? {
-                status: 'granted',
-                windowId: 'shadow',
-                // A zero budget cancels nothing live (and alarms): shadow must not claim otherwise.
-                slots: Math.min(settings.capPerAccount, settings.capGlobal) === 0 ? 0 : next.slots,
-              }
-            : await deps.cap.acquire(
-                suspect.accountId,
-                Math.min(next.slots, settings.capPerAccount, settings.capGlobal),
-                deps.clock.now(),
-                settings.capPerAccount,
-              ),
-        };
-        break;
-    }
-    input = { ...input, now: deps.clock.now() };
-  }
-}
+/**
+ * One claimed confirmation attempt. `held` is the suspect exactly as this attempt holds it: every
+ * suspect write is conditional on that version, so an attempt that lost its claim cannot overwrite
+ * whoever holds it now.
+ */
+class Attempt {
+  private held: SuspectRecord;
 
-async function act(
-  deps: ReconcilerDeps,
-  exchange: ExchangeSession,
-  decision: Decision,
-  claimed: SuspectRecord,
-  input: ConfirmationInput,
-  settings: ReconcileSettings,
-): Promise<readonly CancelRecord[] | undefined> {
-  const { store, telemetry } = deps;
-  const key = decision.key;
-  // The suspect as this delivery holds it: `updateSuspect` is conditional on exactly this version.
-  let held = claimed;
-  const lostClaim = (doing: string) =>
-    telemetry.log(
-      'warn',
-      `lost the claim on ${key.symbol}#${key.positionIdx} ${doing}: a check saw the position open again, or another delivery retook it after the lease; did nothing more`,
-      { ...key, attempt: claimed.attempts },
+  constructor(
+    private readonly deps: ReconcilerDeps,
+    private readonly exchange: ExchangeSession,
+    private readonly claimed: SuspectRecord,
+    private readonly settings: ReconcileSettings,
+  ) {
+    this.held = claimed;
+  }
+
+  /** Answers the core's requests one at a time, in the order it asks, until it decides. */
+  async gatherAndDecide(): Promise<{ decision: Decision; input: ConfirmationInput }> {
+    const { deps, exchange, claimed: suspect, settings } = this;
+    let input: ConfirmationInput = { suspect, now: deps.clock.now(), config: settings };
+    for (;;) {
+      const next = decideConfirmation(input);
+      if (next.kind !== 'need') return { decision: next, input };
+      switch (next.step) {
+        case 'recheck':
+          input = { ...input, recheck: await exchange.recheckPosition(suspect.symbol, suspect.positionIdx) };
+          break;
+        case 'snapshot':
+          input = { ...input, snapshot: await exchange.fetchOpenPositions() };
+          break;
+        case 'evidence':
+          input = { ...input, evidence: await exchange.fetchPositionChanges(suspect.position) };
+          break;
+        case 'orders':
+          input = {
+            ...input,
+            orders: await exchange.fetchProtectiveOrders(suspect.symbol, suspect.positionIdx),
+          };
+          break;
+        case 'cap':
+          input = { ...input, cap: await this.acquireCap(next.slots) };
+          break;
+        case 'renew-claim':
+          input = { ...input, renewal: await this.renewClaim() };
+          break;
+        case 'final-recheck':
+          // The last exchange call before the cancels, after every store write they depend on.
+          input = {
+            ...input,
+            finalRecheck: await exchange.recheckPosition(suspect.symbol, suspect.positionIdx),
+          };
+          break;
+      }
+      input = { ...input, now: deps.clock.now() };
+    }
+  }
+
+  /**
+   * Shadow mode cancels nothing, so it takes no slot from the budget live accounts share (a stack going
+   * live account by account keeps most of them in shadow), and it finishes in one go: the audit lists
+   * every order a live run would cancel, whatever windows that would take. Otherwise never more than a
+   * whole budget: a position with more orders is cleaned over several windows.
+   */
+  private acquireCap(slots: number): Promise<ConfirmationInput['cap'] & object> {
+    const { deps, settings } = this;
+    if (settings.shadow) {
+      // A zero budget cancels nothing live (and alarms): shadow must not claim otherwise.
+      const budget = Math.min(settings.capPerAccount, settings.capGlobal) === 0 ? 0 : slots;
+      return Promise.resolve({ status: 'granted', windowId: 'shadow', slots: budget });
+    }
+    return deps.cap.acquire(
+      this.claimed.accountId,
+      Math.min(slots, settings.capPerAccount, settings.capGlobal),
+      deps.clock.now(),
+      settings.capPerAccount,
     );
-  const retry = async (delayMs: number) => {
-    const next = suspectAfterAttempt(held, input.snapshot, deps.clock.now() + delayMs);
-    if (!(await store.updateSuspect(next, held))) {
-      lostClaim('while scheduling its next look');
+  }
+
+  /**
+   * Renews the lease right before cancelling, in one transaction with a check of the ledger: if a
+   * check ended the suspect (the position is open again), another delivery retook it, or the bot
+   * registered a newer state of the position while this attempt verified, nothing is cancelled. It also
+   * gives the cancels a whole lease to run in. Shadow mode writes nothing and cancels nothing.
+   */
+  private async renewClaim(): Promise<ClaimRenewal> {
+    const { deps, settings } = this;
+    if (settings.shadow) return 'held';
+    const renewed = renewedClaim(this.held, deps.clock.now() + settings.claimLeaseMs);
+    const outcome = await deps.store.renewClaimBeforeCancel(renewed, this.held, this.claimed.position);
+    if (outcome === 'held') this.held = renewed;
+    return outcome;
+  }
+
+  /** Acts on the decision; returns what each cancel request came back with, when any was due. */
+  async act(decision: Decision, input: ConfirmationInput): Promise<readonly CancelRecord[] | undefined> {
+    const { deps, settings } = this;
+    const { store, telemetry } = deps;
+    const key = decision.key;
+    switch (decision.kind) {
+      case 'still-open':
+        if (decision.incompleteResponseObserved) telemetry.count(Metric.IncompleteResponsesObserved);
+        await store.deleteSuspect(key);
+        return undefined;
+      case 'resolve-closed':
+        await this.forget();
+        return undefined;
+      case 'await-confirmation':
+        if (decision.reason.endsWith('-unknown'))
+          telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
+        await this.retry(input, decision.retryAfterMs);
+        return undefined;
+      case 'keep-orders':
+        telemetry.count(Metric.KeptForLackOfEvidence, decision.orders.length);
+        await this.retry(input, decision.retryAfterMs);
+        return undefined;
+      case 'defer-cap-spent':
+        telemetry.count(Metric.CapRefusals);
+        await this.retry(
+          input,
+          Math.max(decision.retryAfterMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)),
+        );
+        return undefined;
+      case 'stand-down':
+        telemetry.count(Metric.CancelsAbandoned, decision.orders.length);
+        // A lost claim belongs to whoever took it; a newer registered state voids the suspect.
+        if (decision.reason === 'newer-state-registered') await store.deleteSuspect(key);
+        return undefined;
+      case 'cancel-orphans':
+        return this.cancelOrphans(decision, input);
+      case 'hold':
+      case 'raise-suspect':
+        // The confirmation never produces these; keep the suspect and look again rather than lose it.
+        await this.retry(input, settings.confirmDelayMs);
+        return undefined;
+    }
+  }
+
+  /**
+   * The cancels go out together, right after the last re-check: no gap between one cancel and the next
+   * in which the position could reopen.
+   */
+  private async cancelOrphans(
+    decision: Extract<Decision, { kind: 'cancel-orphans' }>,
+    input: ConfirmationInput,
+  ): Promise<readonly CancelRecord[]> {
+    const { deps, exchange, settings } = this;
+    const { telemetry } = deps;
+    if (settings.shadow) {
+      telemetry.count(Metric.ShadowCancelsSkipped, decision.orders.length);
+      await this.forget();
+      return decision.orders.map((o) => ({
+        orderId: o.orderId,
+        status: 'skipped-shadow',
+        detail: 'shadow mode',
+      }));
+    }
+    const outcomes = await Promise.all(decision.orders.map((o) => exchange.cancelOrder(o.symbol, o.orderId)));
+    const records: CancelRecord[] = outcomes.map((o) =>
+      o.status === 'cancelled'
+        ? { orderId: o.orderId, status: o.status }
+        : { orderId: o.orderId, status: o.status, detail: o.detail },
+    );
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    telemetry.count(Metric.CancelsExecuted, outcomes.length - failed.length);
+    // The cap held part of them back: the cap-refusal alarm is how a person hears of it.
+    if (decision.ordersDeferred > 0) telemetry.count(Metric.CapRefusals);
+    if (failed.length === 0 && decision.ordersDeferred > 0) {
+      // Cancelled what the cap allowed; the rest in the next window, after a fresh verification.
+      await this.retry(
+        input,
+        Math.max(settings.confirmDelayMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)),
+      );
+    } else if (failed.length === 0) {
+      await this.forget();
+    } else {
+      // The next attempt re-verifies everything before touching the rest: the world may have moved.
+      telemetry.count(Metric.CancelsFailed, failed.length);
+      const retryAt = Math.max(0, ...failed.map((f) => f.retryAt ?? 0));
+      await this.retry(input, Math.max(settings.confirmDelayMs, retryAt - deps.clock.now()));
+    }
+    return records;
+  }
+
+  /** Schedules the next look, unless the claim was lost meanwhile (then its new holder does). */
+  private async retry(input: ConfirmationInput, delayMs: number): Promise<void> {
+    const { deps } = this;
+    const next = suspectAfterAttempt(this.held, input.snapshot, deps.clock.now() + delayMs);
+    if (!(await deps.store.updateSuspect(next, this.held))) {
+      const { accountId, symbol, positionIdx } = this.held;
+      deps.telemetry.log(
+        'warn',
+        `lost the claim on ${symbol}#${positionIdx} while scheduling its next look: a check saw the position open again, or another delivery retook it after the lease; did nothing more`,
+        { accountId, symbol, positionIdx, attempt: this.held.attempts },
+      );
       return;
     }
     await deps.queue.sendConfirm(confirmFor(next), delayMs);
-  };
+  }
+
   /**
-   * Renews the lease with a conditional write just before cancelling: if a check deleted the suspect
-   * (the position is open again) or another delivery retook it while this one verified, the write fails
-   * and nothing is cancelled. It also gives the cancels a whole lease to run in.
+   * The position's close is dealt with: the suspect ends, and the ledger entry goes unless it holds a
+   * newer state than the one proven closed (a reopen registered meanwhile stays tracked).
    */
-  const renew = async (): Promise<boolean> => {
-    const renewed = { ...held, claimedUntil: deps.clock.now() + settings.claimLeaseMs };
-    if (!(await store.updateSuspect(renewed, held))) return false;
-    held = renewed;
-    return true;
-  };
-
-  switch (decision.kind) {
-    case 'still-open':
-      if (decision.incompleteResponseObserved) telemetry.count(Metric.IncompleteResponsesObserved);
-      await store.deleteSuspect(key);
-      return undefined;
-    case 'resolve-closed':
-      await Promise.all([store.deleteSuspect(key), store.removeTracked(key, claimed.position)]);
-      return undefined;
-    case 'await-confirmation':
-      if (decision.reason.endsWith('-unknown'))
-        telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
-      await retry(decision.retryAfterMs);
-      return undefined;
-    case 'keep-orders':
-      telemetry.count(Metric.KeptForLackOfEvidence, decision.orders.length);
-      await retry(decision.retryAfterMs);
-      return undefined;
-    case 'defer-cap-spent':
-      telemetry.count(Metric.CapRefusals);
-      await retry(Math.max(decision.retryAfterMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)));
-      return undefined;
-    case 'cancel-orphans':
-      if (!settings.shadow && !(await renew())) {
-        lostClaim('before cancelling');
-        telemetry.count(Metric.CancelsAbandoned, decision.orders.length);
-        return decision.orders.map((o) => ({
-          orderId: o.orderId,
-          status: 'skipped-claim-lost',
-          detail: 'the suspect changed hands after it was verified; not cancelled',
-        }));
-      }
-      return cancelOrphans(deps, exchange, decision, settings, retry, claimed.position);
-    case 'hold':
-    case 'raise-suspect':
-      // The confirmation never produces these; keep the suspect and look again rather than lose it.
-      await retry(settings.confirmDelayMs);
-      return undefined;
+  private async forget(): Promise<void> {
+    const { store } = this.deps;
+    const key = this.claimed;
+    await Promise.all([store.deleteSuspect(key), store.removeTracked(key, this.claimed.position)]);
   }
-}
-
-async function cancelOrphans(
-  deps: ReconcilerDeps,
-  exchange: ExchangeSession,
-  decision: Extract<Decision, { kind: 'cancel-orphans' }>,
-  settings: ReconcileSettings,
-  retry: (delayMs: number) => Promise<void>,
-  /** The state whose close was proven: a newer one registered meanwhile stays in the ledger. */
-  position: StateVersion,
-): Promise<readonly CancelRecord[]> {
-  const { telemetry, store } = deps;
-  if (settings.shadow) {
-    telemetry.count(Metric.ShadowCancelsSkipped, decision.orders.length);
-    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key, position)]);
-    return decision.orders.map((o) => ({
-      orderId: o.orderId,
-      status: 'skipped-shadow',
-      detail: 'shadow mode',
-    }));
-  }
-  const outcomes = [];
-  for (const order of decision.orders) outcomes.push(await exchange.cancelOrder(order.symbol, order.orderId));
-  const records: CancelRecord[] = outcomes.map((o) =>
-    o.status === 'cancelled'
-      ? { orderId: o.orderId, status: o.status }
-      : { orderId: o.orderId, status: o.status, detail: o.detail },
-  );
-  const failed = outcomes.filter((o) => o.status === 'failed');
-  telemetry.count(Metric.CancelsExecuted, outcomes.length - failed.length);
-  // The cap held part of them back: the cap-refusal alarm is how a person hears of it.
-  if (decision.ordersDeferred > 0) telemetry.count(Metric.CapRefusals);
-  if (failed.length === 0 && decision.ordersDeferred > 0) {
-    // Cancelled what the cap allowed; the rest in the next window, after a fresh verification.
-    await retry(Math.max(settings.confirmDelayMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)));
-  } else if (failed.length === 0) {
-    await Promise.all([store.deleteSuspect(decision.key), store.removeTracked(decision.key, position)]);
-  } else {
-    // The next attempt re-verifies everything before touching the rest: the world may have moved.
-    telemetry.count(Metric.CancelsFailed, failed.length);
-    const retryAt = Math.max(0, ...failed.map((f) => f.retryAt ?? 0));
-    await retry(Math.max(settings.confirmDelayMs, retryAt - deps.clock.now()));
-  }
-  return records;
 }
 
 function untilNextWindow(now: number, windowMs: number): number {

@@ -23,16 +23,16 @@ export const accountRecordSchema = z.strictObject({
   settings: accountSettingsOverridesSchema.optional(),
 });
 
+/**
+ * Work messages name an account and never describe it: the worker reads the record (keys, host,
+ * settings) from the table, so whoever can send to a queue cannot choose another account's keys or
+ * the host they are sent to.
+ */
 export const checkMessageSchema = z.strictObject({
   type: z.literal('check'),
   accountId,
   /** Cadence slot (epoch ms / cadence): a scheduler run that repeats sends the same slots. */
   slot: z.number().int().nonnegative(),
-  /**
-   * The account as the scheduler read it this minute: the check needs no read of its own for it, so
-   * a steady check costs one store read. At most a minute stale, like the schedule itself.
-   */
-  account: accountRecordSchema,
 });
 
 export const confirmMessageSchema = z.strictObject({
@@ -64,17 +64,18 @@ export const registerMessageSchema = z.strictObject({
   }),
 });
 
-export const workMessageSchema = z.discriminatedUnion('type', [
-  checkMessageSchema,
-  confirmMessageSchema,
-  registerMessageSchema,
-]);
+/** The work queue carries what stopguard sends itself: the scheduler's checks and the worker's confirms. */
+export const workMessageSchema = z.discriminatedUnion('type', [checkMessageSchema, confirmMessageSchema]);
+
+/** The bot's ingress carries only what the bot may say. */
+export const ingressMessageSchema = z.discriminatedUnion('type', [registerMessageSchema]);
 
 export type CheckMessage = z.infer<typeof checkMessageSchema>;
 export type AccountRecordInput = z.infer<typeof accountRecordSchema>;
 export type ConfirmMessage = z.infer<typeof confirmMessageSchema>;
 export type RegisterMessage = z.infer<typeof registerMessageSchema>;
 export type WorkMessage = z.infer<typeof workMessageSchema>;
+export type IngressMessage = z.infer<typeof ingressMessageSchema>;
 
 export class MalformedMessageError extends Error {
   override readonly name = 'MalformedMessageError';
@@ -83,15 +84,24 @@ export class MalformedMessageError extends Error {
   }
 }
 
-/** Parses a queue body, or throws `MalformedMessageError` saying exactly what is wrong. */
+/** Parses a work queue body, or throws `MalformedMessageError` saying exactly what is wrong. */
 export function parseWorkMessage(body: string): WorkMessage {
+  return parseWith(workMessageSchema, body);
+}
+
+/** Parses a body from the bot's ingress queue; anything but a registration is malformed there. */
+export function parseIngressMessage(body: string): IngressMessage {
+  return parseWith(ingressMessageSchema, body);
+}
+
+function parseWith<T>(schema: z.ZodType<T>, body: string): T {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     throw new MalformedMessageError('body is not JSON');
   }
-  const parsed = workMessageSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new MalformedMessageError(
       parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),

@@ -1,17 +1,44 @@
 import { trackedFrom } from '../core/snapshot.js';
+import { versionOf } from '../core/state-order.js';
 import type { ObservedPosition, PositionSnapshot } from '../core/types.js';
+import type { MarketRules } from '../ports/market-rules.js';
 import type { ReconcilerDeps } from './dependencies.js';
 import type { RegisterMessage } from './messages.js';
 
 /**
- * A position the bot tells us it opened. It joins the ledger unless we already know a state at least
- * as new; from then on it is reconciled like any observed position.
+ * How far ahead of our clock a registered fill time may be: exchange and bot clocks drift a little,
+ * but a state "from the future" would outrank every real one and hide the position's later changes.
  */
-export async function runRegister(
-  deps: ReconcilerDeps,
-  message: RegisterMessage,
-): Promise<'tracked' | 'already-known'> {
+export const REGISTER_CLOCK_SKEW_MS = 30_000;
+
+export type RegisterDeps = Pick<ReconcilerDeps, 'accounts' | 'store' | 'telemetry' | 'clock' | 'ids'> & {
+  readonly market: MarketRules;
+};
+
+export type RegisterOutcome =
+  /** `suspectEnded`: a suspect raised on an older state of the position was voided. */
+  | { readonly status: 'tracked' | 'already-known'; readonly suspectEnded: boolean }
+  /** Nothing was written; `reason` says why, for the dead-letter queue and the log. */
+  | { readonly status: 'rejected'; readonly reason: string };
+
+/**
+ * A position the bot tells us it opened. It joins the ledger unless we already know a state at least
+ * as new; from then on it is reconciled like any observed position. A registered state newer than the
+ * one a suspect was raised on voids that suspect: the position traded or reopened since, whatever the
+ * fill history shows yet. The bot is not trusted blindly: the account must exist and be enabled, the
+ * symbol must belong to its market, and the fill time may not lie in the future.
+ */
+export async function runRegister(deps: RegisterDeps, message: RegisterMessage): Promise<RegisterOutcome> {
   const { accountId } = message;
+  const rejected = await rejection(deps, message);
+  if (rejected !== undefined) {
+    deps.telemetry.log('warn', `rejected a registration for ${accountId}: ${rejected}`, {
+      accountId,
+      symbol: message.position.symbol,
+      reason: rejected,
+    });
+    return { status: 'rejected', reason: rejected };
+  }
   const { sequence, ...rest } = message.position;
   const observed: ObservedPosition = sequence === undefined ? rest : { ...rest, sequence };
   // A registration is the bot's word, not a fetch: it is recorded as seen at the fill's own time.
@@ -22,13 +49,39 @@ export async function runRegister(
     pages: 0,
     positions: [observed],
   };
-  // One conditional write, no read: the store keeps whichever state is newer.
-  if (!(await deps.store.registerTracked(trackedFrom(accountId, observed, registration, undefined))))
-    return 'already-known';
-  deps.telemetry.log('info', `tracking ${observed.symbol}#${observed.positionIdx} as registered by the bot`, {
-    accountId,
-    symbol: observed.symbol,
-    positionIdx: observed.positionIdx,
-  });
-  return 'tracked';
+  const key = { accountId, symbol: observed.symbol, positionIdx: observed.positionIdx };
+  // Conditional writes, no read: the ledger keeps whichever state is newer, and only a suspect raised on
+  // an older state ends.
+  const [tracked, suspectEnded] = await Promise.all([
+    deps.store.registerTracked(trackedFrom(accountId, observed, registration, undefined)),
+    deps.store.endSuspectOlderThan(key, versionOf(observed)),
+  ]);
+  const fields = { accountId, symbol: observed.symbol, positionIdx: observed.positionIdx, suspectEnded };
+  if (suspectEnded) {
+    deps.telemetry.log(
+      'warn',
+      `the bot registered a newer state of ${observed.symbol}#${observed.positionIdx} (size ${observed.size}) while it was a suspect: suspect ended, no order touched`,
+      fields,
+    );
+  }
+  if (!tracked) return { status: 'already-known', suspectEnded };
+  deps.telemetry.log(
+    'info',
+    `tracking ${observed.symbol}#${observed.positionIdx} as registered by the bot`,
+    fields,
+  );
+  return { status: 'tracked', suspectEnded };
+}
+
+async function rejection(deps: RegisterDeps, message: RegisterMessage): Promise<string | undefined> {
+  const account = await deps.accounts.get(message.accountId);
+  if (account === undefined) return `account ${message.accountId} is unknown`;
+  if (!account.enabled) return `account ${message.accountId} is disabled`;
+  const symbolProblem = deps.market.symbolProblem(message.position.symbol, account.exchange);
+  if (symbolProblem !== undefined) return symbolProblem;
+  const ahead = message.position.updatedAt - deps.clock.now();
+  if (ahead > REGISTER_CLOCK_SKEW_MS) {
+    return `updatedAt ${new Date(message.position.updatedAt).toISOString()} is ${Math.round(ahead / 1000)} s in the future (at most ${REGISTER_CLOCK_SKEW_MS / 1000} s of clock skew is allowed)`;
+  }
+  return undefined;
 }

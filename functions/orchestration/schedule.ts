@@ -74,7 +74,6 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
             type: 'check',
             accountId: account.accountId,
             slot: Math.floor(at / cadenceMs),
-            account: toMessageAccount(account),
           },
           at,
         });
@@ -151,9 +150,4 @@ export function spreadOffset(accountId: string, cadenceMs: number): number {
   let hash = 2166136261;
   for (let i = 0; i < accountId.length; i++) hash = Math.imul(hash ^ accountId.charCodeAt(i), 16777619);
   return (hash >>> 0) % cadenceMs;
-}
-
-/** The account as a check message carries it (a plain copy: what the schema accepts). */
-function toMessageAccount(account: AccountRecord): CheckMessage['account'] {
-  return JSON.parse(JSON.stringify(account)) as CheckMessage['account'];
 }

@@ -20,7 +20,8 @@ export async function recordDecisions(
   const said = decisions.map((decision) => ({ decision, done: whatWasDone(decision.message, cancels) }));
   for (const { decision, done } of said) {
     deps.telemetry.log(
-      decision.alarm || done.failed ? 'error' : done.skipped ? 'warn' : 'info',
+      // A stand-down is no failure, but a verified cancel that did not happen is worth a look.
+      decision.alarm || done.failed ? 'error' : decision.kind === 'stand-down' ? 'warn' : 'info',
       done.message,
       {
         accountId: decision.key.accountId,
@@ -57,21 +58,13 @@ export async function recordDecisions(
 function whatWasDone(
   message: string,
   cancels: readonly CancelRecord[] | undefined,
-): { message: string; failed: boolean; skipped: boolean } {
+): { message: string; failed: boolean } {
   const count = (status: CancelRecord['status']) => (cancels ?? []).filter((c) => c.status === status).length;
   const total = cancels?.length ?? 0;
   if (count('skipped-shadow') > 0) {
     return {
       message: `shadow mode, nothing cancelled; a live run would be ${message}`,
       failed: false,
-      skipped: false,
-    };
-  }
-  if (count('skipped-claim-lost') > 0) {
-    return {
-      message: `nothing cancelled: the suspect changed hands after it was verified; had decided on ${message}`,
-      failed: false,
-      skipped: true,
     };
   }
   const failed = count('failed');
@@ -79,8 +72,7 @@ function whatWasDone(
     return {
       message: `${message}; ${failed} of ${total} cancels FAILED, to be retried after a fresh verification`,
       failed: true,
-      skipped: false,
     };
   }
-  return { message, failed: false, skipped: false };
+  return { message, failed: false };
 }

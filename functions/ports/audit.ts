@@ -3,11 +3,7 @@ import type { Decision } from '../core/decision.js';
 /** What an order cancel request came back with, for the audit trail. */
 export interface CancelRecord {
   readonly orderId: string;
-  /**
-   * `skipped-claim-lost`: verified, but the suspect changed hands before the cancel (a check saw the
-   * position open again, or another delivery retook it), so nothing was sent.
-   */
-  readonly status: 'cancelled' | 'already-gone' | 'failed' | 'skipped-shadow' | 'skipped-claim-lost';
+  readonly status: 'cancelled' | 'already-gone' | 'failed' | 'skipped-shadow';
   readonly detail?: string;
 }
 

@@ -1,3 +1,5 @@
+import type { ClaimRenewal } from '../core/decision.js';
+import type { StateVersion } from '../core/state-order.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '../core/types.js';
 
 /** Per-account bookkeeping that survives between invocations. */
@@ -7,6 +9,8 @@ export interface AccountState {
   readonly consecutiveDistrusted: number;
   /** Exchange time of the last complete snapshot, for the staleness metric and alarm. */
   readonly lastCompleteSnapshotAt?: number;
+  /** Our time of the account's first check: its staleness counts from here until a list is complete. */
+  readonly firstCheckedAt?: number;
 }
 
 /** Everything the check needs about one account, loaded in one read. */
@@ -19,10 +23,8 @@ export interface AccountView {
 /**
  * Durable state: the ledger of tracked positions, the suspects and per-account state.
  * Writes that guard safety are conditional, so concurrent or duplicated invocations cannot act twice.
+ * States of a position are ordered by `compareStates` (core/state-order.ts).
  */
-/** What orders two states of one position: the exchange's sequence when both have one, else the time. */
-export type StateVersion = Pick<TrackedPosition, 'stateUpdatedAt' | 'stateSequence'>;
-
 export interface ReconciliationStore {
   loadAccount(accountId: string): Promise<AccountView>;
   upsertTracked(positions: readonly TrackedPosition[]): Promise<void>;
@@ -64,5 +66,21 @@ export interface ReconciliationStore {
    * concurrent check), in which case that someone owns the next step.
    */
   updateSuspect(next: SuspectRecord, current: SuspectRecord): Promise<boolean>;
+  /**
+   * The claim renewed right before cancelling, in one atomic step that also requires the ledger entry
+   * of the position to hold no state newer than `proven` (the state whose close was proven): `held`
+   * when both hold and `next` is stored; `claim-lost` when the stored suspect is no longer `current`;
+   * `newer-state-registered` when the ledger holds a newer state (a reopen the bot registered).
+   */
+  renewClaimBeforeCancel(
+    next: SuspectRecord,
+    current: SuspectRecord,
+    proven: StateVersion,
+  ): Promise<ClaimRenewal>;
+  /**
+   * Ends the suspect of `key` if the state it was raised on is older than `newer` (the bot registered a
+   * newer state of the position: it traded or reopened, so the suspicion is void). True when deleted.
+   */
+  endSuspectOlderThan(key: PositionKey, newer: StateVersion): Promise<boolean>;
   deleteSuspect(key: PositionKey): Promise<void>;
 }

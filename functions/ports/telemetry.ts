@@ -20,10 +20,14 @@ export const Metric = {
   KeptForLackOfEvidence: 'KeptForLackOfEvidence',
   CapRefusals: 'CapRefusals',
   ExchangeErrors: 'ExchangeErrors',
+  /** The exchange refused an account's keys (invalid, expired, IP, permission): only a person can fix it. */
+  AuthErrors: 'AuthErrors',
   /** Gauge, seconds: age of the account's last complete snapshot. */
   SnapshotAgeSeconds: 'SnapshotAgeSeconds',
   ShadowCancelsSkipped: 'ShadowCancelsSkipped',
-  /** Gauge, milliseconds: one work message handled, by its type (check, confirm, register). */
+  /** Registrations refused (unknown or disabled account, foreign symbol, future fill time): dead-lettered. */
+  RegistrationsRejected: 'RegistrationsRejected',
+  /** Gauge, milliseconds: one message handled, by its type (check, confirm, register). */
   CheckDurationMs: 'CheckDurationMs',
   ConfirmDurationMs: 'ConfirmDurationMs',
   RegisterDurationMs: 'RegisterDurationMs',

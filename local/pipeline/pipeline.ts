@@ -10,11 +10,12 @@ import { DynamoAccounts } from '../../functions/adapters/dynamodb/dynamo-account
 import { ensureTable } from '../../functions/adapters/dynamodb/table.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/adapters/powertools/telemetry.js';
 import { EnvVar, readEnvironment } from '../../functions/handlers/environment.js';
+import { createRegisterHandler } from '../../functions/handlers/register-handler.js';
 import { createSchedulerHandler } from '../../functions/handlers/scheduler-handler.js';
-import { wireScheduler } from '../../functions/handlers/wiring.js';
+import { wireRegister, wireScheduler } from '../../functions/handlers/wiring.js';
 import { createWorkerHandler } from '../../functions/handlers/worker-handler.js';
 import { wireWorker } from '../../functions/handlers/worker-wiring.js';
-import type { WorkMessage } from '../../functions/orchestration/messages.js';
+import type { IngressMessage, WorkMessage } from '../../functions/orchestration/messages.js';
 import type { ScheduleOutcome } from '../../functions/orchestration/schedule.js';
 import { envName, type ReconcileSettings } from '../../functions/orchestration/settings.js';
 import type { AccountRecord } from '../../functions/ports/accounts.js';
@@ -65,17 +66,22 @@ export type RequestCounts = Map<string, number>;
 export interface LocalPipeline {
   readonly telemetry: ConsoleTelemetry;
   readonly queues: QueuePair;
+  /** The bot's ingress: registrations only, with a dead-letter queue of its own. */
+  readonly registerQueues: QueuePair;
   readonly tableName: string;
   readonly dynamoDb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly worker: SqsEventSource;
+  readonly registrar: SqsEventSource;
   readonly dynamoRequests: RequestCounts;
   readonly sqsRequests: RequestCounts;
   readonly settings: ReconcileSettings;
   /** One EventBridge tick: the scheduler handler, as on AWS; `scheduledAt` is the event's `time` (default now). */
   runScheduler(scheduledAt?: number): Promise<ScheduleOutcome>;
-  /** Puts a message on the work queue as the bot (register) or an operator would. */
+  /** Puts a message on the work queue, as the scheduler or the worker would (or a raw body, as anyone could). */
   send(message: WorkMessage | string): Promise<void>;
+  /** Puts a message on the bot's ingress queue, as the trading bot does. */
+  sendToIngress(message: IngressMessage | string): Promise<void>;
   /** Stops polling, then the stand-ins. */
   stop(): Promise<void>;
 }
@@ -110,6 +116,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     visibilityTimeoutSeconds: 45,
     maxReceiveCount: 3,
   });
+  const registerQueues = await createQueueWithDeadLetter(sqs, {
+    name: 'stopguard-register',
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 3,
+  });
 
   const environment = readEnvironment({
     [EnvVar.tableName]: tableName,
@@ -117,6 +128,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     [EnvVar.deadLetterQueueUrl]: queues.deadLetterQueueUrl,
     [EnvVar.secretPrefix]: LOCAL_SECRET_PREFIX,
     [EnvVar.bybitBaseUrl]: options.exchangeUrl,
+    // Local mode says so explicitly: the one endpoint it was started against may be plain http.
+    [EnvVar.extraExchangeOrigins]: new URL(options.exchangeUrl).origin,
+    [EnvVar.registerDeadLetterQueueUrl]: registerQueues.deadLetterQueueUrl,
     [envName('claimLeaseMs')]: '30000',
     ...Object.fromEntries(
       Object.entries(options.settings ?? {}).map(([k, v]) => [
@@ -159,14 +173,29 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     options.workerConcurrency ?? 4,
   );
   worker.start();
+  const registerHandler = createRegisterHandler(
+    async () => wireRegister({ environment, dynamoDb, sqs, telemetry, ...clock }),
+    logger,
+    metrics,
+  );
+  const registrar = new SqsEventSource(
+    sqs,
+    registerQueues.queueUrl,
+    registerQueues.queueArn,
+    (event) => registerHandler(event, lambdaContext('stopguard-register')),
+    1,
+  );
+  registrar.start();
 
   return {
     telemetry,
     queues,
+    registerQueues,
     tableName,
     dynamoDb,
     sqs,
     worker,
+    registrar,
     dynamoRequests,
     sqsRequests,
     settings: environment.settings,
@@ -175,22 +204,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         scheduledEvent(scheduledAt ?? Date.now()),
         lambdaContext('stopguard-scheduler'),
       ) as Promise<ScheduleOutcome>,
-    send: async (message) => {
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queues.queueUrl,
-          MessageBody: typeof message === 'string' ? message : JSON.stringify(message),
-        }),
-      );
-    },
+    send: (message) => sendTo(sqs, queues.queueUrl, message),
+    sendToIngress: (message) => sendTo(sqs, registerQueues.queueUrl, message),
     stop: async () => {
-      await worker.stop();
+      await Promise.all([worker.stop(), registrar.stop()]);
       dynamoDb.destroy();
       sqs.destroy();
       await started.sqs?.stop();
       await started.dynamo?.stop();
     },
   };
+}
+
+async function sendTo(sqs: SQSClient, queueUrl: string, message: object | string): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: typeof message === 'string' ? message : JSON.stringify(message),
+    }),
+  );
 }
 
 /** The account item stored in DynamoDB for a local account: a reference to its keys, never the keys. */

@@ -100,7 +100,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       simulator.admin,
       accounts.map((a) => a.id),
       { seed: options.seed, ...defaultMarket },
-      (message) => running.send(message),
+      (message) => running.sendToIngress(message),
     );
     await market.open();
 

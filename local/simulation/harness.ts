@@ -1,3 +1,4 @@
+import { bybitMarketRules } from '../../functions/adapters/bybit/symbols.js';
 import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
 import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
 import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
@@ -271,19 +272,21 @@ export class StopguardRunner implements Runner {
   register(accountId: string, position: ObservedPosition): void {
     const { sequence, ...rest } = position;
     this.pendingRegistrations.push(
-      runRegister(this.deps, {
-        type: 'register',
-        accountId,
-        position: sequence === undefined ? rest : { ...rest, sequence },
-      }),
+      runRegister(
+        { ...this.deps, market: bybitMarketRules },
+        {
+          type: 'register',
+          accountId,
+          position: sequence === undefined ? rest : { ...rest, sequence },
+        },
+      ),
     );
   }
 
   async check(accountId: string): Promise<void> {
     await Promise.all(this.pendingRegistrations.splice(0));
-    const account = this.accounts.get(accountId);
-    if (account === undefined) return;
-    await this.deliver({ type: 'check', accountId, slot: this.slot++, account });
+    if (!this.accounts.has(accountId)) return;
+    await this.deliver({ type: 'check', accountId, slot: this.slot++ });
   }
 
   async drainUntil(time: number): Promise<void> {
@@ -323,8 +326,6 @@ export class StopguardRunner implements Runner {
         return runCheck(this.deps, message);
       case 'confirm':
         return runConfirm(this.deps, message);
-      case 'register':
-        return runRegister(this.deps, message);
     }
   }
 }

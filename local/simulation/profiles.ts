@@ -36,6 +36,12 @@ export const faultProfiles: readonly FaultProfile[] = [
     faults: { ...noFaults, dropProbability: 0.02, historyLagMs: 60_000 },
   },
   {
+    name: 'reopens',
+    description:
+      "positions reopen between a confirmation's calls (10 % per call), history up to a minute late, 2 % drops",
+    faults: { ...noFaults, dropProbability: 0.02, historyLagMs: 60_000, reopenBetweenCalls: 0.1 },
+  },
+  {
     name: 'errors',
     description: '10 % of all calls fail (5xx, timeouts, rate limits), 2 % drops',
     faults: { ...noFaults, dropProbability: 0.02, failureProbability: 0.1 },
@@ -57,6 +63,7 @@ export const faultProfiles: readonly FaultProfile[] = [
       failureProbability: 0.05,
       truncationProbability: 0.05,
       historyLagMs: 60_000,
+      reopenBetweenCalls: 0.02,
     },
     infra: { duplicateDelivery: 0.05, crashBeforeCancel: 0.02 },
   },

@@ -38,6 +38,12 @@ export interface VenueFaults {
   readonly truncationProbability: number;
   /** Fills appear in history up to this long after they happen. */
   readonly historyLagMs: number;
+  /**
+   * Probability that, just before any call of a session but a cancel, a position of that account which
+   * closed leaving orders behind is opened again (its fill lagging in history like any other), and the
+   * bot places a new stop for it: the race between a confirmation's proof and its cancels.
+   */
+  readonly reopenBetweenCalls: number;
 }
 
 export const noFaults: VenueFaults = {
@@ -48,6 +54,7 @@ export const noFaults: VenueFaults = {
   failureProbability: 0,
   truncationProbability: 0,
   historyLagMs: 0,
+  reopenBetweenCalls: 0,
 };
 
 interface VenuePosition {
@@ -106,6 +113,8 @@ export class SimVenue {
   private readonly fills = new Map<string, VenueFill[]>();
   private readonly sequences = new Map<string, number>();
   private readonly droppedUntil = new Map<string, number>();
+  /** Per account, the last few positions that closed leaving orders behind: what a reopen picks from. */
+  private readonly recentlyOrphaned = new Map<string, { symbol: string; positionIdx: PositionIdx }[]>();
   private nextId = 1;
   private callIndex = 0;
 
@@ -197,7 +206,13 @@ export class SimVenue {
         orphaned++;
       }
     }
-    if (orphaned > 0) this.closes++;
+    if (orphaned > 0) {
+      this.closes++;
+      const recent = this.recentlyOrphaned.get(accountId) ?? [];
+      recent.push({ symbol, positionIdx });
+      if (recent.length > 8) recent.shift();
+      this.recentlyOrphaned.set(accountId, recent);
+    }
   }
 
   isOpen(accountId: string, symbol: string, positionIdx: PositionIdx): boolean {
@@ -234,13 +249,37 @@ export class SimVenue {
   }
 
   session(accountId: string): ExchangeSession {
+    // A reopen may land before any look; between the last look and the cancels is the one round trip
+    // no reconciler can close (docs/RECONCILIATION.md), so none is injected before a cancel.
+    const reopening = <T>(call: () => T): T => {
+      this.maybeReopen(accountId);
+      return call();
+    };
     return {
-      fetchOpenPositions: async () => this.list(accountId),
-      recheckPosition: async (symbol, positionIdx) => this.recheck(accountId, symbol, positionIdx),
-      fetchPositionChanges: async (position) => this.history(accountId, position),
-      fetchProtectiveOrders: async (symbol, positionIdx) => this.listOrders(accountId, symbol, positionIdx),
+      fetchOpenPositions: async () => reopening(() => this.list(accountId)),
+      recheckPosition: async (symbol, positionIdx) =>
+        reopening(() => this.recheck(accountId, symbol, positionIdx)),
+      fetchPositionChanges: async (position) => reopening(() => this.history(accountId, position)),
+      fetchProtectiveOrders: async (symbol, positionIdx) =>
+        reopening(() => this.listOrders(accountId, symbol, positionIdx)),
       cancelOrder: async (_symbol, orderId) => this.cancel(accountId, orderId),
     };
+  }
+
+  /** Reopens one of the account's recently orphaned positions, with the `reopenBetweenCalls` probability. */
+  private maybeReopen(accountId: string): void {
+    const p = this.faults.reopenBetweenCalls;
+    if (p <= 0 || hashUnit(this.seed, accountId, 'reopen', this.clock.now(), this.callIndex++) >= p) return;
+    const closed = (this.recentlyOrphaned.get(accountId) ?? []).filter(
+      (c) => !this.isOpen(accountId, c.symbol, c.positionIdx),
+    );
+    const pick =
+      closed[
+        hashInt(this.seed, 0, Math.max(0, closed.length - 1), accountId, 'reopen-who', this.clock.now())
+      ];
+    if (pick === undefined) return;
+    this.open(accountId, pick.symbol, pick.positionIdx, pick.positionIdx === 2 ? 'short' : 'long', 1);
+    this.placeProtective(accountId, pick.symbol, pick.positionIdx, 'stop-loss');
   }
 
   // ---- the exchange, as the session sees it ----

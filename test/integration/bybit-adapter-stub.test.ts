@@ -282,6 +282,35 @@ describe('recheckPosition', () => {
     expect(requests[0]?.query.get('settleCoin')).toBeNull();
   });
 
+  it('an open row of the leg wins over a size-0 row of the same leg listed before it, even on a later page', async () => {
+    handler = (req) =>
+      req.query.get('cursor') === null
+        ? v5(
+            list(
+              [
+                rawPosition({ positionIdx: 0, side: '', size: '0', updatedTime: '0' }),
+                ...Array.from({ length: 199 }, (_, i) =>
+                  rawPosition({
+                    symbol: 'BTCUSDT',
+                    positionIdx: 1,
+                    side: 'Buy',
+                    size: '0',
+                    updatedTime: String(i),
+                  }),
+                ),
+              ],
+              'page-2',
+            ),
+            T0 + 20_000,
+          )
+        : v5(list([rawPosition({ positionIdx: 0, side: 'Buy', size: '3' })]), T0 + 20_100);
+    expect(await session().recheckPosition('BTCUSDT', 0)).toMatchObject({
+      status: 'open',
+      position: { positionIdx: 0, side: 'long', size: '3' },
+    });
+    expect(requests).toHaveLength(2);
+  });
+
   it('a failure is unknown, never absent', async () => {
     handler = () => ({ status: 503, body: 'unavailable' });
     expect(await session().recheckPosition('BTCUSDT', 0)).toMatchObject({

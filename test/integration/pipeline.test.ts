@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -98,8 +100,7 @@ const RACE_CAP = 3;
 const raceRecord = () => ({ ...accountRecordOf(accountOf('race')), settings: { capPerAccount: RACE_CAP } });
 
 function checkMessage(accountId: AccountName): CheckMessage {
-  const account = accountId === 'race' ? raceRecord() : accountRecordOf(accountOf(accountId));
-  return { type: 'check', accountId, slot: slot++, account };
+  return { type: 'check', accountId, slot: slot++ };
 }
 
 /**
@@ -165,6 +166,24 @@ const decisionsOf = (accountId: string) =>
 const restingIds = (accountId: string) => simulator.admin.openOrders(accountId).map((o) => o.orderId);
 const cancelsOf = (accountId: string) =>
   simulator.admin.groundTruth().cancels.filter((c) => c.accountId === accountId);
+
+/** Receives at least `count` messages from a dead-letter queue, with the reason each was parked for. */
+async function deadLettered(queueUrl: string, count: number): Promise<{ body: string; reason: string }[]> {
+  const received: { body: string; reason: string }[] = [];
+  await until(async () => {
+    const result = await pipeline.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    for (const m of result.Messages ?? [])
+      received.push({ body: m.Body ?? '', reason: m.MessageAttributes?.reason?.StringValue ?? '' });
+    return received.length >= count;
+  }, `${count} dead-lettered messages`);
+  return received;
+}
 
 describe('the pipeline on DynamoDB Local, the SQS stand-in and the Bybit simulator', () => {
   it('suspects a position a list dropped, clears it on the second look, and touches nothing', async () => {
@@ -298,6 +317,48 @@ describe('the pipeline on DynamoDB Local, the SQS stand-in and the Bybit simulat
     expect(received.find((r) => r.body === bodies[1])?.reason).toMatch(
       /positionIdx.*attempt|attempt.*positionIdx/s,
     );
+  });
+
+  it('takes no account description from a message: a forged check reaches no host and signs nothing', async () => {
+    // A stranger's server, and a check that names it with another account's credentials.
+    const seen: string[] = [];
+    const evil = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${String(req.headers['x-bapi-api-key'] ?? '')}`);
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
+    const forged = JSON.stringify({
+      type: 'check',
+      accountId: 'dropped',
+      slot: slot++,
+      account: {
+        ...accountRecordOf(accountOf('closed')),
+        exchange: { category: 'linear', settleCoins: ['USDT'], baseUrl: evilUrl },
+      },
+    });
+    try {
+      await pipeline.send(forged);
+      // On the bot's ingress a check is no registration at all.
+      await pipeline.sendToIngress(JSON.stringify({ type: 'check', accountId: 'dropped', slot: slot++ }));
+      // A registration for an account stopguard does not know is refused, not written.
+      await pipeline.sendToIngress({
+        type: 'register',
+        accountId: 'nobody',
+        position: { symbol: 'BTCUSDT', positionIdx: 0, side: 'long', size: '1', updatedAt: Date.now() },
+      });
+      const work = await deadLettered(pipeline.queues.deadLetterQueueUrl, 1);
+      expect(work[0]?.reason).toMatch(/Unrecognized key.*"account"/);
+      const ingress = await deadLettered(pipeline.registerQueues.deadLetterQueueUrl, 2);
+      expect(ingress.map((r) => r.reason).sort()).toEqual([
+        'account nobody is unknown',
+        expect.stringMatching(/^type: /),
+      ]);
+      expect(seen).toEqual([]);
+    } finally {
+      evil.closeAllConnections();
+      await new Promise((resolve) => evil.close(resolve));
+    }
   });
 
   it('records the decision in shadow mode and cancels nothing', async () => {

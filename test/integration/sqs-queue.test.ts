@@ -16,7 +16,6 @@ import {
 } from '../../functions/orchestration/messages.js';
 import { localSqsClient } from '../../local/standins/clients.js';
 import { createQueueWithDeadLetter, type LocalSqs, startSqs } from '../../local/standins/sqs.js';
-import { account } from '../support/records.js';
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -61,7 +60,6 @@ const check = (i: number): CheckMessage => ({
   type: 'check',
   accountId: `acct-${i}`,
   slot: 176_722_560 + i,
-  account: account(`acct-${i}`),
 });
 
 const confirm: ConfirmMessage = {

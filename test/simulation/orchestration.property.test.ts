@@ -17,6 +17,7 @@ const faultsArb: fc.Arbitrary<VenueFaults> = fc.record({
   failureProbability: fc.double({ min: 0, max: 0.3, noNaN: true }),
   truncationProbability: fc.double({ min: 0, max: 0.3, noNaN: true }),
   historyLagMs: fc.constantFrom(0, 5_000, 60_000),
+  reopenBetweenCalls: fc.constantFrom(0, 0, 0.05, 0.2),
 });
 
 describe('stopguard over arbitrary exchange and infrastructure faults', () => {
@@ -41,6 +42,39 @@ describe('stopguard over arbitrary exchange and infrastructure faults', () => {
           expect(result.violations).toEqual([]);
           expect(result.falseCancels).toBe(0);
           expect(result.orphansNeverCleaned).toBe(0);
+        },
+      ),
+      { numRuns: Number(process.env.STOPGUARD_PROPERTY_RUNS ?? 40) },
+    );
+  });
+});
+
+describe('a reopen between the proof of a close and its cancels', () => {
+  it('never costs a stop: the venue may reopen the position, history lagging, before any call of a confirmation', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.double({ min: 0.02, max: 0.5, noNaN: true }),
+        fc.constantFrom(0, 5_000, 30_000, 60_000),
+        fc.double({ min: 0, max: 0.1, noNaN: true }),
+        fc.boolean(),
+        async (seed, reopenBetweenCalls, historyLagMs, dropProbability, registerOnOpen) => {
+          const result = await runSimulation({
+            seed,
+            strategy: 'stopguard',
+            accounts: 3,
+            cycles: 200,
+            faults: { ...noFaults, reopenBetweenCalls, historyLagMs, dropProbability },
+            // With and without the bot registering what it (re)opens.
+            registerOnOpen,
+            // Short-lived positions: many closes, so many confirmations to race against.
+            workload: { meanLifetimeCycles: 12, meanFlatCycles: 6 },
+          });
+          expect(result.violations).toEqual([]);
+          expect(result.falseCancels).toBe(0);
+          expect(result.orphansNeverCleaned).toBe(0);
+          // The race really ran: positions were reopened under confirmations.
+          expect(result.orphansAdoptedByReopen + result.orphansCleaned).toBeGreaterThan(0);
         },
       ),
       { numRuns: Number(process.env.STOPGUARD_PROPERTY_RUNS ?? 40) },

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isNewerState, type StateVersion } from '../../functions/core/state-order.js';
+import { withMissingLook } from '../../functions/core/suspect.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '../../functions/core/types.js';
 import type { ReconciliationStore } from '../../functions/ports/store.js';
 import { bareTracked, suspect, T0, tracked } from './records.js';
@@ -239,6 +241,106 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       expect((await store.loadAccount('acct-1')).tracked).toContainEqual(fresh);
     });
 
+    it('renews a claim before cancelling only while it is held and the ledger holds no newer state', async () => {
+      const store = await makeStore();
+      const position = tracked();
+      const sequence = position.stateSequence ?? 0;
+      await store.upsertTracked([position]);
+      await store.createSuspect(suspect({ position }));
+      const claimed = await store.claimSuspect(keyOf(position), 0, T0 + 50_000, T0 + 110_000);
+      if (claimed === undefined) throw new Error('claim failed');
+      const renewed = { ...claimed, claimedUntil: T0 + 170_000 };
+
+      // The bot registered a reopen: refused, and the suspect is left exactly as it was.
+      const reopened = tracked({ stateSequence: sequence + 1, stateUpdatedAt: position.stateUpdatedAt + 1 });
+      expect(await store.registerTracked(reopened)).toBe(true);
+      expect(await store.renewClaimBeforeCancel(renewed, claimed, position)).toBe('newer-state-registered');
+      expect(await store.getSuspect(keyOf(position))).toEqual(claimed);
+
+      // The ledger back at the proven state (or gone): held, and the renewal is stored.
+      await store.upsertTracked([position]);
+      expect(await store.renewClaimBeforeCancel(renewed, claimed, position)).toBe('held');
+      expect(await store.getSuspect(keyOf(position))).toEqual(renewed);
+      // The same renewal again: the claim has moved on, so it is lost to this version.
+      expect(await store.renewClaimBeforeCancel(renewed, claimed, position)).toBe('claim-lost');
+      await store.removeTracked(keyOf(position));
+      const again = { ...renewed, claimedUntil: T0 + 230_000 };
+      expect(await store.renewClaimBeforeCancel(again, renewed, position)).toBe('held');
+      // A check ended the suspect: lost, and nothing is recreated.
+      await store.deleteSuspect(keyOf(position));
+      expect(
+        await store.renewClaimBeforeCancel({ ...again, claimedUntil: T0 + 290_000 }, again, position),
+      ).toBe('claim-lost');
+      expect(await store.getSuspect(keyOf(position))).toBeUndefined();
+    });
+
+    it('ends a suspect only for a state newer than the one it was raised on', async () => {
+      const store = await makeStore();
+      const position = tracked();
+      const sequence = position.stateSequence ?? 0;
+      await store.createSuspect(suspect({ position }));
+      expect(await store.endSuspectOlderThan(keyOf(position), position)).toBe(false);
+      expect(
+        await store.endSuspectOlderThan(keyOf(position), {
+          stateSequence: sequence - 1,
+          stateUpdatedAt: T0 + 9e6,
+        }),
+      ).toBe(false);
+      expect(await store.getSuspect(keyOf(position))).toBeDefined();
+      expect(
+        await store.endSuspectOlderThan(keyOf(position), { stateSequence: sequence + 1, stateUpdatedAt: 1 }),
+      ).toBe(true);
+      expect(await store.getSuspect(keyOf(position))).toBeUndefined();
+      expect(await store.endSuspectOlderThan(keyOf(position), { stateUpdatedAt: T0 + 9e6 })).toBe(false);
+    });
+
+    it("orders states by the core's one rule in every conditional write (sequence when both have one, else time)", async () => {
+      const store = await makeStore();
+      const versions: StateVersion[] = [];
+      for (const stateUpdatedAt of [T0 - 2_000, T0 - 1_000])
+        for (const stateSequence of [undefined, 7, 8])
+          versions.push(stateSequence === undefined ? { stateUpdatedAt } : { stateUpdatedAt, stateSequence });
+      const mismatches: string[] = [];
+      let n = 0;
+      for (const stored of versions) {
+        for (const other of versions) {
+          // A fresh symbol per pair: each write below starts from exactly `stored`.
+          const symbol = `P${n++}USDT`;
+          const key = { accountId: 'acct-1', symbol, positionIdx: 0 as const };
+          const plain = (v: StateVersion): TrackedPosition => {
+            const { stateSequence: _none, ...base } = tracked({ symbol, stateUpdatedAt: v.stateUpdatedAt });
+            return v.stateSequence === undefined ? base : { ...base, stateSequence: v.stateSequence };
+          };
+          const said = (what: string, got: unknown, want: unknown) => {
+            if (got !== want)
+              mismatches.push(
+                `${what} stored=${JSON.stringify(stored)} other=${JSON.stringify(other)}: ${got} != ${want}`,
+              );
+          };
+          await store.upsertTracked([plain(stored)]);
+          said('removeTracked', await store.removeTracked(key, other), !isNewerState(stored, other));
+          await store.upsertTracked([plain(stored)]);
+          said('registerTracked', await store.registerTracked(plain(other)), isNewerState(other, stored));
+          await store.upsertTracked([plain(stored)]);
+          await store.createSuspect(suspect({ position: plain(stored) }));
+          const claimed = await store.claimSuspect(key, 0, T0 + 1, T0 + 60_000);
+          if (claimed === undefined) throw new Error('claim failed');
+          const renewal = await store.renewClaimBeforeCancel(
+            { ...claimed, claimedUntil: T0 + 90_000 },
+            claimed,
+            other,
+          );
+          said('renewClaimBeforeCancel', renewal === 'newer-state-registered', isNewerState(stored, other));
+          said(
+            'endSuspectOlderThan',
+            await store.endSuspectOlderThan(key, other),
+            isNewerState(other, stored),
+          );
+        }
+      }
+      expect(mismatches).toEqual([]);
+    });
+
     it('claims nothing when the suspect is absent, and does not create it', async () => {
       const store = await makeStore();
       const key: PositionKey = { accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 0 };
@@ -254,8 +356,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       const updated: SuspectRecord = {
         ...s,
         attempts: 1,
-        missingSeenAt: [...s.missingSeenAt, T0 + 45_000],
-        missingSnapshotIds: [...s.missingSnapshotIds, 'snap-3'],
+        ...withMissingLook(s, { snapshotId: 'snap-3', fetchedAt: T0 + 45_000 }),
         nextAttemptAt: T0 + 120_000,
       };
       expect(await store.updateSuspect(updated, s)).toBe(true);

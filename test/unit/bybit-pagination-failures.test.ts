@@ -117,6 +117,25 @@ describe('collectPages', () => {
 });
 
 describe('failure classification', () => {
+  it('redacts a key that a long message would have cut in two, before shortening it', () => {
+    for (let at = 280; at <= 305; at++) {
+      const message = `${'x'.repeat(at)}${KEY} and ${SECRET}`;
+      for (const failure of [
+        failureFromThrown(message, 'ctx', redact),
+        failureFromThrown({ code: 'ECONNRESET', message }, 'ctx', redact),
+        failureFromThrown(
+          { code: 500, message: 'err', body: { retCode: 10004, retMsg: message } },
+          'ctx',
+          redact,
+        ),
+      ]) {
+        for (const secret of [KEY, SECRET])
+          for (let cut = 8; cut <= secret.length; cut++)
+            expect(failure.detail).not.toContain(secret.slice(0, cut));
+      }
+    }
+  });
+
   it.each([
     [10006, 'rate-limited'],
     [10429, 'rate-limited'],

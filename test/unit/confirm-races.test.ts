@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { bybitMarketRules } from '../../functions/adapters/bybit/symbols.js';
 import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
 import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
 import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
 import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
 import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
-import type { OpenProtectiveOrders, PositionChange } from '../../functions/core/types.js';
+import type {
+  ObservedPosition,
+  OpenProtectiveOrders,
+  PositionChange,
+  PositionRecheck,
+} from '../../functions/core/types.js';
 import { runConfirm } from '../../functions/orchestration/confirm.js';
 import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
+import { runRegister } from '../../functions/orchestration/register.js';
 import { defaultSettings, type ReconcileSettings } from '../../functions/orchestration/settings.js';
 import type { CancelCap } from '../../functions/ports/cap.js';
 import type { ExchangeSession } from '../../functions/ports/exchange.js';
@@ -28,6 +35,14 @@ const closeFill: PositionChange = {
   openedQty: '0',
   kind: 'stop-loss',
 };
+const observedOpen: ObservedPosition = {
+  symbol: position.symbol,
+  positionIdx: 0,
+  side: 'long',
+  size: position.size,
+  updatedAt: position.stateUpdatedAt,
+  ...(position.stateSequence === undefined ? {} : { sequence: position.stateSequence }),
+};
 const orphans: OpenProtectiveOrders = {
   status: 'known',
   orders: [order(), order({ orderId: 'tp-1', kind: 'take-profit', triggerPrice: '99000' })],
@@ -40,6 +55,8 @@ interface World {
   audit: MemoryAudit;
   cancelled: string[];
   capAsks: number[];
+  /** Every exchange call, cap request and claim renewal, in order. */
+  calls: string[];
 }
 
 async function world(
@@ -49,6 +66,8 @@ async function world(
     between?: (store: MemoryStore) => Promise<void>;
     /** Order ids whose cancel the exchange refuses (a 5xx). */
     failingCancels?: readonly string[];
+    /** What the second re-check, the last look before the cancels, answers (default flat). */
+    finalRecheck?: PositionRecheck;
   } = {},
 ): Promise<World> {
   const store = new MemoryStore();
@@ -58,33 +77,48 @@ async function world(
   const audit = new MemoryAudit();
   const cancelled: string[] = [];
   const capAsks: number[] = [];
+  const calls: string[] = [];
+  const renew = store.renewClaimBeforeCancel.bind(store);
+  store.renewClaimBeforeCancel = (next, current, proven) => {
+    calls.push('renew-claim');
+    return renew(next, current, proven);
+  };
   const memoryCap = new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 });
   const cap: CancelCap = {
     acquire: (accountId, slots, now, accountLimit) => {
       capAsks.push(slots);
+      calls.push('cap');
       return memoryCap.acquire(accountId, slots, now, accountLimit);
     },
   };
   const exchange: ExchangeSession = {
-    fetchOpenPositions: async () => ({
-      status: 'complete',
-      snapshotId: 'snap-3',
-      fetchedAt: NOW,
-      pages: 1,
-      positions: [],
-    }),
-    recheckPosition: async () => ({ status: 'flat', checkedAt: NOW }),
-    fetchPositionChanges: async () => ({
-      status: 'known',
-      searchedFrom: position.stateUpdatedAt,
-      searchedTo: NOW,
-      changes: [closeFill],
-    }),
+    fetchOpenPositions: async () => {
+      calls.push('list');
+      return { status: 'complete', snapshotId: 'snap-3', fetchedAt: NOW, pages: 1, positions: [] };
+    },
+    recheckPosition: async () => {
+      calls.push('recheck');
+      const final = calls.filter((c) => c === 'recheck').length > 1;
+      return final && options.finalRecheck !== undefined
+        ? options.finalRecheck
+        : { status: 'flat', checkedAt: NOW };
+    },
+    fetchPositionChanges: async () => {
+      calls.push('history');
+      return {
+        status: 'known',
+        searchedFrom: position.stateUpdatedAt,
+        searchedTo: NOW,
+        changes: [closeFill],
+      };
+    },
     fetchProtectiveOrders: async () => {
+      calls.push('orders');
       await options.between?.(store);
       return orphans;
     },
     cancelOrder: async (_symbol, orderId) => {
+      calls.push(`cancel ${orderId}`);
       if (options.failingCancels?.includes(orderId)) {
         return { status: 'failed', orderId, detail: 'HTTP 503', retryable: true };
       }
@@ -104,7 +138,7 @@ async function world(
     settings: defaultSettings,
     exchangeFor: async () => exchange,
   };
-  return { deps, store, telemetry, audit, cancelled, capAsks };
+  return { deps, store, telemetry, audit, cancelled, capAsks, calls };
 }
 
 const confirm = {
@@ -124,33 +158,119 @@ describe('runConfirm at its edges', () => {
     expect((await w.store.loadAccount('acct-1')).tracked).toEqual([]);
   });
 
+  it('renews its claim and re-checks the position after every other step: the cancels follow that last look', async () => {
+    const w = await world();
+    await runConfirm(w.deps, confirm);
+    expect(w.calls.slice(0, -2)).toEqual([
+      'recheck',
+      'list',
+      'history',
+      'orders',
+      'cap',
+      'renew-claim',
+      'recheck',
+    ]);
+    expect(w.calls.slice(-2).sort()).toEqual(['cancel sl-1', 'cancel tp-1']);
+  });
+
+  it('cancels nothing when the last re-check before cancelling finds the position open again, and says so', async () => {
+    const reopenedState = {
+      ...observedOpen,
+      size: '0.002',
+      updatedAt: T0 + 35_000,
+      sequence: 123_456_789_100,
+    };
+    const w = await world({ finalRecheck: { status: 'open', checkedAt: NOW, position: reopenedState } });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.cancelled).toEqual([]);
+    expect(outcome.decision).toMatchObject({
+      kind: 'still-open',
+      reason: 'present-in-final-recheck',
+      alarm: false,
+    });
+    expect(outcome.cancels).toBeUndefined();
+    const entry = w.audit.entries.at(-1);
+    expect(entry?.decision.reason).toBe('present-in-final-recheck');
+    expect(entry?.decision.message).toMatch(
+      /^BTCUSDT \(long, one-way\) is open again \(size 0\.002\) in the last re-check before cancelling, although it closed by stop-loss fill fill-close .*; cancelled nothing, suspect cleared$/,
+    );
+    expect((await w.store.loadAccount('acct-1')).suspects).toEqual([]);
+  });
+
+  it('cancels nothing when the last re-check fails, and looks again later', async () => {
+    const w = await world({
+      finalRecheck: {
+        status: 'unknown',
+        checkedAt: NOW,
+        failure: { reason: 'timeout', detail: 'timed out' },
+      },
+    });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.cancelled).toEqual([]);
+    expect(outcome.decision).toMatchObject({ kind: 'await-confirmation', reason: 'recheck-unknown' });
+    expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
+  });
+
   it('cancels nothing when a check saw the position open (and deleted the suspect) while it verified', async () => {
     const w = await world({ between: (store) => store.deleteSuspect(position) });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.cancelled).toEqual([]);
-    expect(outcome.cancels?.map((c) => c.status)).toEqual(['skipped-claim-lost', 'skipped-claim-lost']);
+    expect(outcome.decision).toMatchObject({ kind: 'stand-down', reason: 'claim-lost', alarm: false });
+    expect(outcome.cancels).toBeUndefined();
+    expect(w.calls.filter((c) => c === 'recheck')).toHaveLength(1);
     expect(w.telemetry.countOf(Metric.CancelsAbandoned)).toBe(2);
     expect(w.telemetry.countOf(Metric.CancelsExecuted)).toBe(0);
-    expect(w.telemetry.lines.some((l) => /lost the claim .* before cancelling/.test(l.message))).toBe(true);
-    // The decision's line says nothing was cancelled, not "cancelling 2 orders".
-    const line = w.telemetry.lines.find((l) => l.fields?.decision === 'cancel-orphans');
+    // The line says nothing was cancelled, not "cancelling 2 orders".
+    const line = w.telemetry.lines.find((l) => l.fields?.decision === 'stand-down');
     expect(line?.level).toBe('warn');
-    expect(line?.message).toMatch(/^nothing cancelled: the suspect changed hands/);
+    expect(line?.message).toMatch(
+      /^cancelled nothing on BTCUSDT .*, but the suspect changed hands before the cancels/,
+    );
     expect(w.audit.entries.at(-1)?.decision.message).toBe(line?.message);
   });
 
-  it('keeps a reopen the bot registered meanwhile in the ledger after cancelling the old orphans', async () => {
+  it('cancels nothing when the bot registered a reopen meanwhile, though history does not show the reopen yet', async () => {
     const reopened = tracked({
       stateSequence: (position.stateSequence ?? 0) + 10,
       stateUpdatedAt: T0 + 30_000,
       protectiveOrders: [],
     });
+    // The ledger write of a registration that lands while this confirmation verifies.
     const w = await world({ between: async (store) => void (await store.registerTracked(reopened)) });
-    await runConfirm(w.deps, confirm);
-    expect(w.cancelled.sort()).toEqual(['sl-1', 'tp-1']);
-    const ledger = (await w.store.loadAccount('acct-1')).tracked;
-    expect(ledger).toHaveLength(1);
-    expect(ledger[0]?.stateSequence).toBe(reopened.stateSequence);
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.cancelled).toEqual([]);
+    expect(outcome.decision).toMatchObject({ kind: 'stand-down', reason: 'newer-state-registered' });
+    expect(outcome.decision?.message).toMatch(
+      /the bot registered a newer state of it since \(a reopen\); suspect ended$/,
+    );
+    const view = await w.store.loadAccount('acct-1');
+    expect(view.suspects).toEqual([]);
+    expect(view.tracked).toHaveLength(1);
+    expect(view.tracked[0]?.stateSequence).toBe(reopened.stateSequence);
+  });
+
+  it('a registration of a newer state ends the suspect, so a confirmation that comes later cancels nothing', async () => {
+    const w = await world();
+    const registered = await runRegister(
+      { ...w.deps, market: bybitMarketRules },
+      {
+        type: 'register',
+        accountId: 'acct-1',
+        position: {
+          symbol: 'BTCUSDT',
+          positionIdx: 0,
+          side: 'long',
+          size: '0.002',
+          updatedAt: T0 + 30_000,
+          sequence: (position.stateSequence ?? 0) + 10,
+        },
+      },
+    );
+    expect(registered).toEqual({ status: 'tracked', suspectEnded: true });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(outcome.status).toBe('not-claimed');
+    expect(w.cancelled).toEqual([]);
+    expect(w.calls).toEqual([]);
   });
 
   it('a cancel the exchange refuses is said loudly and retried after a fresh verification', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultReconcileConfig } from '../../functions/core/config.js';
 import { type ConfirmationInput, decideConfirmation } from '../../functions/core/confirmation.js';
-import type { ConfirmationStep, Decision } from '../../functions/core/decision.js';
+import type { ClaimRenewal, ConfirmationStep, Decision } from '../../functions/core/decision.js';
 import type {
   CapVerdict,
   CloseEvidence,
@@ -140,24 +140,53 @@ const capArb: fc.Arbitrary<CapVerdict> = fc.constantFrom<CapVerdict>(
   { status: 'refused', windowId: 'w', scope: 'account', limit: 3 },
 );
 
+const renewalArb: fc.Arbitrary<ClaimRenewal> = fc.constantFrom<ClaimRenewal>(
+  'held',
+  'claim-lost',
+  'newer-state-registered',
+);
+
+/** The input field that answers each step. */
+const answerField = {
+  recheck: 'recheck',
+  snapshot: 'snapshot',
+  evidence: 'evidence',
+  orders: 'orders',
+  cap: 'cap',
+  'renew-claim': 'renewal',
+  'final-recheck': 'finalRecheck',
+} as const satisfies Record<ConfirmationStep['step'], keyof ConfirmationInput>;
+
+type World = {
+  recheck: PositionRecheck;
+  snapshot: PositionSnapshot;
+  evidence: CloseEvidence;
+  orders: OpenProtectiveOrders;
+  cap: CapVerdict;
+  /** Default: the claim is still held. */
+  renewal?: ClaimRenewal;
+  /** Default: the last re-check finds the position flat. */
+  finalRecheck?: PositionRecheck;
+};
+
 /** Runs the confirmation to a decision, answering each `need` from the generated world. */
 function runToDecision(
-  base: Omit<ConfirmationInput, 'recheck' | 'snapshot' | 'evidence' | 'orders' | 'cap'>,
-  world: {
-    recheck: PositionRecheck;
-    snapshot: PositionSnapshot;
-    evidence: CloseEvidence;
-    orders: OpenProtectiveOrders;
-    cap: CapVerdict;
-  },
+  base: Pick<ConfirmationInput, 'suspect' | 'now' | 'config'>,
+  world: World,
 ): { decision: Decision; steps: ConfirmationStep['step'][] } {
+  const answers = {
+    renewal: 'held' as const,
+    finalRecheck: { status: 'flat', checkedAt: base.now } as const,
+    ...world,
+  };
   let input: ConfirmationInput = base;
   const steps: ConfirmationStep['step'][] = [];
   for (let i = 0; i < 10; i++) {
     const result = decideConfirmation(input);
     if (result.kind !== 'need') return { decision: result, steps };
     steps.push(result.step);
-    input = { ...input, [result.step]: world[result.step] };
+    const field = answerField[result.step];
+    input = { ...input, [field]: answers[field] };
   }
   throw new Error(`confirmation did not converge: ${steps.join(',')}`);
 }
@@ -170,7 +199,8 @@ const suspect: SuspectRecord = {
   firstMissingSnapshotId: 'snap-1',
   firstMissingAt: T0 + 100,
   attempts: 0,
-  missingSeenAt: [T0 + 100],
+  missingLooks: 1,
+  lastMissingAt: T0 + 100,
   missingSnapshotIds: ['snap-1'],
   nextAttemptAt: T0 + 5_100,
 };
@@ -188,7 +218,9 @@ describe('decideConfirmation: safety', () => {
         capArb,
         fc.integer({ min: 0, max: 900_000 }),
         fc.integer({ min: 0, max: 6 }),
-        (recent, old, visible, recheck, snapshot, orders, cap, elapsed, attempts) => {
+        renewalArb,
+        recheckArb,
+        (recent, old, visible, recheck, snapshot, orders, cap, elapsed, attempts, renewal, finalRecheck) => {
           // history lag shows a time-ordered prefix of what happened, mixed with older records
           const evidence: CloseEvidence = {
             status: 'known',
@@ -198,7 +230,7 @@ describe('decideConfirmation: safety', () => {
           };
           const { decision } = runToDecision(
             { suspect: { ...suspect, attempts }, now: T0 + 5_100 + elapsed, config },
-            { recheck, snapshot, evidence, orders, cap },
+            { recheck, snapshot, evidence, orders, cap, renewal, finalRecheck },
           );
           expect(decision.kind).not.toBe('cancel-orphans');
           expect(decision.kind).not.toBe('defer-cap-spent');
@@ -326,6 +358,83 @@ describe('decideConfirmation: safety', () => {
         },
       ),
     );
+  });
+});
+
+describe('decideConfirmation: the last moment before a cancel', () => {
+  const closed: World = {
+    recheck: { status: 'flat', checkedAt: T0 + 40_000 },
+    snapshot: { status: 'complete', snapshotId: 's2', fetchedAt: T0 + 40_000, pages: 1, positions: [] },
+    evidence: {
+      status: 'known',
+      searchedFrom: position.stateUpdatedAt,
+      searchedTo: T0 + 40_000,
+      changes: [
+        {
+          id: 'e1',
+          source: 'execution',
+          time: T0 + 30_000,
+          sequence: 101,
+          closedQty: '2',
+          openedQty: '0',
+          kind: 'stop-loss',
+        },
+      ],
+    },
+    orders: { status: 'known', orders: [order('tp-1', T0 - 60_000, 'take-profit')] },
+    cap: { status: 'granted', windowId: 'w', slots: 3 },
+  };
+  const reopened: ObservedPosition = { ...observedOpen, size: '1', updatedAt: T0 + 39_000, sequence: 102 };
+
+  it('renews the claim and re-checks the position after the cap, as the very last steps', () => {
+    const { decision, steps } = runToDecision({ suspect, now: T0 + 40_000, config }, closed);
+    expect(steps).toEqual([
+      'recheck',
+      'snapshot',
+      'evidence',
+      'orders',
+      'cap',
+      'renew-claim',
+      'final-recheck',
+    ]);
+    expect(decision).toMatchObject({ kind: 'cancel-orphans', alarm: false });
+    expect(decision.message).toMatch(/re-check flat, last re-check flat$/);
+  });
+
+  it('cancels nothing, whatever was proven, unless the claim held and the last re-check shows no open position', () => {
+    fc.assert(
+      fc.property(renewalArb, recheckArb, (renewal, finalRecheck) => {
+        const { decision } = runToDecision(
+          { suspect, now: T0 + 40_000, config },
+          { ...closed, renewal, finalRecheck },
+        );
+        const mayCancel = renewal === 'held' && finalRecheck.status === 'flat';
+        expect(decision.kind === 'cancel-orphans').toBe(mayCancel);
+        if (renewal !== 'held') expect(decision).toMatchObject({ kind: 'stand-down', reason: renewal });
+        else if (finalRecheck.status === 'unknown')
+          expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'recheck-unknown' });
+        else if (finalRecheck.status === 'absent')
+          expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'final-recheck-absent' });
+        if (!mayCancel) expect(decision.message).not.toMatch(/^cancelling/);
+      }),
+    );
+  });
+
+  it('says a position reopened before the cancels was left alone, and alarms only if its state never changed', () => {
+    const again = runToDecision(
+      { suspect, now: T0 + 40_000, config },
+      { ...closed, finalRecheck: { status: 'open', checkedAt: T0 + 40_000, position: reopened } },
+    ).decision;
+    expect(again).toMatchObject({ kind: 'still-open', reason: 'present-in-final-recheck', alarm: false });
+    expect(again.message).toMatch(
+      /^AAVEUSDT \(long, one-way\) is open again \(size 1\) in the last re-check before cancelling, although it closed by stop-loss fill e1 .*; cancelled nothing/,
+    );
+    const same = runToDecision(
+      { suspect, now: T0 + 40_000, config },
+      { ...closed, finalRecheck: { status: 'open', checkedAt: T0 + 40_000, position: observedOpen } },
+    ).decision;
+    expect(same).toMatchObject({ kind: 'still-open', reason: 'present-in-final-recheck', alarm: true });
+    expect(same.message).toMatch(/the exchange disagrees with itself; cancelled nothing/);
   });
 });
 

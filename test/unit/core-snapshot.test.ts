@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultReconcileConfig } from '../../functions/core/config.js';
 import { positionIdOf } from '../../functions/core/keys.js';
-import { assessSnapshot, newSuspect } from '../../functions/core/snapshot.js';
+import { assessSnapshot } from '../../functions/core/snapshot.js';
+import { newSuspect } from '../../functions/core/suspect.js';
 import type {
   ObservedPosition,
   PositionSnapshot,

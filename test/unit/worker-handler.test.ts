@@ -11,6 +11,7 @@ import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/me
 import { createWorkerHandler, type WorkerDeps } from '../../functions/handlers/worker-handler.js';
 import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
 import { defaultSettings } from '../../functions/orchestration/settings.js';
+import type { AccountRecord } from '../../functions/ports/accounts.js';
 import { noFaults, SimVenue } from '../../local/simulation/venue.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -31,7 +32,7 @@ function rig(): {
   const reconciler: ReconcilerDeps = {
     clock,
     ids: { next: (p) => `${p}-${n++}` },
-    accounts: new MemoryAccounts(),
+    accounts: new MemoryAccounts([account, { ...account, accountId: 'acct-2', enabled: false }]),
     store: new MemoryStore(),
     cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
     queue,
@@ -43,7 +44,7 @@ function rig(): {
   return { deps: { reconciler, deadLetters }, venue, deadLetters, audit, queue };
 }
 
-const account = {
+const account: AccountRecord = {
   accountId: 'acct-1',
   enabled: true,
   credentialsRef: 'stopguard/acct-1',
@@ -88,7 +89,7 @@ describe('the worker Lambda (middy + Powertools batch), on real SQS event shapes
             attempt: 0,
           }),
         ),
-        record('m3', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1, account })),
+        record('m3', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1 })),
       ],
     };
     const response = await handler(event, context);
@@ -117,17 +118,45 @@ describe('the worker Lambda (middy + Powertools batch), on real SQS event shapes
       new Logger({ logLevel: 'SILENT' }),
       new Metrics({ namespace: 'Test', serviceName: 'stopguard' }),
     );
-    const good = record(
-      'ok',
-      JSON.stringify({
-        type: 'check',
-        accountId: 'acct-2',
-        slot: 1,
-        account: { ...account, accountId: 'acct-2', enabled: false },
-      }),
-    );
-    const bad = record('bad', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1, account }));
+    // acct-2 is disabled: its check ends before any exchange access.
+    const good = record('ok', JSON.stringify({ type: 'check', accountId: 'acct-2', slot: 1 }));
+    const bad = record('bad', JSON.stringify({ type: 'check', accountId: 'acct-1', slot: 1 }));
     const response = await handler({ Records: [good, bad] }, context);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+  });
+
+  it('dead-letters a check that describes its own account, and a registration: the work queue takes ids only', async () => {
+    const { deps, venue, deadLetters } = rig();
+    const handler = createWorkerHandler(
+      async () => deps,
+      new Logger({ logLevel: 'SILENT' }),
+      new Metrics({ namespace: 'Test', serviceName: 'stopguard' }),
+    );
+    // A forged check that would make the worker sign with another account's keys for any host.
+    const forged = {
+      type: 'check',
+      accountId: 'acct-1',
+      slot: 1,
+      account: {
+        ...account,
+        credentialsRef: 'stopguard/victim',
+        exchange: { ...account.exchange, baseUrl: 'http://evil.example' },
+      },
+    };
+    const registration = {
+      type: 'register',
+      accountId: 'acct-1',
+      position: { symbol: 'BTCUSDT', positionIdx: 0, side: 'long', size: '1', updatedAt: NOW },
+    };
+    const response = await handler(
+      { Records: [record('forged', JSON.stringify(forged)), record('reg', JSON.stringify(registration))] },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLetters.messages.map((m) => m.reason)).toEqual([
+      expect.stringMatching(/Unrecognized key.*"account"/),
+      expect.stringMatching(/^type: /),
+    ]);
+    expect(venue.calls.list).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { UntrustedExchangeUrlError } from '../../functions/adapters/bybit/hosts.js';
 import { StaticCredentials } from '../../functions/adapters/credentials/static-credentials.js';
 import { MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
 import { readEnvironment } from '../../functions/handlers/environment.js';
@@ -10,12 +11,13 @@ import type { AccountRecord } from '../../functions/ports/accounts.js';
 import { CredentialsUnavailableError } from '../../functions/ports/credentials.js';
 
 // Clients are built but never called in these tests: nothing here reaches a network.
-const inputs = () => ({
+const inputs = (env: Record<string, string> = {}) => ({
   environment: readEnvironment({
     STOPGUARD_TABLE_NAME: 'stopguard',
     STOPGUARD_QUEUE_URL: 'http://127.0.0.1:1/000000000000/work',
     STOPGUARD_DLQ_URL: 'http://127.0.0.1:1/000000000000/dlq',
     STOPGUARD_SECRET_PREFIX: 'stopguard/',
+    ...env,
   }),
   dynamoDb: new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }),
   sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }),
@@ -37,14 +39,76 @@ describe('the functions wiring', () => {
     const { reconciler } = wireWorker({ ...inputs(), credentials });
     const refused = reconciler.exchangeFor(account('elsewhere/alice'));
     await expect(refused).rejects.toBeInstanceOf(CredentialsUnavailableError);
-    await expect(refused).rejects.toThrow(/outside|not under the prefix "stopguard\/"/);
+    await expect(refused).rejects.toThrow('credentialsRef "elsewhere/alice" must be "stopguard/alice"');
     await expect(refused).rejects.not.toThrow(/secret-b|key-b/);
   });
 
-  it('opens one session per account and reuses it while the key is unchanged', async () => {
+  it("refuses a record that names another account's secret, even under the stack's prefix", async () => {
     const { reconciler } = wireWorker({ ...inputs(), credentials });
+    await expect(reconciler.exchangeFor(account('stopguard/bob'))).rejects.toThrow(
+      'credentialsRef "stopguard/bob" must be "stopguard/alice"',
+    );
+  });
+
+  it("sends signed requests only to Bybit's https hosts, or to an origin the deployment names", async () => {
+    const withBase = (baseUrl: string): AccountRecord => ({
+      ...account('stopguard/alice'),
+      exchange: { category: 'linear', settleCoins: ['USDT'], baseUrl },
+    });
+    const { reconciler } = wireWorker({ ...inputs(), credentials });
+    for (const refused of [
+      'http://api.bybit.com',
+      'https://api.bybit.com.evil.example',
+      'https://evil.example',
+      'http://127.0.0.1:4010',
+      'https://user:pw@api.bybit.com',
+      'https://api.bybit.com:8443',
+    ]) {
+      await expect(reconciler.exchangeFor(withBase(refused)), refused).rejects.toBeInstanceOf(
+        UntrustedExchangeUrlError,
+      );
+    }
+    for (const allowed of [
+      'https://api.bybit.com',
+      'https://api-testnet.bybit.com',
+      'https://api-demo.bybit.com',
+    ]) {
+      await expect(reconciler.exchangeFor(withBase(allowed)), allowed).resolves.toBeDefined();
+    }
+    const local = wireWorker({
+      ...inputs({ STOPGUARD_EXTRA_EXCHANGE_ORIGINS: 'http://127.0.0.1:4010' }),
+      credentials,
+    }).reconciler;
+    await expect(local.exchangeFor(withBase('http://127.0.0.1:4010'))).resolves.toBeDefined();
+    await expect(local.exchangeFor(withBase('http://127.0.0.1:4011'))).rejects.toBeInstanceOf(
+      UntrustedExchangeUrlError,
+    );
+  });
+
+  it('opens one session per account and reuses it while nothing it was built from changed', async () => {
+    const vault = new Map([['stopguard/alice', { apiKey: 'key-a', apiSecret: 'secret-a' }]]);
+    const rotating = { get: async (ref: string) => vault.get(ref) ?? Promise.reject(new Error('none')) };
+    const { reconciler } = wireWorker({ ...inputs(), credentials: rotating });
     const first = await reconciler.exchangeFor(account('stopguard/alice'));
     expect(await reconciler.exchangeFor(account('stopguard/alice'))).toBe(first);
+    // A fixed secret (same key id) is used at once, not when the container recycles.
+    vault.set('stopguard/alice', { apiKey: 'key-a', apiSecret: 'secret-fixed' });
+    const afterSecret = await reconciler.exchangeFor(account('stopguard/alice'));
+    expect(afterSecret).not.toBe(first);
+    const inverse = await reconciler.exchangeFor({
+      ...account('stopguard/alice'),
+      exchange: { category: 'inverse', settleCoins: ['BTC'] },
+    });
+    expect(inverse).not.toBe(afterSecret);
+    const otherCoins = await reconciler.exchangeFor({
+      ...account('stopguard/alice'),
+      exchange: { category: 'inverse', settleCoins: ['ETH'] },
+    });
+    expect(otherCoins).not.toBe(inverse);
+  });
+
+  it("refuses a secret prefix that does not end in '/' (it would cover another stack's secrets)", () => {
+    expect(() => inputs({ STOPGUARD_SECRET_PREFIX: 'stopguard' })).toThrow(/STOPGUARD_SECRET_PREFIX/);
   });
 
   it('gives the scheduler no exchange at all', async () => {

@@ -205,20 +205,23 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     /**
      * By symbol Bybit lists a position "regardless of having position or not"
      * (docs/v5/position/position.mdx): size 0 is a positive `flat`; a missing entry is only `absent`.
+     * Any open row of the leg wins over a size-0 row of the same leg, whichever comes first: a stale
+     * placeholder listed before the live row must not read as flat.
      */
     async recheckPosition(symbol: string, positionIdx: PositionIdx): Promise<PositionRecheck> {
       const isTarget = (p: BybitPosition) => p.symbol === symbol && p.positionIdx === positionIdx;
-      const listed = await listPositions({ symbol }, (items) => items.some(isTarget));
+      const openRow = (items: readonly BybitPosition[]) =>
+        items
+          .filter(isTarget)
+          .map(toObservedPosition)
+          .find((p) => p !== undefined);
+      const listed = await listPositions({ symbol }, (items) => openRow(items) !== undefined);
       const checkedAt = listed.firstTime ?? clock.now();
-      const entry = listed.items.find(isTarget);
-      if (entry !== undefined) {
-        const observed = toObservedPosition(entry);
-        // Found open even on a page that then failed: presence is evidence.
-        if (observed !== undefined) return { status: 'open', checkedAt, position: observed };
-        if (listed.failure === undefined) return { status: 'flat', checkedAt };
-      }
+      const open = openRow(listed.items);
+      // Found open even on a page that then failed: presence is evidence.
+      if (open !== undefined) return { status: 'open', checkedAt, position: open };
       if (listed.failure !== undefined) return { status: 'unknown', checkedAt, failure: listed.failure };
-      return { status: 'absent', checkedAt };
+      return listed.items.some(isTarget) ? { status: 'flat', checkedAt } : { status: 'absent', checkedAt };
     },
 
     /**

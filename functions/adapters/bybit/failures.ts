@@ -86,14 +86,14 @@ function reasonForRetCode(retCode: number): SnapshotFailureReason {
  */
 export function failureFromThrown(error: unknown, context: string, redact: Redactor): SnapshotFailure {
   if (typeof error === 'string') {
-    return { reason: 'http-error', detail: redact(`${context}: ${truncate(error)}`) };
+    return { reason: 'http-error', detail: redact(`${context}: ${truncate(redact(error))}`) };
   }
   if (error === null || typeof error !== 'object') {
     return { reason: 'http-error', detail: redact(`${context}: unexpected ${typeof error} thrown`) };
   }
   const e = error as Record<string, unknown>;
   const code = e.code;
-  const message = typeof e.message === 'string' ? truncate(e.message) : '';
+  const message = typeof e.message === 'string' ? truncate(redact(e.message)) : '';
   if (isTimeout(code, message)) {
     return { reason: 'timeout', detail: redact(`${context}: no response in time (${message || code})`) };
   }
@@ -118,7 +118,7 @@ function failureFromHttpStatus(
     if (typeof retCode === 'number' && retCode !== 0) {
       return failureFromRetCode(
         retCode,
-        typeof retMsg === 'string' ? truncate(retMsg) : '',
+        typeof retMsg === 'string' ? truncate(redact(retMsg)) : '',
         `${context} (HTTP ${status})`,
         redact,
         resetAt,
@@ -146,6 +146,7 @@ function withRetryAt(
   return reason === 'rate-limited' && resetAt !== undefined ? { ...failure, retryAt: resetAt } : failure;
 }
 
+/** Keeps a detail short. Redact first: a secret cut in two by the limit would no longer match. */
 function truncate(text: string): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
@@ -106,4 +110,23 @@ export async function batchWriteAll(
 
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The per-item codes of a cancelled transaction, in TransactItems order ('None' for an item that was
+ * fine). Falls back to the list in the message ("… reasons [ConditionalCheckFailed, None]") for a
+ * server that leaves `CancellationReasons` out.
+ */
+export function cancellationCodes(error: TransactionCanceledException): string[] {
+  const reasons = error.CancellationReasons;
+  if (reasons !== undefined && reasons.length > 0) return reasons.map((r) => r.Code ?? 'None');
+  const listed = /\[([^\]]*)\]/.exec(error.message)?.[1];
+  return listed === undefined ? [] : listed.split(',').map((code) => code.trim());
+}
+
+export function isTransactionCanceled(error: unknown): error is TransactionCanceledException {
+  return (
+    error instanceof TransactionCanceledException ||
+    (error instanceof Error && error.name === 'TransactionCanceledException')
+  );
 }

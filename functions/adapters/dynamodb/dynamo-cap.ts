@@ -1,9 +1,14 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { CapVerdict } from '../../core/types.js';
 import type { CancelCap } from '../../ports/cap.js';
 import { capWindowId } from '../memory/memory-cap.js';
-import { type DynamoTableConfig, documentClient, type OperationCounts } from './document.js';
+import {
+  cancellationCodes,
+  type DynamoTableConfig,
+  documentClient,
+  isTransactionCanceled,
+  type OperationCounts,
+} from './document.js';
 import { DAY_MS, type ItemKey, Keys, TTL_ATTRIBUTE, ttlSeconds } from './table.js';
 
 export interface CapLimits {
@@ -118,23 +123,4 @@ export class DynamoCap implements CancelCap {
       },
     };
   }
-}
-
-/**
- * The per-item codes of a cancelled transaction, in TransactItems order ('None' for an item that was
- * fine). Falls back to the list in the message ("… reasons [ConditionalCheckFailed, None]") for a
- * server that leaves `CancellationReasons` out.
- */
-function cancellationCodes(error: TransactionCanceledException): string[] {
-  const reasons = error.CancellationReasons;
-  if (reasons !== undefined && reasons.length > 0) return reasons.map((r) => r.Code ?? 'None');
-  const listed = /\[([^\]]*)\]/.exec(error.message)?.[1];
-  return listed === undefined ? [] : listed.split(',').map((code) => code.trim());
-}
-
-function isTransactionCanceled(error: unknown): error is TransactionCanceledException {
-  return (
-    error instanceof TransactionCanceledException ||
-    (error instanceof Error && error.name === 'TransactionCanceledException')
-  );
 }

@@ -1,17 +1,29 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ClaimRenewal } from '../../core/decision.js';
 import { positionIdOf } from '../../core/keys.js';
+import type { StateVersion } from '../../core/state-order.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
-import type { AccountState, AccountView, ReconciliationStore, StateVersion } from '../../ports/store.js';
+import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
 import {
   batchWriteAll,
+  cancellationCodes,
   conditionalWrite,
   type DynamoTableConfig,
   documentClient,
   isConditionalCheckFailed,
+  isTransactionCanceled,
   type OperationCounts,
 } from './document.js';
 import { accountStateSchema, parseItem, suspectRecordSchema, trackedPositionSchema } from './records.js';
+import { storedStateIs } from './state-conditions.js';
 import { DAY_MS, Keys, PARTITION_KEY, SortPrefix, TTL_ATTRIBUTE, ttlSeconds } from './table.js';
 
 export interface DynamoStoreOptions extends DynamoTableConfig {
@@ -90,32 +102,20 @@ export class DynamoStore implements ReconciliationStore {
   }
 
   async removeTracked(key: PositionKey, closed?: StateVersion): Promise<boolean> {
-    // Same rule as `isNewerState`, negated: delete unless the stored state is newer than the closed one.
-    const condition =
-      closed === undefined
-        ? {}
-        : {
-            ConditionExpression:
-              closed.stateSequence === undefined
-                ? 'attribute_not_exists(#pk) OR #updatedAt <= :updatedAt'
-                : 'attribute_not_exists(#pk) OR (attribute_exists(#sequence) AND #sequence <= :sequence)' +
-                  ' OR (attribute_not_exists(#sequence) AND #updatedAt <= :updatedAt)',
-            ExpressionAttributeNames: {
-              '#pk': PARTITION_KEY,
-              '#updatedAt': 'stateUpdatedAt',
-              ...(closed.stateSequence === undefined ? {} : { '#sequence': 'stateSequence' }),
-            },
-            ExpressionAttributeValues: {
-              ':updatedAt': closed.stateUpdatedAt,
-              ...(closed.stateSequence === undefined ? {} : { ':sequence': closed.stateSequence }),
-            },
-          };
+    // Deleted unless the stored state is newer than the one whose close was proven.
+    const newer = closed === undefined ? undefined : storedStateIs('>', closed, ':closed');
     return conditionalWrite(this.ops, () =>
       this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: Keys.tracked(key.accountId, key.symbol, key.positionIdx),
-          ...condition,
+          ...(newer === undefined
+            ? {}
+            : {
+                ConditionExpression: `attribute_not_exists(#pk) OR NOT ${newer.expression}`,
+                ExpressionAttributeNames: { '#pk': PARTITION_KEY, ...newer.names },
+                ExpressionAttributeValues: newer.values,
+              }),
         }),
       ),
     );
@@ -124,7 +124,9 @@ export class DynamoStore implements ReconciliationStore {
   async registerTracked(position: TrackedPosition): Promise<boolean> {
     const { protectiveOrders: _kept, ...state } = position;
     const fields = Object.entries({ ...state, kind: 'tracked' });
-    const names: Record<string, string> = { '#pk': PARTITION_KEY, '#updatedAt': 'stateUpdatedAt' };
+    // Stored unless the ledger already holds a state at least as new.
+    const older = storedStateIs('<', position, ':registered');
+    const names: Record<string, string> = { '#pk': PARTITION_KEY, ...older.names };
     const values: Record<string, unknown> = { ':none': [] };
     const sets = fields.map(([name, value], i) => {
       names[`#f${i}`] = name;
@@ -132,24 +134,17 @@ export class DynamoStore implements ReconciliationStore {
       return `#f${i} = :f${i}`;
     });
     names['#orders'] = 'protectiveOrders';
-    // Same rule as `isNewerState`: by sequence when both carry one, else by the fill's time.
-    const newer =
-      position.stateSequence === undefined
-        ? '#updatedAt < :f_updatedAt'
-        : '(attribute_exists(#sequence) AND #sequence < :f_sequence)' +
-          ' OR (attribute_not_exists(#sequence) AND #updatedAt < :f_updatedAt)';
-    values[':f_updatedAt'] = position.stateUpdatedAt;
-    names['#sequence'] = 'stateSequence';
-    if (position.stateSequence !== undefined) values[':f_sequence'] = position.stateSequence;
+    Object.assign(values, older.values);
     // A state without a sequence replaces one that had it, as in memory.
-    const remove = position.stateSequence === undefined ? ' REMOVE #sequence' : '';
+    if (position.stateSequence === undefined) names['#stateSeq'] = 'stateSequence';
+    const remove = position.stateSequence === undefined ? ' REMOVE #stateSeq' : '';
     return conditionalWrite(this.ops, () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: Keys.tracked(position.accountId, position.symbol, position.positionIdx),
           UpdateExpression: `SET ${sets.join(', ')}, #orders = if_not_exists(#orders, :none)${remove}`,
-          ConditionExpression: `attribute_not_exists(#pk) OR ${newer}`,
+          ConditionExpression: `attribute_not_exists(#pk) OR ${older.expression}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -239,21 +234,75 @@ export class DynamoStore implements ReconciliationStore {
   }
 
   async updateSuspect(next: SuspectRecord, current: SuspectRecord): Promise<boolean> {
-    const claimCondition =
-      current.claimedUntil === undefined
-        ? 'attribute_not_exists(#claimedUntil)'
-        : '#claimedUntil = :claimedUntil';
     return conditionalWrite(this.ops, () =>
       this.doc.send(
-        new PutCommand({
+        new PutCommand({ TableName: this.tableName, Item: this.suspectItem(next), ...this.heldBy(current) }),
+      ),
+    );
+  }
+
+  /** The condition that the stored suspect is still exactly `current`: same attempt, same claim. */
+  private heldBy(current: SuspectRecord) {
+    return {
+      ConditionExpression: `#attempts = :attempts AND ${
+        current.claimedUntil === undefined
+          ? 'attribute_not_exists(#claimedUntil)'
+          : '#claimedUntil = :claimedUntil'
+      }`,
+      ExpressionAttributeNames: { '#attempts': 'attempts', '#claimedUntil': 'claimedUntil' },
+      ExpressionAttributeValues:
+        current.claimedUntil === undefined
+          ? { ':attempts': current.attempts }
+          : { ':attempts': current.attempts, ':claimedUntil': current.claimedUntil },
+    };
+  }
+
+  async renewClaimBeforeCancel(
+    next: SuspectRecord,
+    current: SuspectRecord,
+    proven: StateVersion,
+  ): Promise<ClaimRenewal> {
+    const newer = storedStateIs('>', proven, ':proven');
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: this.suspectItem(next), ...this.heldBy(current) } },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: Keys.tracked(current.accountId, current.symbol, current.positionIdx),
+                ConditionExpression: `attribute_not_exists(#pk) OR NOT ${newer.expression}`,
+                ExpressionAttributeNames: { '#pk': PARTITION_KEY, ...newer.names },
+                ExpressionAttributeValues: newer.values,
+              },
+            },
+          ],
+        }),
+      );
+      return 'held';
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      const codes = cancellationCodes(error);
+      if (codes[0] === 'ConditionalCheckFailed') return 'claim-lost';
+      if (codes[1] === 'ConditionalCheckFailed') return 'newer-state-registered';
+      // Contention or throttling: not a "no". The worker fails, the queue redelivers, nothing was cancelled.
+      throw error;
+    } finally {
+      this.ops.writes += 2;
+    }
+  }
+
+  async endSuspectOlderThan(key: PositionKey, newer: StateVersion): Promise<boolean> {
+    const older = storedStateIs('<', newer, ':newer', 'position');
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
+        new DeleteCommand({
           TableName: this.tableName,
-          Item: this.suspectItem(next),
-          ConditionExpression: `#attempts = :attempts AND ${claimCondition}`,
-          ExpressionAttributeNames: { '#attempts': 'attempts', '#claimedUntil': 'claimedUntil' },
-          ExpressionAttributeValues:
-            current.claimedUntil === undefined
-              ? { ':attempts': current.attempts }
-              : { ':attempts': current.attempts, ':claimedUntil': current.claimedUntil },
+          Key: Keys.suspect(key.accountId, key.symbol, key.positionIdx),
+          ConditionExpression: `attribute_exists(#pk) AND ${older.expression}`,
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, ...older.names },
+          ExpressionAttributeValues: older.values,
         }),
       ),
     );

@@ -40,7 +40,8 @@ export const suspectRecordSchema = z.object({
   firstMissingSnapshotId: z.string(),
   firstMissingAt: epochMs,
   attempts: z.number().int().nonnegative(),
-  missingSeenAt: z.array(epochMs),
+  missingLooks: z.number().int().positive(),
+  lastMissingAt: epochMs,
   missingSnapshotIds: z.array(z.string()),
   nextAttemptAt: epochMs,
   claimedUntil: epochMs.exactOptional(),
@@ -50,6 +51,7 @@ export const accountStateSchema = z.object({
   accountId: z.string(),
   consecutiveDistrusted: z.number().int().nonnegative(),
   lastCompleteSnapshotAt: epochMs.exactOptional(),
+  firstCheckedAt: epochMs.exactOptional(),
 }) satisfies z.ZodType<AccountState>;
 
 /** An item that does not hold the record its key says it does. */

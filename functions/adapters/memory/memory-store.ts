@@ -1,6 +1,8 @@
+import type { ClaimRenewal } from '../../core/decision.js';
 import { positionIdOf } from '../../core/keys.js';
+import { isNewerState, type StateVersion } from '../../core/state-order.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
-import type { AccountState, AccountView, ReconciliationStore, StateVersion } from '../../ports/store.js';
+import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
 
 /**
  * The store in process memory, with the same conditional semantics as the DynamoDB adapter. Used by
@@ -93,28 +95,46 @@ export class MemoryStore implements ReconciliationStore {
 
   async updateSuspect(next: SuspectRecord, current: SuspectRecord): Promise<boolean> {
     this.ops.writes++;
-    const stored = this.suspects.get(current.accountId)?.get(positionIdOf(current));
-    if (
-      stored === undefined ||
-      stored.attempts !== current.attempts ||
-      stored.claimedUntil !== current.claimedUntil
-    )
-      return false;
+    if (!this.holds(current)) return false;
     bucket(this.suspects, next.accountId).set(positionIdOf(next), next);
     return true;
+  }
+
+  async renewClaimBeforeCancel(
+    next: SuspectRecord,
+    current: SuspectRecord,
+    proven: StateVersion,
+  ): Promise<ClaimRenewal> {
+    this.ops.writes++;
+    const known = this.tracked.get(current.accountId)?.get(positionIdOf(current));
+    if (!this.holds(current)) return 'claim-lost';
+    if (known !== undefined && isNewerState(known, proven)) return 'newer-state-registered';
+    bucket(this.suspects, next.accountId).set(positionIdOf(next), next);
+    return 'held';
+  }
+
+  async endSuspectOlderThan(key: PositionKey, newer: StateVersion): Promise<boolean> {
+    this.ops.writes++;
+    const stored = this.suspects.get(key.accountId)?.get(positionIdOf(key));
+    if (stored === undefined || !isNewerState(newer, stored.position)) return false;
+    this.suspects.get(key.accountId)?.delete(positionIdOf(key));
+    return true;
+  }
+
+  /** Whether the stored suspect is still exactly `current` (same attempt, same claim). */
+  private holds(current: SuspectRecord): boolean {
+    const stored = this.suspects.get(current.accountId)?.get(positionIdOf(current));
+    return (
+      stored !== undefined &&
+      stored.attempts === current.attempts &&
+      stored.claimedUntil === current.claimedUntil
+    );
   }
 
   async deleteSuspect(key: PositionKey): Promise<void> {
     this.ops.writes++;
     this.suspects.get(key.accountId)?.delete(positionIdOf(key));
   }
-}
-
-/** The register rule: by sequence when both states carry one, else by the fill's exchange time. */
-export function isNewerState(candidate: StateVersion, known: StateVersion): boolean {
-  return candidate.stateSequence !== undefined && known.stateSequence !== undefined
-    ? candidate.stateSequence > known.stateSequence
-    : candidate.stateUpdatedAt > known.stateUpdatedAt;
 }
 
 function bucket<V>(map: Map<string, Map<string, V>>, accountId: string): Map<string, V> {

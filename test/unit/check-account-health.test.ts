@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
+import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
+import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
+import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
+import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
+import type { PositionSnapshot } from '../../functions/core/types.js';
+import { runCheck } from '../../functions/orchestration/check.js';
+import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
+import { defaultSettings } from '../../functions/orchestration/settings.js';
+import type { ExchangeSession } from '../../functions/ports/exchange.js';
+import { Metric } from '../../functions/ports/telemetry.js';
+import { account, T0 } from '../support/records.js';
+
+/**
+ * An account that never gets a complete list is not reconciled at all: that must show as staleness and
+ * as an alarm, from its first check, whatever the reason (wrong keys from day one included).
+ */
+function rig(answers: () => PositionSnapshot) {
+  let now = T0;
+  const telemetry = new MemoryTelemetry();
+  const exchange: ExchangeSession = {
+    fetchOpenPositions: async () => answers(),
+    recheckPosition: async () => ({ status: 'absent', checkedAt: now }),
+    fetchPositionChanges: async () => ({ status: 'known', searchedFrom: 0, searchedTo: now, changes: [] }),
+    fetchProtectiveOrders: async () => ({ status: 'known', orders: [] }),
+    cancelOrder: async (_s, orderId) => ({ status: 'cancelled', orderId }),
+  };
+  const deps: ReconcilerDeps = {
+    clock: { now: () => now },
+    ids: { next: (p) => `${p}-1` },
+    accounts: new MemoryAccounts([account('acct-1')]),
+    store: new MemoryStore(),
+    cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
+    queue: new MemoryQueue({ now: () => now }),
+    audit: new MemoryAudit(),
+    telemetry,
+    settings: defaultSettings,
+    exchangeFor: async () => exchange,
+  };
+  return {
+    telemetry,
+    checkAt: async (at: number) => {
+      now = at;
+      await runCheck(deps, { type: 'check', accountId: 'acct-1', slot: 0 });
+      return telemetry.gauges.get(Metric.SnapshotAgeSeconds);
+    },
+  };
+}
+
+const refused = (): PositionSnapshot => ({
+  status: 'unknown',
+  snapshotId: 'snap-x',
+  fetchedAt: T0,
+  pages: 0,
+  positions: [],
+  failure: {
+    reason: 'auth-error',
+    detail: 'GET /v5/position/list: Bybit retCode 10003 "API key is invalid."',
+    exchangeCode: 10003,
+  },
+});
+
+describe('an account that is never reconciled', () => {
+  it('ages from its first check when no list was ever complete, and alarms on refused keys', async () => {
+    const { telemetry, checkAt } = rig(refused);
+    expect(await checkAt(T0)).toBe(0);
+    expect(await checkAt(T0 + 600_000)).toBe(600);
+    expect(await checkAt(T0 + 900_000)).toBe(900);
+    expect(telemetry.countOf(Metric.AuthErrors)).toBe(3);
+  });
+
+  it('ages from its last complete list once it had one, and is fresh while lists are complete', async () => {
+    let complete = true;
+    const { telemetry, checkAt } = rig(() =>
+      complete
+        ? { status: 'complete', snapshotId: 'snap-ok', fetchedAt: T0 + 60_000, pages: 1, positions: [] }
+        : { ...refused(), failure: { reason: 'http-error', detail: 'HTTP 503' } },
+    );
+    expect(await checkAt(T0 + 60_000)).toBe(0);
+    complete = false;
+    expect(await checkAt(T0 + 360_000)).toBe(300);
+    expect(telemetry.countOf(Metric.AuthErrors)).toBe(0);
+  });
+});
