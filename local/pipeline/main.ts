@@ -1,10 +1,15 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StandInUnavailableError } from '../standins/stand-in-error.js';
-import { runExternal } from './external.js';
-import { localAccountsFileSchema } from './pipeline.js';
-import { formatEmbeddedReport, formatExternalReport, formatProgress } from './report.js';
+import {
+  AccountsFileError,
+  accountsWithoutCompleteList,
+  loadAccountsFile,
+  runExternal,
+  withShadow,
+} from './external.js';
+import { formatEmbeddedReport, formatExternalMode, formatExternalReport, formatProgress } from './report.js';
 import { runEmbedded } from './run.js';
 
 const USAGE = `npm start [-- options]
@@ -17,10 +22,14 @@ Embedded exchange (default): a seeded Bybit V5 simulator with a trading market a
   --drop-rate R       chance a position list silently omits a position (default 0.02)
   --seed N            seed of the faults and the market (default 1)
 
-Any Bybit V5-compatible endpoint (testnet, demo trading, another simulator):
+Any Bybit V5-compatible endpoint (testnet, demo trading, another simulator), in shadow mode:
+every decision is recorded, nothing is cancelled.
   --exchange-url URL  e.g. https://api-testnet.bybit.com
   --accounts FILE     JSON array of { "id", "apiKey", "apiSecret" } (optional category, settleCoin, shadow)
   --duration SECONDS  how long to run (default 120)
+  --live              cancel proven orphans on accounts whose entry does not say "shadow": true;
+                      an entry with "shadow": false is refused without it
+Exit status: 0 when every account got complete position lists, 1 when one never did, 2 on bad flags or file.
 `;
 
 async function main(): Promise<number> {
@@ -32,6 +41,7 @@ async function main(): Promise<number> {
       seed: { type: 'string' },
       'exchange-url': { type: 'string' },
       duration: { type: 'string' },
+      live: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -46,21 +56,32 @@ async function main(): Promise<number> {
   const echo = (line: string) => console.log(line);
 
   if (values['exchange-url'] !== undefined) {
+    const exchangeUrl = values['exchange-url'];
+    if (!URL.canParse(exchangeUrl))
+      throw new UsageError('--exchange-url must be a URL, e.g. https://api-testnet.bybit.com');
     if (values.accounts === undefined) throw new UsageError('--exchange-url needs --accounts FILE');
-    const accounts = localAccountsFileSchema.parse(JSON.parse(readFileSync(values.accounts, 'utf8')));
+    const live = values.live === true;
     const durationSeconds = positive(values.duration ?? '120', '--duration');
+    const loaded = loadAccountsFile(values.accounts);
+    secrets = loaded.flatMap((a) => [a.apiKey, a.apiSecret]);
+    const accounts = withShadow(loaded, live, values.accounts);
+    console.log(formatExternalMode(exchangeUrl, accounts, live));
     console.log(
-      `stopguard against ${values['exchange-url']}: ${accounts.length} accounts for ${durationSeconds} s (log: ${logFile})`,
+      `${accounts.length} ${accounts.length === 1 ? 'account' : 'accounts'} for ${durationSeconds} s (log: ${logFile})`,
     );
     const report = await runExternal({
-      exchangeUrl: values['exchange-url'],
+      exchangeUrl,
       accounts,
+      live,
       durationMs: durationSeconds * 1000,
       logFile,
       echo,
     });
-    console.log(formatExternalReport(report));
-    return 0;
+    console.log(formatExternalReport(report, logFile));
+    return accountsWithoutCompleteList(report).length === 0 ? 0 : 1;
+  }
+  if (values.live === true) {
+    throw new UsageError('--live applies with --exchange-url only: the bundled simulator always runs live');
   }
 
   const accounts = positive(values.accounts ?? '10', '--accounts');
@@ -87,6 +108,10 @@ async function main(): Promise<number> {
 
 class UsageError extends Error {}
 
+/** The accounts file's keys, blanked from an unexpected error before it is printed. */
+let secrets: readonly string[] = [];
+const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+
 function positive(raw: string, flag: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${flag} must be a whole number > 0`);
@@ -98,10 +123,12 @@ main().then(
   (error: unknown) => {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${USAGE}`);
+    } else if (error instanceof AccountsFileError) {
+      console.error(error.message);
     } else if (error instanceof StandInUnavailableError) {
       console.error(`cannot start a local stand-in: ${error.message}`);
     } else {
-      console.error(error);
+      console.error(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
     }
     process.exit(2);
   },

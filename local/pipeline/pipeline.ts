@@ -152,6 +152,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   );
 
   const telemetry = new ConsoleTelemetry(options.logFile, options.echo ?? (() => {}));
+  // Whatever a line says, the keys this run was given never reach the console or the log file.
+  telemetry.redactSecrets(options.accounts.flatMap((a) => [a.apiKey, a.apiSecret]));
   const clock = options.clock === undefined ? {} : { clock: options.clock };
   const { logger, metrics } = quietPowertools();
   const workerHandler = createWorkerHandler(

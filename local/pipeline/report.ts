@@ -1,5 +1,6 @@
 import { Metric } from '../../functions/ports/telemetry.js';
-import type { ExternalRunReport } from './external.js';
+import type { ExternalAccountOutcome, ExternalRunReport } from './external.js';
+import type { LocalAccount } from './pipeline.js';
 import type { EmbeddedRunReport, Progress } from './run.js';
 
 /** The value at quantile `q` of an ascending list (nearest rank); undefined when empty. */
@@ -47,13 +48,49 @@ export function formatEmbeddedReport(r: EmbeddedRunReport, logFile?: string): st
   return lines.join('\n');
 }
 
-/** Against a real exchange there is no ground truth: every decision is listed for a person to judge. */
-export function formatExternalReport(r: ExternalRunReport): string {
+/**
+ * The first line of a run against an exchange we do not control: whether anything can be cancelled.
+ * `accounts` carry their resolved shadow setting (`withShadow`).
+ */
+export function formatExternalMode(
+  exchangeUrl: string,
+  accounts: readonly Pick<LocalAccount, 'shadow'>[],
+  live: boolean,
+): string {
+  const liveCount = accounts.filter((a) => a.shadow !== true).length;
+  if (!live) {
+    return `stopguard against ${exchangeUrl} in SHADOW mode: nothing will be cancelled (add --live to cancel proven orphans)`;
+  }
+  if (liveCount === 0) {
+    return `stopguard against ${exchangeUrl} in SHADOW mode: nothing will be cancelled (every entry of the accounts file says "shadow": true)`;
+  }
+  const shadowed = accounts.length - liveCount;
+  return (
+    `stopguard against ${exchangeUrl} in LIVE mode: proven orphans WILL be cancelled on ${liveCount} of ${countOf(accounts.length, 'account')}` +
+    (shadowed === 0 ? '' : ` (${shadowed} in shadow by their entry)`)
+  );
+}
+
+/**
+ * Against a real exchange there is no ground truth: every decision is listed for a person to judge,
+ * and each account says whether it ever got a complete position list, and if not, why not.
+ */
+export function formatExternalReport(r: ExternalRunReport, logFile?: string): string {
   const count = (metric: string) => r.counts[metric] ?? 0;
+  const shadowCount = r.outcomes.filter((o) => o.shadow).length;
+  const mode =
+    shadowCount === r.outcomes.length
+      ? 'SHADOW: nothing cancelled'
+      : shadowCount === 0
+        ? 'LIVE'
+        : `LIVE, ${shadowCount} in shadow`;
+  const width = Math.max(...r.outcomes.map((o) => o.id.length));
   const lines = [
     '',
-    `report after ${(r.wallMs / 1000).toFixed(0)} s against ${r.exchangeUrl} (${r.accounts} accounts)`,
-    `  checks ${count(Metric.ChecksRun)}, complete lists ${count(Metric.CompleteSnapshots)}, unknown lists ${count(Metric.UnknownSnapshots)}, suspects ${count(Metric.SuspectsRaised)}, incomplete responses observed ${count(Metric.IncompleteResponsesObserved)}, cancels ${count(Metric.CancelsExecuted)}, kept ${count(Metric.KeptForLackOfEvidence)}`,
+    `report after ${(r.wallMs / 1000).toFixed(0)} s against ${r.exchangeUrl} (${countOf(r.accounts, 'account')}, ${mode})`,
+    `  checks ${count(Metric.ChecksRun)}, complete lists ${count(Metric.CompleteSnapshots)}, unknown lists ${count(Metric.UnknownSnapshots)}, suspects ${count(Metric.SuspectsRaised)}, incomplete responses observed ${count(Metric.IncompleteResponsesObserved)}, cancels ${count(Metric.CancelsExecuted)}, skipped in shadow ${count(Metric.ShadowCancelsSkipped)}, kept ${count(Metric.KeptForLackOfEvidence)}`,
+    '  accounts:',
+    ...r.outcomes.map((o) => `    ${o.id.padEnd(width)}  ${describeOutcome(o)}`),
     `  decisions (${r.decisions.length}):`,
     ...r.decisions.map(
       (d) =>
@@ -61,5 +98,30 @@ export function formatExternalReport(r: ExternalRunReport): string {
     ),
   ];
   if (r.alarms.length > 0) lines.push(`  ${r.alarms.length} alarm lines (see above and the log)`);
+  if (logFile !== undefined) lines.push(`  every decision, as JSON lines: ${logFile}`);
+  const failed = r.outcomes.filter((o) => o.lastCompleteAt === undefined);
+  lines.push(
+    '',
+    failed.length > 0
+      ? `FAIL: ${failed.length} of ${countOf(r.outcomes.length, 'account')} never got a complete position list (${failed.map((o) => o.id).join(', ')}): nothing was reconciled for ${failed.length === 1 ? 'it' : 'them'}.`
+      : `OK: every account got complete position lists; the decisions above are for a person to judge${shadowCount === r.outcomes.length ? ' (shadow: nothing was cancelled)' : ''}.`,
+  );
   return lines.join('\n');
 }
+
+function describeOutcome(o: ExternalAccountOutcome): string {
+  const lastFailure =
+    o.lastFailure === undefined ? '' : `, the last: ${o.lastFailure.reason}: ${o.lastFailure.detail}`;
+  const unknown = `${countOf(o.unknownLists, 'unknown list')}${lastFailure}`;
+  const distrusted = o.distrustedLists === 0 ? '' : `; ${countOf(o.distrustedLists, 'distrusted list')}`;
+  const mode = o.shadow ? ' [shadow]' : ' [live]';
+  if (o.lastCompleteAt !== undefined) {
+    return `OK${mode}: complete lists, the last at ${new Date(o.lastCompleteAt).toISOString().slice(11, 19)} UTC; ${unknown}${distrusted}`;
+  }
+  if (!o.checked && o.unknownLists === 0) {
+    return `FAILED${mode}: never checked (no check of it finished; see the alarms and the log)`;
+  }
+  return `FAILED${mode}: no complete list; ${unknown}${distrusted}`;
+}
+
+const countOf = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
