@@ -1,5 +1,6 @@
 import { App, Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { addChecks } from './checks.js';
 import type { LogLevel, StopguardProps } from './stopguard-construct.js';
 import { StopguardStack } from './stopguard-stack.js';
 
@@ -34,6 +35,15 @@ function stringContext(key: string): string | undefined {
   return value === undefined ? undefined : String(value);
 }
 
+/** A comma-separated string (`-c key=a,b`) or an array (cdk.json). */
+function listContext(key: string): string[] | undefined {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  const list = items.map((item) => item.trim()).filter((item) => item !== '');
+  return list.length === 0 ? undefined : list;
+}
+
 function oneOf<T extends string | number>(key: string, value: unknown, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   const found = allowed.find((a) => String(a) === String(value));
@@ -58,6 +68,7 @@ const candidates: { [K in keyof StopguardProps]: StopguardProps[K] | undefined }
   logLevel: oneOf<LogLevel>('logLevel', context('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR']),
   bybitBaseUrl: stringContext('bybitBaseUrl'),
   secretPrefix: stringContext('secretPrefix'),
+  extraExchangeOrigins: listContext('extraExchangeOrigins'),
   staleAfter: durationContext('staleAfterMinutes', Duration.minutes),
   auditRetentionDays: numberContext('auditRetentionDays'),
   logRetention: oneOf(
@@ -77,3 +88,4 @@ new StopguardStack(app, stringContext('stackName') ?? 'Stopguard', {
   description: 'stopguard: reconciliation that never strips the stop-loss off a live position',
   stopguard,
 });
+addChecks(app);

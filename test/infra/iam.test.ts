@@ -1,6 +1,8 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, ArnPrincipal, type IGrantable, Role } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../functions/adapters/dynamodb/table.js';
+import { StopguardStack } from '../../infra/stopguard-stack.js';
 import {
   actionsOf,
   asList,
@@ -10,6 +12,7 @@ import {
   type Synthesized,
   statementsOfRole,
   synthesize,
+  testApp,
 } from './synth.js';
 
 // Permissions do not depend on the bundle: synthesized once, without esbuild.
@@ -17,13 +20,21 @@ let synth: Synthesized;
 let template: Template;
 let scheduler: Statement[];
 let worker: Statement[];
+let register: Statement[];
 
 beforeAll(() => {
   synth = synthesize({ bundle: false });
   template = synth.template;
   scheduler = statementsOfRole(template, logicalId(synth.stack, synth.stack.stopguard.scheduler.role));
   worker = statementsOfRole(template, logicalId(synth.stack, synth.stack.stopguard.worker.role));
+  register = statementsOfRole(template, logicalId(synth.stack, synth.stack.stopguard.register.role));
 });
+
+const queueArn = (queue: { node: { defaultChild?: unknown } }) => ({
+  'Fn::GetAtt': [logicalId(synth.stack, queue), 'Arn'],
+});
+const sendTargets = (statements: readonly Statement[]) =>
+  statements.filter((s) => asList(s.Action).includes('sqs:SendMessage')).flatMap((s) => asList(s.Resource));
 afterAll(removeAssemblies);
 
 /** IAM `StringLike`: `*` is any run of characters, `?` any one. */
@@ -115,10 +126,7 @@ describe('scheduler role', () => {
   });
 
   it('sends only to the work queue', () => {
-    const send = scheduler.filter((s) => asList(s.Action).includes('sqs:SendMessage'));
-    expect(send.flatMap((s) => asList(s.Resource))).toEqual([
-      { 'Fn::GetAtt': [logicalId(synth.stack, synth.stack.stopguard.queue), 'Arn'] },
-    ]);
+    expect(sendTargets(scheduler)).toEqual([queueArn(synth.stack.stopguard.queue)]);
   });
 });
 
@@ -137,29 +145,134 @@ describe('worker role', () => {
     expect(allows(worker, 'dynamodb:Query', Keys.accountPartition(account))).toBe(true);
     expect(allows(worker, 'dynamodb:BatchWriteItem', tracked)).toBe(true);
     expect(allows(worker, 'dynamodb:DeleteItem', tracked)).toBe(true);
+    // The claim renewal's transaction checks the tracked position it renews a suspect against.
+    expect(allows(worker, 'dynamodb:ConditionCheckItem', tracked)).toBe(true);
     expect(allows(worker, 'dynamodb:UpdateItem', Keys.suspect(account, 'ETHUSDT', 0).PK)).toBe(true);
     expect(allows(worker, 'dynamodb:PutItem', Keys.state(account).PK)).toBe(true);
     expect(allows(worker, 'dynamodb:UpdateItem', Keys.capAccount('28000000', account).PK)).toBe(true);
     expect(allows(worker, 'dynamodb:UpdateItem', Keys.capGlobal('28000000').PK)).toBe(true);
-    expect(allows(worker, 'dynamodb:BatchWriteItem', Keys.audit(account, Date.now(), 'x').PK)).toBe(true);
+    expect(allows(worker, 'dynamodb:PutItem', Keys.audit(account, Date.now(), 'x').PK)).toBe(true);
     expect(allows(worker, 'dynamodb:GetItem', Keys.accountsPartition)).toBe(true);
 
     expect(allows(worker, 'dynamodb:PutItem', Keys.accountsPartition)).toBe(false);
     expect(allows(worker, 'dynamodb:UpdateItem', Keys.accountsPartition)).toBe(false);
     expect(allows(worker, 'dynamodb:PutItem', Keys.scheduleClaim(account, '1').PK)).toBe(false);
     expect(allows(worker, 'dynamodb:DeleteItem', Keys.capGlobal('1').PK)).toBe(false);
-    expect(allows(worker, 'dynamodb:DeleteItem', Keys.audit(account, Date.now(), 'x').PK)).toBe(false);
+    expect(allows(worker, 'dynamodb:ConditionCheckItem', Keys.accountsPartition)).toBe(false);
     expect(actionsOf(worker)).not.toContain('dynamodb:Scan');
   });
 
-  it('sends confirms to the work queue and malformed messages to the dead-letter queue', () => {
-    const send = worker.filter((s) => asList(s.Action).includes('sqs:SendMessage'));
+  it('only appends to the audit trail: PutItem, no batch write, update, delete or read there', () => {
+    const audit = Keys.audit('acc-1', Date.now(), 'audit-x').PK;
+    expect(allows(worker, 'dynamodb:PutItem', audit)).toBe(true);
+    for (const action of [
+      'dynamodb:BatchWriteItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+    ]) {
+      expect(allows(worker, action, audit), action).toBe(false);
+    }
+    const [statement, ...others] = worker.filter((s) => s.Sid === 'WriteAuditTrail');
+    expect(others).toEqual([]);
+    expect(statement?.Action).toBe('dynamodb:PutItem');
+    // Not even a Put's return values may read what is there.
+    expect(statement?.Condition?.StringEqualsIfExists).toEqual({ 'dynamodb:ReturnValues': 'NONE' });
+  });
+
+  it('sends confirms to the work queue and malformed messages to the dead-letter queue, nothing else', () => {
     const { stopguard } = synth.stack;
-    expect(send.flatMap((s) => asList(s.Resource))).toEqual(
-      expect.arrayContaining([
-        { 'Fn::GetAtt': [logicalId(synth.stack, stopguard.queue), 'Arn'] },
-        { 'Fn::GetAtt': [logicalId(synth.stack, stopguard.deadLetterQueue), 'Arn'] },
+    expect(new Set(sendTargets(worker).map((r) => JSON.stringify(r)))).toEqual(
+      new Set([queueArn(stopguard.queue), queueArn(stopguard.deadLetterQueue)].map((r) => JSON.stringify(r))),
+    );
+  });
+});
+
+describe('register role', () => {
+  it('reads account records, registers positions, dead-letters refusals: nothing more', () => {
+    expect(new Set(actionsOf(register))).toEqual(
+      new Set([
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'sqs:SendMessage',
+        // Its event source: receive from the register queue and delete what was handled.
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
       ]),
     );
+  });
+
+  it('holds no secret and cannot enqueue work: it sends only to its own dead-letter queue', () => {
+    expect(actionsOf(register).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(sendTargets(register)).toEqual([queueArn(synth.stack.stopguard.registerDeadLetterQueue)]);
+    const consumed = register
+      .filter((s) => asList(s.Action).includes('sqs:ReceiveMessage'))
+      .flatMap((s) => asList(s.Resource));
+    expect(consumed).toEqual([queueArn(synth.stack.stopguard.registerQueue)]);
+  });
+
+  it('writes positions and ends suspects in account partitions; no caps, claims, audit or records', () => {
+    const account = 'acc-1';
+    expect(allows(register, 'dynamodb:GetItem', Keys.accountsPartition)).toBe(true);
+    expect(allows(register, 'dynamodb:UpdateItem', Keys.tracked(account, 'BTCUSDT', 0).PK)).toBe(true);
+    expect(allows(register, 'dynamodb:DeleteItem', Keys.suspect(account, 'BTCUSDT', 0).PK)).toBe(true);
+
+    expect(allows(register, 'dynamodb:UpdateItem', Keys.accountsPartition)).toBe(false);
+    expect(allows(register, 'dynamodb:DeleteItem', Keys.accountsPartition)).toBe(false);
+    expect(allows(register, 'dynamodb:GetItem', Keys.accountPartition(account))).toBe(false);
+    expect(allows(register, 'dynamodb:UpdateItem', Keys.capAccount('1', account).PK)).toBe(false);
+    expect(allows(register, 'dynamodb:UpdateItem', Keys.capGlobal('1').PK)).toBe(false);
+    expect(allows(register, 'dynamodb:DeleteItem', Keys.scheduleClaim(account, '1').PK)).toBe(false);
+    expect(allows(register, 'dynamodb:DeleteItem', Keys.audit(account, Date.now(), 'x').PK)).toBe(false);
+    for (const action of ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']) {
+      expect(actionsOf(register)).not.toContain(action);
+    }
+  });
+});
+
+describe('grantRegister', () => {
+  /** A fresh stack in which `makeGrantee` (the bot) was given `grantRegister`. */
+  function granted<G extends IGrantable>(makeGrantee: (stack: StopguardStack) => G) {
+    const stack = new StopguardStack(testApp({ bundle: false }), 'Granted');
+    const grantee = makeGrantee(stack);
+    stack.stopguard.grantRegister(grantee);
+    return { stack, grantee, template: Template.fromStack(stack) };
+  }
+
+  it("gives a producer's role sqs:SendMessage on the register queue, and nothing on the work queue", () => {
+    const { stack, grantee, template } = granted(
+      (s) => new Role(s, 'Bot', { assumedBy: new AccountRootPrincipal() }),
+    );
+    const bot = statementsOfRole(template, logicalId(stack, grantee));
+    expect(bot).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [logicalId(stack, stack.stopguard.registerQueue), 'Arn'] },
+      }),
+    ]);
+  });
+
+  it('grants a principal of another account through the register queue policy, SendMessage only', () => {
+    const botArn = 'arn:aws:iam::111122223333:role/trading-bot';
+    const { stack, template } = granted(() => new ArnPrincipal(botArn));
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const allowed = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => s.Effect === 'Allow')
+        .map((s) => ({ queues: p.Properties.Queues, statement: s })),
+    );
+    expect(allowed).toHaveLength(1);
+    expect(allowed[0]?.queues).toEqual([{ Ref: logicalId(stack, stack.stopguard.registerQueue) }]);
+    expect(allowed[0]?.statement).toMatchObject({ Action: 'sqs:SendMessage', Principal: { AWS: botArn } });
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.js';
-import { EnvVar } from '../../functions/handlers/environment.js';
+import { EnvVar, readEnvironment } from '../../functions/handlers/environment.js';
 import { defaultSettings, envName, type ReconcileSettings } from '../../functions/orchestration/settings.js';
 import { Metric } from '../../functions/ports/telemetry.js';
 import { logicalId, removeAssemblies, type Synthesized, synthesize } from './synth.js';
@@ -11,7 +11,17 @@ import { logicalId, removeAssemblies, type Synthesized, synthesize } from './syn
 // The real thing, esbuild bundling included: synthesized once for the whole file.
 let synth: Synthesized;
 let template: Template;
-let ids: { table: string; queue: string; dlq: string; worker: string; scheduler: string; topic: string };
+let ids: {
+  table: string;
+  queue: string;
+  dlq: string;
+  registerQueue: string;
+  registerDlq: string;
+  worker: string;
+  scheduler: string;
+  register: string;
+  topic: string;
+};
 
 beforeAll(() => {
   synth = synthesize({ bundle: true });
@@ -21,8 +31,11 @@ beforeAll(() => {
     table: logicalId(synth.stack, stopguard.table),
     queue: logicalId(synth.stack, stopguard.queue),
     dlq: logicalId(synth.stack, stopguard.deadLetterQueue),
+    registerQueue: logicalId(synth.stack, stopguard.registerQueue),
+    registerDlq: logicalId(synth.stack, stopguard.registerDeadLetterQueue),
     worker: logicalId(synth.stack, stopguard.worker.function),
     scheduler: logicalId(synth.stack, stopguard.scheduler.function),
+    register: logicalId(synth.stack, stopguard.register.function),
     topic: logicalId(synth.stack, stopguard.alarmTopic),
   };
 });
@@ -49,7 +62,7 @@ describe('synthesis', () => {
   });
 
   it('bundles each handler as an ES module with a source map', () => {
-    for (const id of [ids.worker, ids.scheduler]) {
+    for (const id of [ids.worker, ids.scheduler, ids.register]) {
       const asset = (functionProps(id).Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
       const dir = join(synth.assembly.directory, `asset.${asset}`);
       expect(existsSync(dir), dir).toBe(true);
@@ -87,6 +100,34 @@ describe('queues', () => {
     expect(queues[ids.dlq]?.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
+  it('give the bot its own register queue, redriven after 3 receives to its own dead-letter queue', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(queues[ids.registerQueue]?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [ids.registerDlq, 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(queues[ids.registerDlq]?.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    // Six times the register function's timeout, as Lambda recommends for an SQS source.
+    const registerTimeout = functionProps(ids.register).Timeout as number;
+    expect(queues[ids.registerQueue]?.Properties.VisibilityTimeout).toBe(6 * registerTimeout);
+  });
+
+  it('are all encrypted and refuse requests without TLS', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const denied = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Effect: string; Condition?: unknown }[])
+        .filter((st) => st.Effect === 'Deny')
+        .map((st) => ({ queues: p.Properties.Queues, condition: st.Condition })),
+    );
+    expect(new Set(denied.flatMap((d) => d.queues.map((q: { Ref: string }) => q.Ref)))).toEqual(
+      new Set(Object.keys(queues)),
+    );
+    for (const d of denied) expect(d.condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+  });
+
   it('hides a message for longer than the worker can run plus the claim lease', () => {
     const visibility = template.findResources('AWS::SQS::Queue')[ids.queue]?.Properties.VisibilityTimeout;
     const workerTimeout = functionProps(ids.worker).Timeout as number;
@@ -98,7 +139,7 @@ describe('queues', () => {
 
 describe('functions', () => {
   it('run Node 22 on arm64 with source maps and their own log group', () => {
-    for (const id of [ids.worker, ids.scheduler]) {
+    for (const id of [ids.worker, ids.scheduler, ids.register]) {
       const props = functionProps(id);
       expect(props).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -108,7 +149,7 @@ describe('functions', () => {
       expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: expect.stringMatching(/Logs/) } });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 2);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
   });
 
   it('carry the table, the queues and every setting in their environment; shadow by default', () => {
@@ -131,6 +172,45 @@ describe('functions', () => {
     }
   });
 
+  it('give the register function the table, its own dead-letter queue and nothing else: no work queue, nothing to reconcile with', () => {
+    const env = functionProps(ids.register).Environment.Variables;
+    expect(env[EnvVar.tableName]).toEqual({ Ref: ids.table });
+    expect(env[EnvVar.registerDeadLetterQueueUrl]).toEqual({ Ref: ids.registerDlq });
+    for (const absent of [
+      EnvVar.queueUrl,
+      EnvVar.deadLetterQueueUrl,
+      EnvVar.secretPrefix,
+      EnvVar.bybitBaseUrl,
+      EnvVar.extraExchangeOrigins,
+      envName('shadow'),
+    ]) {
+      expect(env, absent).not.toHaveProperty(absent);
+    }
+    // Only the worker talks to an exchange, and by default only to Bybit's own hosts.
+    for (const id of [ids.worker, ids.scheduler]) {
+      expect(functionProps(id).Environment.Variables).not.toHaveProperty(EnvVar.extraExchangeOrigins);
+    }
+  });
+
+  it.each([
+    ['scheduler', () => ids.scheduler],
+    ['worker', () => ids.worker],
+    ['register', () => ids.register],
+  ])('give the %s an environment its own cold start accepts', (_, id) => {
+    // Deploy-time references replaced by values of the shape they take on AWS.
+    const sample = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const ref = (value as { Ref: string }).Ref;
+      return ref === ids.table
+        ? 'Stopguard-Table-1ABC'
+        : `https://sqs.eu-west-1.amazonaws.com/123456789012/${ref}`;
+    };
+    const env = Object.fromEntries(
+      Object.entries(functionProps(id()).Environment.Variables).map(([k, v]) => [k, sample(v)]),
+    );
+    expect(() => readEnvironment(env)).not.toThrow();
+  });
+
   it('feed the worker from the queue with partial batch failures and bounded concurrency', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: ids.worker },
@@ -139,6 +219,17 @@ describe('functions', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 10 },
     });
+  });
+
+  it('feed the register function from the register queue in small batches, two at most at once', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: ids.register },
+      EventSourceArn: { 'Fn::GetAtt': [ids.registerQueue, 'Arn'] },
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
   });
 
   it('run the scheduler every minute', () => {
@@ -161,6 +252,7 @@ describe('alarms', () => {
   const cases: [string, string, number, string][] = [
     [Metric.KeptForLackOfEvidence, 'Sum', 0, 'GreaterThanThreshold'],
     [Metric.CapRefusals, 'Sum', 0, 'GreaterThanThreshold'],
+    [Metric.AuthErrors, 'Sum', 0, 'GreaterThanThreshold'],
     [Metric.DistrustedSnapshots, 'Sum', 2, 'GreaterThanThreshold'],
     [Metric.IncompleteResponsesObserved, 'Sum', 20, 'GreaterThanThreshold'],
     [Metric.SnapshotAgeSeconds, 'Maximum', 600, 'GreaterThanThreshold'],
@@ -189,14 +281,31 @@ describe('alarms', () => {
     expect(metricAlarm(Metric.KeptForLackOfEvidence).TreatMissingData).toBe('notBreaching');
   });
 
-  it('watch the dead-letter queue', () => {
-    expect(metricAlarm('ApproximateNumberOfMessagesVisible')).toMatchObject({
+  it.each([
+    ['work', () => ids.dlq],
+    ['register', () => ids.registerDlq],
+  ])('watch the %s dead-letter queue', (_, dlq) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }],
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq(), 'QueueName'] } }],
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: ids.topic }],
     });
+  });
+
+  it('say where a refused registration lands and what a refused key means', () => {
+    const description = (name: string): string => {
+      const alarm = synth.stack.stopguard.alarms[name];
+      if (alarm === undefined) throw new Error(`no alarm ${name}`);
+      return template.findResources('AWS::CloudWatch::Alarm')[logicalId(synth.stack, alarm)]?.Properties
+        .AlarmDescription;
+    };
+    expect(description('registerDeadLetters')).toMatch(/`reason` attribute/);
+    expect(description('authErrors')).toMatch(
+      /refused an account's keys .*: fix its secret; nothing is being reconciled for that account/,
+    );
   });
 
   it.each(['Errors', 'Throttles'])('watch %s of both functions', (metricName) => {
@@ -214,7 +323,7 @@ describe('alarms', () => {
 
   it('all say what to do, all notify the one topic, and no e-mail is subscribed unless given', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(13);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(60);
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);
@@ -238,6 +347,8 @@ describe('dashboard and outputs', () => {
       Metric.ChecksRun,
       Metric.ConfirmsRun,
       Metric.SnapshotAgeSeconds,
+      Metric.AuthErrors,
+      Metric.RegistrationsRejected,
     ]) {
       expect(body).toContain(`\\"${name}\\"`);
     }
@@ -250,8 +361,14 @@ describe('dashboard and outputs', () => {
       'DashboardName',
       'DeadLetterQueueUrl',
       'QueueUrl',
+      'RegisterDeadLetterQueueUrl',
+      'RegisterQueueArn',
+      'RegisterQueueUrl',
       'TableName',
     ]);
     expect(outputs.TableName?.Value).toEqual({ Ref: ids.table });
+    expect(outputs.RegisterQueueUrl?.Value).toEqual({ Ref: ids.registerQueue });
+    expect(outputs.RegisterQueueArn?.Value).toEqual({ 'Fn::GetAtt': [ids.registerQueue, 'Arn'] });
+    expect(outputs.QueueUrl?.Description).toMatch(/never grant the bot/);
   });
 });

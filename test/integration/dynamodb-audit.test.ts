@@ -1,10 +1,11 @@
 import { type BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { batchWriteAll, UnprocessedWritesError } from '../../functions/adapters/dynamodb/document.js';
-import { DynamoAudit } from '../../functions/adapters/dynamodb/dynamo-audit.js';
+import { AuditKeyCollisionError, DynamoAudit } from '../../functions/adapters/dynamodb/dynamo-audit.js';
 import { DAY_MS, Keys } from '../../functions/adapters/dynamodb/table.js';
 import type { CancelOrphans, StillOpen } from '../../functions/core/decision.js';
 import type { AuditEntry } from '../../functions/ports/audit.js';
+import { localDynamoDbClient } from '../../local/standins/clients.js';
 import { useDynamoDbLocal } from '../support/dynamodb.js';
 import { order, T0 } from '../support/records.js';
 
@@ -88,7 +89,7 @@ describe('DynamoAudit on DynamoDB Local', () => {
     });
   });
 
-  it('writes more entries than one batch holds, each its own item, kept for the configured days', async () => {
+  it('writes every entry as its own item, one write each, kept for the configured days', async () => {
     const table = await dynamo.freshTable();
     const audit = new DynamoAudit({ ...table, retentionDays: 30 });
     const entries: AuditEntry[] = Array.from({ length: 60 }, (_, i) => ({
@@ -109,6 +110,83 @@ describe('DynamoAudit on DynamoDB Local', () => {
       expect(item).not.toHaveProperty('cancels');
       expect(item.expiresAt).toBe(Math.ceil((T0 + 1_000 + 30 * DAY_MS) / 1000));
     }
+  });
+
+  it('appends with PutItem alone: the one call IAM allows the worker in audit partitions', async () => {
+    const { tableName } = await dynamo.freshTable();
+    const client = localDynamoDbClient(dynamo.endpoint());
+    const commands: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const audit = new DynamoAudit({ client, tableName });
+      await audit.record(
+        [1, 2, 3].map((i) => ({
+          accountId: 'acct-1',
+          at: T0 + i,
+          phase: 'check' as const,
+          decision: stillOpen(i),
+          shadow: false,
+        })),
+      );
+      expect(commands).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
+      await audit.record([]);
+      expect(commands).toHaveLength(3);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('never overwrites an entry: a Put aimed at an existing key is refused and the entry stays', async () => {
+    const table = await dynamo.freshTable();
+    // An id source that repeats itself, so a second entry of the same millisecond hits the first's key.
+    const audit = new DynamoAudit({ ...table, ids: { next: (prefix) => `${prefix}-fixed` } });
+    const first: AuditEntry = {
+      accountId: 'acct-1',
+      at: T0,
+      phase: 'check',
+      decision: stillOpen(1),
+      shadow: false,
+    };
+    await audit.record([first]);
+
+    const second: AuditEntry = { ...first, phase: 'confirm', decision: cancel, shadow: true };
+    await expect(audit.record([second])).rejects.toThrow(AuditKeyCollisionError);
+    // The refused write still counts: DynamoDB bills a failed condition.
+    expect(audit.ops.writes).toBe(2);
+
+    const items = await auditItems(table.tableName, 'acct-1', T0);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      phase: 'check',
+      decision: 'still-open',
+      symbol: 'SYM1USDT',
+      shadow: false,
+    });
+  });
+
+  it('writes the other entries of a call when one collides, then reports the collision', async () => {
+    const table = await dynamo.freshTable();
+    let n = 0;
+    // The first two ids are equal: entries 1 and 2 of the same millisecond collide, entry 3 does not.
+    const audit = new DynamoAudit({ ...table, ids: { next: (prefix) => `${prefix}-${n++ < 2 ? 0 : n}` } });
+    const entries: AuditEntry[] = [1, 2, 3].map((i) => ({
+      accountId: 'acct-1',
+      at: T0,
+      phase: 'check',
+      decision: stillOpen(i),
+      shadow: false,
+    }));
+    await expect(audit.record(entries)).rejects.toThrow(/already exists; not overwritten/);
+    expect(audit.ops.writes).toBe(3);
+    const symbols = (await auditItems(table.tableName, 'acct-1', T0)).map((i) => i.symbol);
+    expect(symbols).toHaveLength(2);
+    expect(symbols).toContain('SYM3USDT');
   });
 
   it('files entries under the UTC day of their time', async () => {
