@@ -1,14 +1,9 @@
-import { defaultReconcileConfig } from '../functions/core/config.js';
-import { decideConfirmation } from '../functions/core/confirmation.js';
-import { positionIdOf } from '../functions/core/keys.js';
-import { assessSnapshot } from '../functions/core/snapshot.js';
-import { newSuspect } from '../functions/core/suspect.js';
-import type {
-  ObservedPosition,
-  PositionSnapshot,
-  SuspectRecord,
-  TrackedPosition,
-} from '../functions/core/types.js';
+import { defaultReconcileConfig } from '#core/config.js';
+import { decideConfirmation } from '#core/confirmation.js';
+import { positionIdOf } from '#core/keys.js';
+import { assessSnapshot } from '#core/snapshot.js';
+import { newSuspect } from '#core/suspect.js';
+import type { ObservedPosition, PositionSnapshot, SuspectRecord, TrackedPosition } from '#core/types.js';
 
 /** Decisions per second of the pure core, on inputs shaped like a steady account and a real close. */
 export interface CoreBenchResult {

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultSettings } from '../functions/orchestration/settings.js';
-import type { Strategy } from '../local/simulation/harness.js';
+import { defaultSettings } from '#contracts/settings.js';
+import type { Strategy } from '#local/simulation/harness.js';
 import {
   type BundleFigures,
   bundleFunction,

@@ -1,6 +1,6 @@
-import { runSimulation, type SimulationResult, type Strategy } from '../local/simulation/harness.js';
-import { noFaults, type VenueCalls, type VenueFaults } from '../local/simulation/venue.js';
-import type { WorkloadOptions } from '../local/simulation/world.js';
+import { runSimulation, type SimulationResult, type Strategy } from '#local/simulation/harness.js';
+import type { WorkloadOptions } from '#local/simulation/traders.js';
+import { noFaults, type VenueCalls, type VenueFaults } from '#local/simulation/venue.js';
 
 /** The drop rates compared, each over the same seeded worlds for every strategy. */
 export const SCENARIOS: readonly { readonly name: string; readonly faults: VenueFaults }[] = [

@@ -23,18 +23,18 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { trustedExchangeOrigin } from '../functions/adapters/bybit/hosts.js';
-import { Keys, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../functions/adapters/dynamodb/table.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/adapters/powertools/telemetry.js';
-import { EnvVar } from '../functions/handlers/environment.js';
+import { trustedExchangeOrigin } from '#adapters/bybit/hosts.js';
+import { Keys, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#adapters/dynamodb/table.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '#adapters/powertools/telemetry.js';
 import {
   applyOverrides,
   defaultSettings,
   envName,
   type ReconcileSettings,
   type SettingsOverrides,
-} from '../functions/orchestration/settings.js';
-import { Metric, type MetricName } from '../functions/ports/telemetry.js';
+} from '#contracts/settings.js';
+import { EnvVar } from '#handlers/environment.js';
+import { Metric, type MetricName } from '#ports/telemetry.js';
 import { StopguardFunction } from './stopguard-function.js';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

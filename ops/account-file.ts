@@ -1,5 +1,5 @@
-import { accountRecordSchema } from '../functions/orchestration/messages.js';
-import type { AccountRecord } from '../functions/ports/accounts.js';
+import { accountRecordSchema } from '#contracts/account-record.js';
+import type { AccountRecord } from '#ports/accounts.js';
 
 export class InvalidAccountFileError extends Error {
   override readonly name = 'InvalidAccountFileError';

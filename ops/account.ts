@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoAccounts } from '../functions/adapters/dynamodb/dynamo-accounts.js';
+import { DynamoAccounts } from '#adapters/dynamodb/dynamo-accounts.js';
 import { parseAccountFile } from './account-file.js';
 
 /**

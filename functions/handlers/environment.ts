@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { type ReconcileSettings, settingsFromEnv } from '../orchestration/settings.js';
+import { type ReconcileSettings, settingsFromEnv } from '#contracts/settings.js';
 
 /**
  * The Lambda functions' environment, validated once at cold start. The CDK stack sets exactly these;

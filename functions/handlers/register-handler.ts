@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { parseIngressMessage } from '../orchestration/messages.js';
-import { type RegisterDeps, runRegister } from '../orchestration/register.js';
-import type { DeadLetters } from '../ports/dead-letter.js';
-import { Metric } from '../ports/telemetry.js';
+import { parseIngressMessage } from '#contracts/messages.js';
+import { type RegisterDeps, runRegister } from '#orchestration/register.js';
+import type { DeadLetters } from '#ports/dead-letter.js';
+import { Metric } from '#ports/telemetry.js';
 import { createSqsBatchHandler, deadLetter, parseOrDeadLetter, type QueueRecord } from './sqs-batch.js';
 
 export interface RegisterHandlerDeps {

@@ -4,8 +4,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import type { ReconcilerDeps } from '../orchestration/dependencies.js';
-import { runSchedule, type ScheduleOutcome } from '../orchestration/schedule.js';
+import type { ReconcilerDeps } from '#orchestration/dependencies.js';
+import { runSchedule, type ScheduleOutcome } from '#orchestration/schedule.js';
 
 /**
  * The scheduler Lambda (EventBridge, every minute): fans the minute out into per-account checks.

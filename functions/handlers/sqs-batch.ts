@@ -5,9 +5,9 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { MalformedMessageError } from '../orchestration/messages.js';
-import type { DeadLetters } from '../ports/dead-letter.js';
-import type { Telemetry } from '../ports/telemetry.js';
+import { MalformedMessageError } from '#contracts/messages.js';
+import type { DeadLetters } from '#ports/dead-letter.js';
+import type { Telemetry } from '#ports/telemetry.js';
 
 /** The part of an SQS record a handler reads. */
 export type QueueRecord = Pick<SQSRecord, 'body' | 'messageId'>;

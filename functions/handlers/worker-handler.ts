@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { runCheck } from '../orchestration/check.js';
-import { runConfirm } from '../orchestration/confirm.js';
-import type { ReconcilerDeps } from '../orchestration/dependencies.js';
-import { parseWorkMessage, type WorkMessage } from '../orchestration/messages.js';
-import type { DeadLetters } from '../ports/dead-letter.js';
-import { Metric } from '../ports/telemetry.js';
+import { parseWorkMessage, type WorkMessage } from '#contracts/messages.js';
+import { runCheck } from '#orchestration/check.js';
+import { runConfirm } from '#orchestration/confirm.js';
+import type { ReconcilerDeps } from '#orchestration/dependencies.js';
+import type { DeadLetters } from '#ports/dead-letter.js';
+import { Metric } from '#ports/telemetry.js';
 import { createSqsBatchHandler, parseOrDeadLetter, type QueueRecord } from './sqs-batch.js';
 
 export interface WorkerDeps {

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createBybitSession } from '../adapters/bybit/bybit-session.js';
-import { trustedExchangeOrigin } from '../adapters/bybit/hosts.js';
-import { SqsDeadLetters } from '../adapters/sqs/sqs-dead-letters.js';
-import type { AccountRecord } from '../ports/accounts.js';
-import { type CredentialsProvider, CredentialsUnavailableError } from '../ports/credentials.js';
-import type { ExchangeSession } from '../ports/exchange.js';
+import { createBybitSession } from '#adapters/bybit/bybit-session.js';
+import { trustedExchangeOrigin } from '#adapters/bybit/hosts.js';
+import { SqsDeadLetters } from '#adapters/sqs/sqs-dead-letters.js';
+import type { AccountRecord } from '#ports/accounts.js';
+import { type CredentialsProvider, CredentialsUnavailableError } from '#ports/credentials.js';
+import type { ExchangeSession } from '#ports/exchange.js';
 import { EnvVar, required } from './environment.js';
-import { type WiringInputs, wireCommon } from './wiring.js';
+import { type WiringInputs, wireCommon } from './shared-wiring.js';
 import type { WorkerDeps } from './worker-handler.js';
 
 /** The worker's dependencies: everything, with exchange sessions opened per account from its credentials. */

@@ -1,36 +1,21 @@
-import type { Decision } from '../core/decision.js';
-import { positionIdOf } from '../core/keys.js';
-import { assessSnapshot, type SnapshotAssessment } from '../core/snapshot.js';
-import { newSuspect, resentSuspect } from '../core/suspect.js';
-import type { SuspectRecord, TrackedPosition } from '../core/types.js';
-import type { AccountRecord } from '../ports/accounts.js';
-import type { AccountState, AccountView } from '../ports/store.js';
-import { Metric } from '../ports/telemetry.js';
+import { type CheckMessage, confirmMessageFor } from '#contracts/messages.js';
+import type { ReconcileSettings } from '#contracts/settings.js';
+import type { Decision } from '#core/decision.js';
+import { positionIdOf } from '#core/keys.js';
+import { assessSnapshot, type SnapshotAssessment } from '#core/snapshot.js';
+import { newSuspect, resentSuspect } from '#core/suspect.js';
+import type { SuspectRecord, TrackedPosition } from '#core/types.js';
+import type { AccountState, AccountView } from '#ports/store.js';
+import { Metric } from '#ports/telemetry.js';
+import { loadEnabledAccount } from './account-context.js';
+import { recordDecisions } from './audit-trail.js';
 import type { ReconcilerDeps } from './dependencies.js';
-import type { CheckMessage } from './messages.js';
-import { applyOverrides, type ReconcileSettings } from './settings.js';
-import { recordDecisions } from './telemetry.js';
 
 export interface CheckOutcome {
   readonly accountId: string;
   readonly status: 'checked' | 'skipped';
   readonly trust?: SnapshotAssessment['trust'];
   readonly decisions: readonly Decision[];
-}
-
-/** Resolves an account and its effective settings; undefined (and a log line) when it is gone or disabled. */
-export async function loadAccount(
-  deps: ReconcilerDeps,
-  accountId: string,
-): Promise<{ account: AccountRecord; settings: ReconcileSettings } | undefined> {
-  const account = await deps.accounts.get(accountId);
-  if (account === undefined || !account.enabled) {
-    deps.telemetry.log('info', `account ${accountId} is ${account ? 'disabled' : 'unknown'}; nothing to do`, {
-      accountId,
-    });
-    return undefined;
-  }
-  return { account, settings: applyOverrides(deps.settings, account.settings, `account ${accountId}`) };
 }
 
 /**
@@ -41,13 +26,13 @@ export async function loadAccount(
  */
 export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Promise<CheckOutcome> {
   const { accountId } = message;
-  const loaded = await loadAccount(deps, accountId);
+  const loaded = await loadEnabledAccount(deps, accountId);
   if (loaded === undefined) return { accountId, status: 'skipped', decisions: [] };
   const { account, settings } = loaded;
   const exchange = await deps.exchangeFor(account);
   const [snapshot, view] = await Promise.all([
     exchange.fetchOpenPositions(),
-    deps.store.loadAccount(accountId),
+    deps.store.loadAccountView(accountId),
   ]);
   const now = deps.clock.now();
   deps.telemetry.count(Metric.ChecksRun);
@@ -130,7 +115,7 @@ async function actOnCheckDecision(
       // sends the confirmation.
       if (await deps.store.createSuspect(suspect)) {
         deps.telemetry.count(Metric.SuspectsRaised);
-        await deps.queue.sendConfirm(confirmFor(suspect), settings.confirmDelayMs);
+        await deps.queue.sendConfirm(confirmMessageFor(suspect), settings.confirmDelayMs);
       }
       return;
     }
@@ -146,22 +131,12 @@ async function actOnCheckDecision(
       const resent = resentSuspect(suspect, deps.clock.now(), settings.confirmDelayMs);
       // Conditional: if a confirmation took the suspect meanwhile, it is not lost after all.
       if (await deps.store.updateSuspect(resent, suspect))
-        await deps.queue.sendConfirm(confirmFor(resent), 0);
+        await deps.queue.sendConfirm(confirmMessageFor(resent), 0);
       return;
     }
     default:
       return;
   }
-}
-
-export function confirmFor(suspect: SuspectRecord) {
-  return {
-    type: 'confirm' as const,
-    accountId: suspect.accountId,
-    symbol: suspect.symbol,
-    positionIdx: suspect.positionIdx,
-    attempt: suspect.attempts,
-  };
 }
 
 /** Routine "still open" and "confirmation pending" lines would drown the audit trail; everything else is kept. */

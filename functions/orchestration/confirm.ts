@@ -1,15 +1,15 @@
-import { type ConfirmationInput, decideConfirmation } from '../core/confirmation.js';
-import type { ClaimRenewal, Decision } from '../core/decision.js';
-import { renewedClaim, suspectAfterAttempt } from '../core/suspect.js';
-import type { PositionKey, SuspectRecord } from '../core/types.js';
-import type { CancelRecord } from '../ports/audit.js';
-import type { ExchangeSession } from '../ports/exchange.js';
-import { Metric } from '../ports/telemetry.js';
-import { confirmFor, loadAccount } from './check.js';
+import { type ConfirmMessage, confirmMessageFor } from '#contracts/messages.js';
+import type { ReconcileSettings } from '#contracts/settings.js';
+import { type ConfirmationInput, decideConfirmation } from '#core/confirmation.js';
+import type { ClaimRenewal, Decision } from '#core/decision.js';
+import { renewedClaim, suspectAfterAttempt } from '#core/suspect.js';
+import type { PositionKey, SuspectRecord } from '#core/types.js';
+import type { CancelRecord } from '#ports/audit.js';
+import type { ExchangeSession } from '#ports/exchange.js';
+import { Metric } from '#ports/telemetry.js';
+import { loadEnabledAccount } from './account-context.js';
+import { recordDecisions } from './audit-trail.js';
 import type { ReconcilerDeps } from './dependencies.js';
-import type { ConfirmMessage } from './messages.js';
-import type { ReconcileSettings } from './settings.js';
-import { recordDecisions } from './telemetry.js';
 
 export interface ConfirmOutcome {
   readonly status: 'decided' | 'not-claimed' | 'skipped';
@@ -24,7 +24,7 @@ export interface ConfirmOutcome {
  * a way to resolve.
  */
 export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage): Promise<ConfirmOutcome> {
-  const loaded = await loadAccount(deps, message.accountId);
+  const loaded = await loadEnabledAccount(deps, message.accountId);
   if (loaded === undefined) return { status: 'skipped' };
   const { account, settings } = loaded;
   const key: PositionKey = {
@@ -250,7 +250,7 @@ class Attempt {
       );
       return;
     }
-    await deps.queue.sendConfirm(confirmFor(next), delayMs);
+    await deps.queue.sendConfirm(confirmMessageFor(next), delayMs);
   }
 
   /**

@@ -1,13 +1,13 @@
-import type { AccountDirectory, AccountRecord } from '../ports/accounts.js';
-import type { AuditLog } from '../ports/audit.js';
-import type { CancelCap } from '../ports/cap.js';
-import type { Clock } from '../ports/clock.js';
-import type { ExchangeSession } from '../ports/exchange.js';
-import type { IdSource } from '../ports/ids.js';
-import type { WorkQueue } from '../ports/queue.js';
-import type { ReconciliationStore } from '../ports/store.js';
-import type { Telemetry } from '../ports/telemetry.js';
-import type { ReconcileSettings } from './settings.js';
+import type { ReconcileSettings } from '#contracts/settings.js';
+import type { AccountDirectory, AccountRecord } from '#ports/accounts.js';
+import type { AuditLog } from '#ports/audit.js';
+import type { CancelCap } from '#ports/cap.js';
+import type { Clock } from '#ports/clock.js';
+import type { ExchangeSession } from '#ports/exchange.js';
+import type { IdSource } from '#ports/ids.js';
+import type { WorkQueue } from '#ports/queue.js';
+import type { ReconciliationStore } from '#ports/store.js';
+import type { Telemetry } from '#ports/telemetry.js';
 
 /**
  * Every piece of I/O the orchestration touches. The AWS handlers, the local runner and the

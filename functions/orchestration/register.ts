@@ -1,9 +1,9 @@
-import { trackedFrom } from '../core/snapshot.js';
-import { versionOf } from '../core/state-order.js';
-import type { ObservedPosition, PositionSnapshot } from '../core/types.js';
-import type { MarketRules } from '../ports/market-rules.js';
+import type { RegisterMessage } from '#contracts/messages.js';
+import { trackedFrom } from '#core/snapshot.js';
+import { versionOf } from '#core/state-order.js';
+import type { ObservedPosition, PositionSnapshot } from '#core/types.js';
+import type { MarketRules } from '#ports/market-rules.js';
 import type { ReconcilerDeps } from './dependencies.js';
-import type { RegisterMessage } from './messages.js';
 
 /**
  * How far ahead of our clock a registered fill time may be: exchange and bot clocks drift a little,

@@ -1,7 +1,7 @@
-import type { AccountRecord } from '../ports/accounts.js';
+import type { CheckMessage } from '#contracts/messages.js';
+import { applyOverrides } from '#contracts/settings.js';
+import type { AccountRecord } from '#ports/accounts.js';
 import type { ReconcilerDeps } from './dependencies.js';
-import type { CheckMessage } from './messages.js';
-import { applyOverrides } from './settings.js';
 
 export interface ScheduleOutcome {
   readonly accountsScheduled: number;

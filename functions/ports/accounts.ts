@@ -1,10 +1,6 @@
-import type { AccountRecordInput } from '../orchestration/messages.js';
+import type { AccountRecord } from '#contracts/account-record.js';
 
-/**
- * An account stopguard watches (shape and validation in `accountRecordSchema`). Keys are never stored
- * on it, only `credentialsRef`: a Secrets Manager secret name on AWS, a key of the local file.
- */
-export type AccountRecord = AccountRecordInput;
+export type { AccountRecord };
 
 export interface AccountDirectory {
   get(accountId: string): Promise<AccountRecord | undefined>;

@@ -1,4 +1,4 @@
-import type { Decision } from '../core/decision.js';
+import type { Decision } from '#core/decision.js';
 
 /** What an order cancel request came back with, for the audit trail. */
 export interface CancelRecord {

@@ -5,7 +5,7 @@ import type {
   PositionRecheck,
   PositionSnapshot,
   TrackedPosition,
-} from '../core/types.js';
+} from '#core/types.js';
 
 /** The result of asking the venue to cancel one order. */
 export type CancelOutcome =

@@ -1,4 +1,4 @@
-import type { CheckMessage, ConfirmMessage } from '../orchestration/messages.js';
+import type { CheckMessage, ConfirmMessage } from '#contracts/messages.js';
 
 /** The work queue between the scheduler and the workers, and between a check and its confirmation. */
 export interface WorkQueue {

@@ -1,6 +1,6 @@
-import type { ClaimRenewal } from '../core/decision.js';
-import type { StateVersion } from '../core/state-order.js';
-import type { PositionKey, SuspectRecord, TrackedPosition } from '../core/types.js';
+import type { ClaimRenewal } from '#core/decision.js';
+import type { StateVersion } from '#core/state-order.js';
+import type { PositionKey, SuspectRecord, TrackedPosition } from '#core/types.js';
 
 /** Per-account bookkeeping that survives between invocations. */
 export interface AccountState {
@@ -26,7 +26,7 @@ export interface AccountView {
  * States of a position are ordered by `compareStates` (core/state-order.ts).
  */
 export interface ReconciliationStore {
-  loadAccount(accountId: string): Promise<AccountView>;
+  loadAccountView(accountId: string): Promise<AccountView>;
   upsertTracked(positions: readonly TrackedPosition[]): Promise<void>;
   /**
    * Drops a position from the ledger once its close is dealt with. With `closed` (the state the close

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { MetricName, Telemetry } from '../../functions/ports/telemetry.js';
+import type { MetricName, Telemetry } from '#ports/telemetry.js';
 
 export interface DecisionLine {
   readonly at: number;

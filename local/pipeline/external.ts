@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { DynamoStore } from '../../functions/adapters/dynamodb/dynamo-store.js';
-import type { AccountState } from '../../functions/ports/store.js';
-import { Metric } from '../../functions/ports/telemetry.js';
+import { DynamoStore } from '#adapters/dynamodb/dynamo-store.js';
+import type { AccountState } from '#ports/store.js';
+import { Metric } from '#ports/telemetry.js';
 import type { DecisionLine, ListFailure } from './console-telemetry.js';
 import {
   type LocalAccount,
@@ -280,7 +280,7 @@ export async function runExternal(options: ExternalRunOptions): Promise<External
     try {
       // What the checks stored is the account's own record of whether it ever got a complete list.
       const store = new DynamoStore({ client: pipeline.dynamoDb, tableName: pipeline.tableName });
-      states = await Promise.all(accounts.map(async (a) => (await store.loadAccount(a.id)).state));
+      states = await Promise.all(accounts.map(async (a) => (await store.loadAccountView(a.id)).state));
     } finally {
       await pipeline.stop();
     }

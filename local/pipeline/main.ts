@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { StandInUnavailableError } from '../standins/stand-in-error.js';
+import { StandInUnavailableError } from '#local/standins/stand-in-error.js';
 import {
   AccountsFileError,
   accountsWithoutCompleteList,

@@ -1,7 +1,7 @@
 import Big from 'big.js';
-import type { RegisterMessage } from '../../functions/orchestration/messages.js';
-import type { SimulatorAdmin } from '../bybit-simulator/index.js';
-import { hashInt, hashUnit } from '../simulation/hash-random.js';
+import type { RegisterMessage } from '#contracts/messages.js';
+import type { SimulatorAdmin } from '#local/bybit-simulator/index.js';
+import { hashInt, hashUnit } from '#local/simulation/hash-random.js';
 
 /** Symbols the local market trades, with a starting price each. */
 const MARKET: readonly (readonly [string, string])[] = [

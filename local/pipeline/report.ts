@@ -1,4 +1,4 @@
-import { Metric } from '../../functions/ports/telemetry.js';
+import { Metric } from '#ports/telemetry.js';
 import type { ExternalAccountOutcome, ExternalRunReport } from './external.js';
 import type { LocalAccount } from './pipeline.js';
 import type { EmbeddedRunReport, Progress } from './run.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { Metric } from '../../functions/ports/telemetry.js';
-import { type OrphanRecord, startBybitSimulator } from '../bybit-simulator/index.js';
+import { type OrphanRecord, startBybitSimulator } from '#local/bybit-simulator/index.js';
+import { Metric } from '#ports/telemetry.js';
 import { defaultMarket, MarketDriver, type MarketStats } from './market.js';
 import { type LocalAccount, type LocalPipeline, startLocalPipeline } from './pipeline.js';
 

@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { writeSection } from '../../bench/report.js';
-import { SqsWorkQueue } from '../../functions/adapters/sqs/sqs-queue.js';
-import { Metric } from '../../functions/ports/telemetry.js';
+import { SqsWorkQueue } from '#adapters/sqs/sqs-queue.js';
+import { writeSection } from '#bench/report.js';
+import { Metric } from '#ports/telemetry.js';
 import { accountRecordOf, type LocalAccount, type LocalPipeline } from './pipeline.js';
 import { formatProgress, quantile } from './report.js';
 import { type EmbeddedRunReport, runEmbedded } from './run.js';

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { writeSection } from '../../bench/report.js';
+import { writeSection } from '#bench/report.js';
 import { runSimulation, type SimulationResult, type Strategy } from './harness.js';
 import { type FaultProfile, faultProfiles } from './profiles.js';
 

@@ -1,4 +1,4 @@
-import { positionId } from '../../functions/core/keys.js';
+import { positionId } from '#core/keys.js';
 import type {
   CloseEvidence,
   CloseKind,
@@ -13,9 +13,9 @@ import type {
   ProtectiveOrderKind,
   SnapshotFailure,
   TrackedPosition,
-} from '../../functions/core/types.js';
-import type { Clock } from '../../functions/ports/clock.js';
-import type { CancelOutcome, ExchangeSession } from '../../functions/ports/exchange.js';
+} from '#core/types.js';
+import type { Clock } from '#ports/clock.js';
+import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
 import { hashInt, hashUnit } from './hash-random.js';
 
 /**

@@ -1,8 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, ArnPrincipal, type IGrantable, Role } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Keys } from '../../functions/adapters/dynamodb/table.js';
-import { StopguardStack } from '../../infra/stopguard-stack.js';
+import { Keys } from '#adapters/dynamodb/table.js';
+import { StopguardStack } from '#infra/stopguard-stack.js';
 import {
   actionsOf,
   asList,

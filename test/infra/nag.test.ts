@@ -3,9 +3,9 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addChecks } from '../../infra/checks.js';
-import { Stopguard } from '../../infra/stopguard-construct.js';
-import { StopguardStack } from '../../infra/stopguard-stack.js';
+import { addChecks } from '#infra/checks.js';
+import { Stopguard } from '#infra/stopguard-construct.js';
+import { StopguardStack } from '#infra/stopguard-stack.js';
 import { removeAssemblies, testApp } from './synth.js';
 
 // The packs read the construct tree, not the bundle.

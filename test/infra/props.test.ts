@@ -1,9 +1,9 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EnvVar } from '../../functions/handlers/environment.js';
-import { envName } from '../../functions/orchestration/settings.js';
-import { Stopguard } from '../../infra/stopguard-construct.js';
+import { envName } from '#contracts/settings.js';
+import { EnvVar } from '#handlers/environment.js';
+import { Stopguard } from '#infra/stopguard-construct.js';
 import { removeAssemblies, synthesize, testApp } from './synth.js';
 
 // Variants of the props; none needs the bundle.

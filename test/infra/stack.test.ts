@@ -2,10 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.js';
-import { EnvVar, readEnvironment } from '../../functions/handlers/environment.js';
-import { defaultSettings, envName, type ReconcileSettings } from '../../functions/orchestration/settings.js';
-import { Metric } from '../../functions/ports/telemetry.js';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#adapters/dynamodb/table.js';
+import { defaultSettings, envName, type ReconcileSettings } from '#contracts/settings.js';
+import { EnvVar, readEnvironment } from '#handlers/environment.js';
+import { Metric } from '#ports/telemetry.js';
 import { logicalId, removeAssemblies, type Synthesized, synthesize } from './synth.js';
 
 // The real thing, esbuild bundling included: synthesized once for the whole file.

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import type { StopguardProps } from '../../infra/stopguard-construct.js';
-import { StopguardStack } from '../../infra/stopguard-stack.js';
+import type { StopguardProps } from '#infra/stopguard-construct.js';
+import { StopguardStack } from '#infra/stopguard-stack.js';
 
 /** cdk.json's context (feature flags, defaults): the tests synthesize what `cdk synth` does. */
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {

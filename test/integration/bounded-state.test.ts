@@ -1,14 +1,14 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoAudit } from '../../functions/adapters/dynamodb/dynamo-audit.js';
-import { DynamoStore } from '../../functions/adapters/dynamodb/dynamo-store.js';
-import { Keys } from '../../functions/adapters/dynamodb/table.js';
-import { defaultReconcileConfig } from '../../functions/core/config.js';
-import { decideConfirmation } from '../../functions/core/confirmation.js';
-import { suspectAfterAttempt } from '../../functions/core/suspect.js';
-import type { PositionSnapshot, SuspectRecord } from '../../functions/core/types.js';
-import { useDynamoDbLocal } from '../support/dynamodb.js';
-import { suspect, T0 } from '../support/records.js';
+import { DynamoAudit } from '#adapters/dynamodb/dynamo-audit.js';
+import { DynamoStore } from '#adapters/dynamodb/dynamo-store.js';
+import { Keys } from '#adapters/dynamodb/table.js';
+import { defaultReconcileConfig } from '#core/config.js';
+import { decideConfirmation } from '#core/confirmation.js';
+import { suspectAfterAttempt } from '#core/suspect.js';
+import type { PositionSnapshot, SuspectRecord } from '#core/types.js';
+import { useDynamoDbLocal } from '#test/support/dynamodb.js';
+import { suspect, T0 } from '#test/support/records.js';
 
 /**
  * A suspect that stays undecided (a cap refusing for days, history that never shows the close) must

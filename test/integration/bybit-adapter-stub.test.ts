@@ -1,9 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BybitSessionConfig, createBybitSession } from '../../functions/adapters/bybit/bybit-session.js';
-import type { TrackedPosition } from '../../functions/core/types.js';
-import { rawExecution, rawOrder, rawPosition, T0 } from '../unit/bybit-fixtures.js';
+import { type BybitSessionConfig, createBybitSession } from '#adapters/bybit/bybit-session.js';
+import type { TrackedPosition } from '#core/types.js';
+import { rawExecution, rawOrder, rawPosition, T0 } from '#test/unit/bybit-fixtures.js';
 
 /**
  * The adapter over real HTTP against a scripted stub of the V5 endpoints: exercises RestClientV5's

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BybitSessionConfig, createBybitSession } from '../../functions/adapters/bybit/bybit-session.js';
-import { HISTORY_WINDOW_MS } from '../../functions/adapters/bybit/mapping.js';
-import { accountForClose } from '../../functions/core/evidence.js';
-import type { ObservedPosition, PositionIdx, TrackedPosition } from '../../functions/core/types.js';
-import type { ExchangeSession } from '../../functions/ports/exchange.js';
+import { type BybitSessionConfig, createBybitSession } from '#adapters/bybit/bybit-session.js';
+import { HISTORY_WINDOW_MS } from '#adapters/bybit/mapping.js';
+import { accountForClose } from '#core/evidence.js';
+import type { ObservedPosition, PositionIdx, TrackedPosition } from '#core/types.js';
 import {
   type BybitSimulator,
   createVirtualClock,
@@ -11,7 +10,8 @@ import {
   noFaults,
   PRIVATE_ENDPOINTS,
   startBybitSimulator,
-} from '../../local/bybit-simulator/index.js';
+} from '#local/bybit-simulator/index.js';
+import type { ExchangeSession } from '#ports/exchange.js';
 
 /**
  * `createBybitSession` over HTTP against the local Bybit V5 simulator. The simulator runs on a

@@ -1,13 +1,10 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import {
-  DynamoAccounts,
-  InvalidAccountRecordError,
-} from '../../functions/adapters/dynamodb/dynamo-accounts.js';
-import { Keys } from '../../functions/adapters/dynamodb/table.js';
-import type { AccountRecord } from '../../functions/ports/accounts.js';
-import { useDynamoDbLocal } from '../support/dynamodb.js';
-import { account } from '../support/records.js';
+import { DynamoAccounts, InvalidAccountRecordError } from '#adapters/dynamodb/dynamo-accounts.js';
+import { Keys } from '#adapters/dynamodb/table.js';
+import type { AccountRecord } from '#ports/accounts.js';
+import { useDynamoDbLocal } from '#test/support/dynamodb.js';
+import { account } from '#test/support/records.js';
 
 const dynamo = useDynamoDbLocal();
 

@@ -1,13 +1,13 @@
 import { type BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { batchWriteAll, UnprocessedWritesError } from '../../functions/adapters/dynamodb/document.js';
-import { AuditKeyCollisionError, DynamoAudit } from '../../functions/adapters/dynamodb/dynamo-audit.js';
-import { DAY_MS, Keys } from '../../functions/adapters/dynamodb/table.js';
-import type { CancelOrphans, StillOpen } from '../../functions/core/decision.js';
-import type { AuditEntry } from '../../functions/ports/audit.js';
-import { localDynamoDbClient } from '../../local/standins/clients.js';
-import { useDynamoDbLocal } from '../support/dynamodb.js';
-import { order, T0 } from '../support/records.js';
+import { batchWriteAll, UnprocessedWritesError } from '#adapters/dynamodb/document.js';
+import { AuditKeyCollisionError, DynamoAudit } from '#adapters/dynamodb/dynamo-audit.js';
+import { DAY_MS, Keys } from '#adapters/dynamodb/table.js';
+import type { CancelOrphans, StillOpen } from '#core/decision.js';
+import { localDynamoDbClient } from '#local/standins/clients.js';
+import type { AuditEntry } from '#ports/audit.js';
+import { useDynamoDbLocal } from '#test/support/dynamodb.js';
+import { order, T0 } from '#test/support/records.js';
 
 const dynamo = useDynamoDbLocal();
 const KEY = { accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 0 } as const;

@@ -1,19 +1,15 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { DynamoTableConfig } from '../../functions/adapters/dynamodb/document.js';
-import {
-  type CapLimits,
-  CapUnavailableError,
-  DynamoCap,
-} from '../../functions/adapters/dynamodb/dynamo-cap.js';
-import { DAY_MS, Keys } from '../../functions/adapters/dynamodb/table.js';
-import { capWindowId, MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
-import type { CapVerdict } from '../../functions/core/types.js';
-import type { CancelCap } from '../../functions/ports/cap.js';
-import { localDynamoDbClient } from '../../local/standins/clients.js';
-import { useDynamoDbLocal } from '../support/dynamodb.js';
-import { T0 } from '../support/records.js';
+import type { DynamoTableConfig } from '#adapters/dynamodb/document.js';
+import { type CapLimits, CapUnavailableError, DynamoCap } from '#adapters/dynamodb/dynamo-cap.js';
+import { DAY_MS, Keys } from '#adapters/dynamodb/table.js';
+import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import type { CapVerdict } from '#core/types.js';
+import { localDynamoDbClient } from '#local/standins/clients.js';
+import { type CancelCap, capWindowId } from '#ports/cap.js';
+import { useDynamoDbLocal } from '#test/support/dynamodb.js';
+import { T0 } from '#test/support/records.js';
 
 const dynamo = useDynamoDbLocal();
 const WINDOW = 60_000;

@@ -1,8 +1,8 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/standins/clients.js';
-import { startDynamoDbLocal } from '../../local/standins/dynamodb-local.js';
-import { StandInUnavailableError } from '../../local/standins/stand-in-error.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/standins/clients.js';
+import { startDynamoDbLocal } from '#local/standins/dynamodb-local.js';
+import { StandInUnavailableError } from '#local/standins/stand-in-error.js';
 
 const saved = { PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME };
 afterEach(() => {

@@ -1,13 +1,13 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoStore } from '../../functions/adapters/dynamodb/dynamo-store.js';
-import { CorruptItemError } from '../../functions/adapters/dynamodb/records.js';
-import { DAY_MS, Keys } from '../../functions/adapters/dynamodb/table.js';
-import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
-import type { TrackedPosition } from '../../functions/core/types.js';
-import { useDynamoDbLocal } from '../support/dynamodb.js';
-import { order, suspect, T0, tracked } from '../support/records.js';
-import { storeContract } from '../support/store-contract.js';
+import { DynamoStore } from '#adapters/dynamodb/dynamo-store.js';
+import { CorruptItemError } from '#adapters/dynamodb/records.js';
+import { DAY_MS, Keys } from '#adapters/dynamodb/table.js';
+import { MemoryStore } from '#adapters/memory/memory-store.js';
+import type { TrackedPosition } from '#core/types.js';
+import { useDynamoDbLocal } from '#test/support/dynamodb.js';
+import { order, suspect, T0, tracked } from '#test/support/records.js';
+import { storeContract } from '#test/support/store-contract.js';
 
 const dynamo = useDynamoDbLocal();
 
@@ -25,7 +25,7 @@ describe('DynamoStore on DynamoDB Local', () => {
       lastCompleteSnapshotAt: T0,
     });
     const before = store.ops.reads;
-    const view = await store.loadAccount('acct-1');
+    const view = await store.loadAccountView('acct-1');
     expect(store.ops.reads - before).toBe(1);
     expect(view.tracked).toHaveLength(2);
     expect(view.suspects).toHaveLength(1);
@@ -50,7 +50,7 @@ describe('DynamoStore on DynamoDB Local', () => {
     for (const position of heavy) await store.upsertTracked([position]);
 
     const before = store.ops.reads;
-    const view = await store.loadAccount('acct-1');
+    const view = await store.loadAccountView('acct-1');
     expect(store.ops.reads - before).toBeGreaterThanOrEqual(2);
     expect(view.tracked).toHaveLength(64);
     const loadedHeavy = view.tracked.filter((p) => p.symbol.startsWith('HEAVY'));
@@ -91,7 +91,7 @@ describe('DynamoStore on DynamoDB Local', () => {
         Item: { ...withoutAttempts, ...Keys.suspect('acct-1', 'BTCUSDT', 0), kind: 'suspect' },
       }),
     );
-    await expect(store.loadAccount('acct-1')).rejects.toThrow(CorruptItemError);
+    await expect(store.loadAccountView('acct-1')).rejects.toThrow(CorruptItemError);
     await expect(store.getSuspect(suspect())).rejects.toThrow(/SUSPECT#BTCUSDT#0 is corrupt: attempts/);
   });
 

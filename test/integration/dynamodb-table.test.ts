@@ -1,7 +1,7 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { ensureTable, tableDefinition } from '../../functions/adapters/dynamodb/table.js';
-import { useDynamoDbLocal } from '../support/dynamodb.js';
+import { ensureTable, tableDefinition } from '#adapters/dynamodb/table.js';
+import { useDynamoDbLocal } from '#test/support/dynamodb.js';
 
 const dynamo = useDynamoDbLocal();
 

@@ -5,10 +5,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Metric } from '../../functions/ports/telemetry.js';
-import { type BybitSimulator, noFaults, startBybitSimulator } from '../../local/bybit-simulator/index.js';
-import { accountsWithoutCompleteList, runExternal } from '../../local/pipeline/external.js';
-import type { LocalAccount } from '../../local/pipeline/pipeline.js';
+import { type BybitSimulator, noFaults, startBybitSimulator } from '#local/bybit-simulator/index.js';
+import { accountsWithoutCompleteList, runExternal } from '#local/pipeline/external.js';
+import type { LocalAccount } from '#local/pipeline/pipeline.js';
+import { Metric } from '#ports/telemetry.js';
 
 /**
  * `npm start -- --exchange-url … --accounts FILE` for real: the bundled Bybit simulator plays an

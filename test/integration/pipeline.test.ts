@@ -4,18 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '../../functions/adapters/dynamodb/document.js';
-import { DynamoAccounts } from '../../functions/adapters/dynamodb/dynamo-accounts.js';
-import { Keys } from '../../functions/adapters/dynamodb/table.js';
-import type { CheckMessage } from '../../functions/orchestration/messages.js';
-import { Metric, type MetricName } from '../../functions/ports/telemetry.js';
-import { type BybitSimulator, noFaults, startBybitSimulator } from '../../local/bybit-simulator/index.js';
+import { documentClient } from '#adapters/dynamodb/document.js';
+import { DynamoAccounts } from '#adapters/dynamodb/dynamo-accounts.js';
+import { Keys } from '#adapters/dynamodb/table.js';
+import type { CheckMessage } from '#contracts/messages.js';
+import { type BybitSimulator, noFaults, startBybitSimulator } from '#local/bybit-simulator/index.js';
 import {
   accountRecordOf,
   type LocalAccount,
   type LocalPipeline,
   startLocalPipeline,
-} from '../../local/pipeline/pipeline.js';
+} from '#local/pipeline/pipeline.js';
+import { Metric, type MetricName } from '#ports/telemetry.js';
 
 /**
  * The whole pipeline on real parts: the worker handler the Lambda exports, wired by the same code, fed

@@ -6,8 +6,8 @@ import {
   type FaultConfig,
   noFaults,
   startBybitSimulator,
-} from '../../local/bybit-simulator/index.js';
-import { decodeCursor } from '../../local/bybit-simulator/pagination.js';
+} from '#local/bybit-simulator/index.js';
+import { decodeCursor } from '#local/bybit-simulator/pagination.js';
 
 /** Every fault kind, observed through the real bybit-api SDK. */
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../local/bybit-simulator/clock.js';
-import { FaultInjector, noFaults } from '../../local/bybit-simulator/faults.js';
-import { paginate } from '../../local/bybit-simulator/pagination.js';
-import { SimWorld } from '../../local/bybit-simulator/world.js';
+import { createVirtualClock } from '#local/bybit-simulator/clock.js';
+import { FaultInjector, noFaults } from '#local/bybit-simulator/faults.js';
+import { paginate } from '#local/bybit-simulator/pagination.js';
+import { SimWorld } from '#local/bybit-simulator/world.js';
 
 const T0 = 1_767_225_600_000;
 

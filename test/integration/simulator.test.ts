@@ -6,7 +6,7 @@ import {
   noFaults,
   type SimulatorOptions,
   startBybitSimulator,
-} from '../../local/bybit-simulator/index.js';
+} from '#local/bybit-simulator/index.js';
 
 /**
  * The simulator through the real bybit-api SDK: if the SDK can talk to it, an adapter built on the SDK

@@ -8,14 +8,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delaySecondsFor, QueueSendError, SqsWorkQueue } from '../../functions/adapters/sqs/sqs-queue.js';
-import {
-  type CheckMessage,
-  type ConfirmMessage,
-  parseWorkMessage,
-} from '../../functions/orchestration/messages.js';
-import { localSqsClient } from '../../local/standins/clients.js';
-import { createQueueWithDeadLetter, type LocalSqs, startSqs } from '../../local/standins/sqs.js';
+import { delaySecondsFor, QueueSendError, SqsWorkQueue } from '#adapters/sqs/sqs-queue.js';
+import { type CheckMessage, type ConfirmMessage, parseWorkMessage } from '#contracts/messages.js';
+import { localSqsClient } from '#local/standins/clients.js';
+import { createQueueWithDeadLetter, type LocalSqs, startSqs } from '#local/standins/sqs.js';
 
 let sqs: LocalSqs;
 let client: SQSClient;

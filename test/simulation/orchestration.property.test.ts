@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultSettings } from '../../functions/orchestration/settings.js';
-import { runSimulation, START, StopguardRunner, VirtualClock } from '../../local/simulation/harness.js';
-import { noFaults, SimVenue, type VenueFaults } from '../../local/simulation/venue.js';
+import { defaultSettings } from '#contracts/settings.js';
+import { runSimulation, START, StopguardRunner, VirtualClock } from '#local/simulation/harness.js';
+import { noFaults, SimVenue, type VenueFaults } from '#local/simulation/venue.js';
 
 /**
  * The safety and liveness invariants, over the real orchestration (check → suspect → delayed confirm

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runSimulation } from '../../local/simulation/harness.js';
-import { faultProfiles } from '../../local/simulation/profiles.js';
+import { runSimulation } from '#local/simulation/harness.js';
+import { faultProfiles } from '#local/simulation/profiles.js';
 
 /** The short form of `npm run simulate`: every fault profile, in CI. */
 describe.each(faultProfiles)('fault profile $name ($description)', (profile) => {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
-import { type DynamoTableConfig, documentClient } from '../../functions/adapters/dynamodb/document.js';
-import { ensureTable } from '../../functions/adapters/dynamodb/table.js';
-import { localDynamoDbClient } from '../../local/standins/clients.js';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/standins/dynamodb-local.js';
+import { type DynamoTableConfig, documentClient } from '#adapters/dynamodb/document.js';
+import { ensureTable } from '#adapters/dynamodb/table.js';
+import { localDynamoDbClient } from '#local/standins/clients.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from '#local/standins/dynamodb-local.js';
 
 export interface DynamoDbLocalFixture {
   /** A client of the running DynamoDB Local. */

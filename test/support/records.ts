@@ -1,5 +1,5 @@
-import type { ProtectiveOrder, SuspectRecord, TrackedPosition } from '../../functions/core/types.js';
-import type { AccountRecord } from '../../functions/ports/accounts.js';
+import type { ProtectiveOrder, SuspectRecord, TrackedPosition } from '#core/types.js';
+import type { AccountRecord } from '#ports/accounts.js';
 
 /**
  * The start of the current hour. Not a fixed date: DynamoDB Local deletes items whose TTL attribute

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isNewerState, type StateVersion } from '../../functions/core/state-order.js';
-import { withMissingLook } from '../../functions/core/suspect.js';
-import type { PositionKey, SuspectRecord, TrackedPosition } from '../../functions/core/types.js';
-import type { ReconciliationStore } from '../../functions/ports/store.js';
+import { isNewerState, type StateVersion } from '#core/state-order.js';
+import { withMissingLook } from '#core/suspect.js';
+import type { PositionKey, SuspectRecord, TrackedPosition } from '#core/types.js';
+import type { ReconciliationStore } from '#ports/store.js';
 import { bareTracked, suspect, T0, tracked } from './records.js';
 
 /**
@@ -22,7 +22,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
   describe(`${name} honours the store contract`, () => {
     it('loads an unknown account as empty, with a zero state', async () => {
       const store = await makeStore();
-      expect(await store.loadAccount('nobody')).toEqual({
+      expect(await store.loadAccountView('nobody')).toEqual({
         tracked: [],
         suspects: [],
         state: { accountId: 'nobody', consecutiveDistrusted: 0 },
@@ -36,14 +36,14 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       const other = tracked({ accountId: 'acct-2' });
       await store.upsertTracked([full, bare, other]);
 
-      const view = await store.loadAccount('acct-1');
+      const view = await store.loadAccountView('acct-1');
       expect([...view.tracked].sort(byKey)).toEqual([full, bare].sort(byKey));
       const loadedBare = view.tracked.find((p) => p.symbol === 'ETHUSDT');
       expect(loadedBare).toBeDefined();
       expect(loadedBare).not.toHaveProperty('stateSequence');
       expect(loadedBare?.protectiveOrders[0]).not.toHaveProperty('triggerPrice');
       expect(loadedBare?.protectiveOrders[0]).not.toHaveProperty('createdAt');
-      expect((await store.loadAccount('acct-2')).tracked).toEqual([other]);
+      expect((await store.loadAccountView('acct-2')).tracked).toEqual([other]);
     });
 
     it('replaces a tracked position on upsert, last write winning', async () => {
@@ -51,7 +51,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       await store.upsertTracked([tracked()]);
       const grown = tracked({ size: '0.002', lastSeenSnapshotId: 'snap-9', protectiveOrders: [] });
       await store.upsertTracked([tracked({ size: '0.0015' }), grown]);
-      expect((await store.loadAccount('acct-1')).tracked).toEqual([grown]);
+      expect((await store.loadAccountView('acct-1')).tracked).toEqual([grown]);
     });
 
     it('removes exactly the tracked position named', async () => {
@@ -61,7 +61,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       await store.upsertTracked([hedgeLong, hedgeShort]);
       await store.removeTracked(keyOf(hedgeLong));
       await store.removeTracked({ accountId: 'acct-1', symbol: 'NOPEUSDT', positionIdx: 0 });
-      expect((await store.loadAccount('acct-1')).tracked).toEqual([hedgeShort]);
+      expect((await store.loadAccountView('acct-1')).tracked).toEqual([hedgeShort]);
     });
 
     it('removes a closed position only if no newer state was stored since (a reopen registered meanwhile)', async () => {
@@ -73,11 +73,11 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
         tracked({ stateSequence: sequence + 1, stateUpdatedAt: closed.stateUpdatedAt }),
       ]);
       expect(await store.removeTracked(keyOf(closed), closed)).toBe(false);
-      expect((await store.loadAccount('acct-1')).tracked).toHaveLength(1);
+      expect((await store.loadAccountView('acct-1')).tracked).toHaveLength(1);
       // The same state (or an older one) goes.
       await store.upsertTracked([closed]);
       expect(await store.removeTracked(keyOf(closed), closed)).toBe(true);
-      expect((await store.loadAccount('acct-1')).tracked).toEqual([]);
+      expect((await store.loadAccountView('acct-1')).tracked).toEqual([]);
       // Gone already: nothing to keep, nothing fails.
       expect(await store.removeTracked(keyOf(closed), closed)).toBe(true);
       // By time when either lacks a sequence.
@@ -85,7 +85,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       await store.upsertTracked([bareTracked({ stateUpdatedAt: bare.stateUpdatedAt + 1 })]);
       expect(await store.removeTracked(keyOf(bare), bare)).toBe(false);
       expect(await store.removeTracked(keyOf(bare), { stateUpdatedAt: bare.stateUpdatedAt + 1 })).toBe(true);
-      expect((await store.loadAccount('acct-1')).tracked).toEqual([]);
+      expect((await store.loadAccountView('acct-1')).tracked).toEqual([]);
     });
 
     it('creates a suspect once: a second create is refused and changes nothing', async () => {
@@ -96,14 +96,14 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
         false,
       );
       expect(await store.getSuspect(keyOf(first))).toEqual(first);
-      expect((await store.loadAccount('acct-1')).suspects).toEqual([first]);
+      expect((await store.loadAccountView('acct-1')).suspects).toEqual([first]);
     });
 
     it('creates suspects per position: the other leg of a hedge is a different suspect', async () => {
       const store = await makeStore();
       expect(await store.createSuspect(suspect({ position: tracked({ positionIdx: 1 }) }))).toBe(true);
       expect(await store.createSuspect(suspect({ position: tracked({ positionIdx: 2 }) }))).toBe(true);
-      expect((await store.loadAccount('acct-1')).suspects).toHaveLength(2);
+      expect((await store.loadAccountView('acct-1')).suspects).toHaveLength(2);
     });
 
     it('gets nothing for an absent suspect', async () => {
@@ -216,11 +216,11 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
           tracked({ stateUpdatedAt: T0 + 5, stateSequence: 9, protectiveOrders: [] }),
         ),
       ).toBe(false);
-      expect((await store.loadAccount('acct-1')).tracked).toEqual([known]);
+      expect((await store.loadAccountView('acct-1')).tracked).toEqual([known]);
       // Newer by sequence: stored, the orders we had observed kept.
       const newer = tracked({ size: '0.5', stateUpdatedAt: T0 + 5, stateSequence: 11, protectiveOrders: [] });
       expect(await store.registerTracked(newer)).toBe(true);
-      expect((await store.loadAccount('acct-1')).tracked).toEqual([
+      expect((await store.loadAccountView('acct-1')).tracked).toEqual([
         { ...newer, protectiveOrders: known.protectiveOrders },
       ]);
       // Without a sequence, by time; and the replaced state carries no stale sequence.
@@ -232,13 +232,13 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       expect(await store.registerTracked(unsequenced)).toBe(false);
       const later = { ...unsequenced, stateUpdatedAt: T0 + 6 };
       expect(await store.registerTracked(later)).toBe(true);
-      const loaded = (await store.loadAccount('acct-1')).tracked;
+      const loaded = (await store.loadAccountView('acct-1')).tracked;
       expect(loaded).toEqual([{ ...later, protectiveOrders: known.protectiveOrders }]);
       expect(loaded[0]).not.toHaveProperty('stateSequence');
       // A position never seen before is stored with no orders.
       const fresh = tracked({ symbol: 'SOLUSDT', protectiveOrders: [] });
       expect(await store.registerTracked(fresh)).toBe(true);
-      expect((await store.loadAccount('acct-1')).tracked).toContainEqual(fresh);
+      expect((await store.loadAccountView('acct-1')).tracked).toContainEqual(fresh);
     });
 
     it('renews a claim before cancelling only while it is held and the ledger holds no newer state', async () => {
@@ -346,7 +346,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       const key: PositionKey = { accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 0 };
       expect(await store.claimSuspect(key, 0, T0, T0 + 60_000)).toBeUndefined();
       expect(await store.getSuspect(key)).toBeUndefined();
-      expect((await store.loadAccount('acct-1')).suspects).toEqual([]);
+      expect((await store.loadAccountView('acct-1')).suspects).toEqual([]);
     });
 
     it('replaces a suspect on update and forgets it on delete', async () => {
@@ -361,11 +361,11 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       };
       expect(await store.updateSuspect(updated, s)).toBe(true);
       expect(await store.getSuspect(keyOf(s))).toEqual(updated);
-      expect((await store.loadAccount('acct-1')).suspects).toEqual([updated]);
+      expect((await store.loadAccountView('acct-1')).suspects).toEqual([updated]);
 
       await store.deleteSuspect(keyOf(s));
       expect(await store.getSuspect(keyOf(s))).toBeUndefined();
-      expect((await store.loadAccount('acct-1')).suspects).toEqual([]);
+      expect((await store.loadAccountView('acct-1')).suspects).toEqual([]);
       // Deleting what is gone is not an error (a duplicate confirm may do it).
       await store.deleteSuspect(keyOf(s));
       // A new suspect for the same position can be raised again.
@@ -379,16 +379,16 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
         consecutiveDistrusted: 3,
         lastCompleteSnapshotAt: T0,
       });
-      expect((await store.loadAccount('acct-1')).state).toEqual({
+      expect((await store.loadAccountView('acct-1')).state).toEqual({
         accountId: 'acct-1',
         consecutiveDistrusted: 3,
         lastCompleteSnapshotAt: T0,
       });
       await store.saveAccountState({ accountId: 'acct-1', consecutiveDistrusted: 0 });
-      const state = (await store.loadAccount('acct-1')).state;
+      const state = (await store.loadAccountView('acct-1')).state;
       expect(state).toEqual({ accountId: 'acct-1', consecutiveDistrusted: 0 });
       expect(state).not.toHaveProperty('lastCompleteSnapshotAt');
-      expect((await store.loadAccount('acct-2')).state).toEqual({
+      expect((await store.loadAccountView('acct-2')).state).toEqual({
         accountId: 'acct-2',
         consecutiveDistrusted: 0,
       });
@@ -401,7 +401,7 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
       const s = suspect();
       await store.createSuspect(s);
       await store.saveAccountState({ accountId: 'acct-1', consecutiveDistrusted: 1 });
-      const view = await store.loadAccount('acct-1');
+      const view = await store.loadAccountView('acct-1');
       expect([...view.tracked].sort(byKey)).toEqual([...positions].sort(byKey));
       expect(view.suspects).toEqual([s]);
       expect(view.state).toEqual({ accountId: 'acct-1', consecutiveDistrusted: 1 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { replaceSection, writeSection } from '../../bench/report.js';
+import { replaceSection, writeSection } from '#bench/report.js';
 
 describe('replaceSection', () => {
   it('appends a section to an empty or section-less document', () => {

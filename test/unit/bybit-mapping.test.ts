@@ -9,7 +9,7 @@ import {
   protectiveKindOf,
   toObservedPosition,
   toProtectiveOrder,
-} from '../../functions/adapters/bybit/mapping.js';
+} from '#adapters/bybit/mapping.js';
 import {
   type BybitExecution,
   type BybitOrder,
@@ -17,9 +17,9 @@ import {
   executionEntrySchema,
   orderEntrySchema,
   positionEntrySchema,
-} from '../../functions/adapters/bybit/schemas.js';
-import { accountForClose } from '../../functions/core/evidence.js';
-import type { TrackedPosition } from '../../functions/core/types.js';
+} from '#adapters/bybit/schemas.js';
+import { accountForClose } from '#core/evidence.js';
+import type { TrackedPosition } from '#core/types.js';
 import { rawExecution, rawOrder, rawPosition, T0 } from './bybit-fixtures.js';
 
 const position = (over: Record<string, unknown> = {}): BybitPosition =>

@@ -5,9 +5,9 @@ import {
   isRetryable,
   redactorFor,
   resetTimestampFrom,
-} from '../../functions/adapters/bybit/failures.js';
-import { collectPages, type PageResult } from '../../functions/adapters/bybit/pagination.js';
-import { callBybit } from '../../functions/adapters/bybit/transport.js';
+} from '#adapters/bybit/failures.js';
+import { collectPages, type PageResult } from '#adapters/bybit/pagination.js';
+import { callBybit } from '#adapters/bybit/transport.js';
 
 const KEY = 'TESTKEY0000000000000';
 const SECRET = 'TESTSECRET00000000000000000000000000';

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
-import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
-import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
-import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
-import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
-import type { PositionSnapshot } from '../../functions/core/types.js';
-import { runCheck } from '../../functions/orchestration/check.js';
-import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
-import { defaultSettings } from '../../functions/orchestration/settings.js';
-import type { ExchangeSession } from '../../functions/ports/exchange.js';
-import { Metric } from '../../functions/ports/telemetry.js';
-import { account, T0 } from '../support/records.js';
+import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
+import { MemoryAudit } from '#adapters/memory/memory-audit.js';
+import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import { MemoryQueue } from '#adapters/memory/memory-queue.js';
+import { MemoryStore } from '#adapters/memory/memory-store.js';
+import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
+import { defaultSettings } from '#contracts/settings.js';
+import type { PositionSnapshot } from '#core/types.js';
+import { runCheck } from '#orchestration/check.js';
+import type { ReconcilerDeps } from '#orchestration/dependencies.js';
+import type { ExchangeSession } from '#ports/exchange.js';
+import { Metric } from '#ports/telemetry.js';
+import { account, T0 } from '#test/support/records.js';
 
 /**
  * An account that never gets a complete list is not reconciled at all: that must show as staleness and

@@ -1,24 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { bybitMarketRules } from '../../functions/adapters/bybit/symbols.js';
-import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
-import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
-import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
-import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
-import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
-import type {
-  ObservedPosition,
-  OpenProtectiveOrders,
-  PositionChange,
-  PositionRecheck,
-} from '../../functions/core/types.js';
-import { runConfirm } from '../../functions/orchestration/confirm.js';
-import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
-import { runRegister } from '../../functions/orchestration/register.js';
-import { defaultSettings, type ReconcileSettings } from '../../functions/orchestration/settings.js';
-import type { CancelCap } from '../../functions/ports/cap.js';
-import type { ExchangeSession } from '../../functions/ports/exchange.js';
-import { Metric } from '../../functions/ports/telemetry.js';
-import { account, order, suspect, T0, tracked } from '../support/records.js';
+import { bybitMarketRules } from '#adapters/bybit/symbols.js';
+import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
+import { MemoryAudit } from '#adapters/memory/memory-audit.js';
+import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import { MemoryQueue } from '#adapters/memory/memory-queue.js';
+import { MemoryStore } from '#adapters/memory/memory-store.js';
+import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
+import { defaultSettings, type ReconcileSettings } from '#contracts/settings.js';
+import type { ObservedPosition, OpenProtectiveOrders, PositionChange, PositionRecheck } from '#core/types.js';
+import { runConfirm } from '#orchestration/confirm.js';
+import type { ReconcilerDeps } from '#orchestration/dependencies.js';
+import { runRegister } from '#orchestration/register.js';
+import type { CancelCap } from '#ports/cap.js';
+import type { ExchangeSession } from '#ports/exchange.js';
+import { Metric } from '#ports/telemetry.js';
+import { account, order, suspect, T0, tracked } from '#test/support/records.js';
 
 /**
  * The confirmation's edges where another actor moves between its looks and its acts: a check that sees
@@ -155,7 +151,7 @@ describe('runConfirm at its edges', () => {
     const outcome = await runConfirm(w.deps, confirm);
     expect(outcome.decision?.kind).toBe('cancel-orphans');
     expect(w.cancelled.sort()).toEqual(['sl-1', 'tp-1']);
-    expect((await w.store.loadAccount('acct-1')).tracked).toEqual([]);
+    expect((await w.store.loadAccountView('acct-1')).tracked).toEqual([]);
   });
 
   it('renews its claim and re-checks the position after every other step: the cancels follow that last look', async () => {
@@ -194,7 +190,7 @@ describe('runConfirm at its edges', () => {
     expect(entry?.decision.message).toMatch(
       /^BTCUSDT \(long, one-way\) is open again \(size 0\.002\) in the last re-check before cancelling, although it closed by stop-loss fill fill-close .*; cancelled nothing, suspect cleared$/,
     );
-    expect((await w.store.loadAccount('acct-1')).suspects).toEqual([]);
+    expect((await w.store.loadAccountView('acct-1')).suspects).toEqual([]);
   });
 
   it('cancels nothing when the last re-check fails, and looks again later', async () => {
@@ -208,7 +204,7 @@ describe('runConfirm at its edges', () => {
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.cancelled).toEqual([]);
     expect(outcome.decision).toMatchObject({ kind: 'await-confirmation', reason: 'recheck-unknown' });
-    expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
+    expect((await w.store.loadAccountView('acct-1')).suspects).toHaveLength(1);
   });
 
   it('cancels nothing when a check saw the position open (and deleted the suspect) while it verified', async () => {
@@ -243,7 +239,7 @@ describe('runConfirm at its edges', () => {
     expect(outcome.decision?.message).toMatch(
       /the bot registered a newer state of it since \(a reopen\); suspect ended$/,
     );
-    const view = await w.store.loadAccount('acct-1');
+    const view = await w.store.loadAccountView('acct-1');
     expect(view.suspects).toEqual([]);
     expect(view.tracked).toHaveLength(1);
     expect(view.tracked[0]?.stateSequence).toBe(reopened.stateSequence);
@@ -282,7 +278,7 @@ describe('runConfirm at its edges', () => {
     expect(line?.level).toBe('error');
     expect(line?.message).toMatch(/; 1 of 2 cancels FAILED, to be retried after a fresh verification$/);
     // The suspect stays, with its next look scheduled; the position stays tracked.
-    const view = await w.store.loadAccount('acct-1');
+    const view = await w.store.loadAccountView('acct-1');
     expect(view.suspects).toHaveLength(1);
     expect(view.tracked).toHaveLength(1);
   });
@@ -295,7 +291,7 @@ describe('runConfirm at its edges', () => {
     expect(w.cancelled).toEqual([]);
     expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
     // Kept, with a path to resolution: the suspect waits for a later window.
-    expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
+    expect((await w.store.loadAccountView('acct-1')).suspects).toHaveLength(1);
   });
 
   it('in shadow mode a cap of 0 still reads as kept and alarms, as a live run would', async () => {
@@ -314,7 +310,7 @@ describe('runConfirm at its edges', () => {
     expect(outcome.decision?.message).toMatch(/kept 1 more for a later cap window/);
     expect(w.cancelled).toHaveLength(1);
     expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
-    expect((await w.store.loadAccount('acct-1')).suspects).toHaveLength(1);
+    expect((await w.store.loadAccountView('acct-1')).suspects).toHaveLength(1);
   });
 
   it('shadow mode takes no slot from the shared cap and audits every order a live run would cancel', async () => {
@@ -332,6 +328,6 @@ describe('runConfirm at its edges', () => {
     expect(line?.message).toMatch(/^shadow mode, nothing cancelled; a live run would be cancelling 2 orders/);
     // The audit trail says the same, not "cancelling".
     expect(w.audit.entries.at(-1)?.decision.message).toBe(line?.message);
-    expect((await w.store.loadAccount('acct-1')).suspects).toEqual([]);
+    expect((await w.store.loadAccountView('acct-1')).suspects).toEqual([]);
   });
 });

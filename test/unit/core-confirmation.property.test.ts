@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultReconcileConfig } from '../../functions/core/config.js';
-import { type ConfirmationInput, decideConfirmation } from '../../functions/core/confirmation.js';
-import type { ClaimRenewal, ConfirmationStep, Decision } from '../../functions/core/decision.js';
+import { defaultReconcileConfig } from '#core/config.js';
+import { type ConfirmationInput, decideConfirmation } from '#core/confirmation.js';
+import type { ClaimRenewal, ConfirmationStep, Decision } from '#core/decision.js';
 import type {
   CapVerdict,
   CloseEvidence,
@@ -15,7 +15,7 @@ import type {
   SnapshotFailure,
   SuspectRecord,
   TrackedPosition,
-} from '../../functions/core/types.js';
+} from '#core/types.js';
 
 /**
  * Safety of the confirmation, over arbitrary exchange behaviour: whatever the lists, the re-check and

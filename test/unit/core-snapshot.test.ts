@@ -1,15 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultReconcileConfig } from '../../functions/core/config.js';
-import { positionIdOf } from '../../functions/core/keys.js';
-import { assessSnapshot } from '../../functions/core/snapshot.js';
-import { newSuspect } from '../../functions/core/suspect.js';
-import type {
-  ObservedPosition,
-  PositionSnapshot,
-  SuspectRecord,
-  TrackedPosition,
-} from '../../functions/core/types.js';
+import { defaultReconcileConfig } from '#core/config.js';
+import { positionIdOf } from '#core/keys.js';
+import { assessSnapshot } from '#core/snapshot.js';
+import { newSuspect } from '#core/suspect.js';
+import type { ObservedPosition, PositionSnapshot, SuspectRecord, TrackedPosition } from '#core/types.js';
 
 const T0 = 1_750_000_000_000;
 const config = defaultReconcileConfig;

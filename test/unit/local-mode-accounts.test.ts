@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listFailureOf } from '../../local/pipeline/console-telemetry.js';
+import { listFailureOf } from '#local/pipeline/console-telemetry.js';
 import {
   AccountsFileError,
   type ExternalRunReport,
   loadAccountsFile,
   parseAccountsFile,
   withShadow,
-} from '../../local/pipeline/external.js';
-import { formatExternalMode, formatExternalReport } from '../../local/pipeline/report.js';
+} from '#local/pipeline/external.js';
+import { formatExternalMode, formatExternalReport } from '#local/pipeline/report.js';
 
 /** Stand-ins that look like Bybit keys; nothing here is a real credential. */
 const KEY = 'KEYlooksLIKEbybit1';

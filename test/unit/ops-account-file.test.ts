@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidAccountFileError, parseAccountFile } from '../../ops/account-file.js';
+import { InvalidAccountFileError, parseAccountFile } from '#ops/account-file.js';
 
 const valid = {
   accountId: 'alice',

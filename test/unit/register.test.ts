@@ -2,21 +2,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { bybitMarketRules } from '../../functions/adapters/bybit/symbols.js';
-import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
-import { MemoryDeadLetters } from '../../functions/adapters/memory/memory-dead-letters.js';
-import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
-import { MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
-import { createRegisterHandler } from '../../functions/handlers/register-handler.js';
-import type { RegisterMessage } from '../../functions/orchestration/messages.js';
-import {
-  REGISTER_CLOCK_SKEW_MS,
-  type RegisterDeps,
-  runRegister,
-} from '../../functions/orchestration/register.js';
-import type { AccountRecord } from '../../functions/ports/accounts.js';
-import { Metric } from '../../functions/ports/telemetry.js';
-import { account, suspect, T0, tracked } from '../support/records.js';
+import { bybitMarketRules } from '#adapters/bybit/symbols.js';
+import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
+import { MemoryDeadLetters } from '#adapters/memory/memory-dead-letters.js';
+import { MemoryStore } from '#adapters/memory/memory-store.js';
+import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
+import type { RegisterMessage } from '#contracts/messages.js';
+import { createRegisterHandler } from '#handlers/register-handler.js';
+import { REGISTER_CLOCK_SKEW_MS, type RegisterDeps, runRegister } from '#orchestration/register.js';
+import type { AccountRecord } from '#ports/accounts.js';
+import { Metric } from '#ports/telemetry.js';
+import { account, suspect, T0, tracked } from '#test/support/records.js';
 
 /**
  * The bot's way in. A registration can only add to what stopguard tracks, and only for an enabled
@@ -56,7 +52,7 @@ describe('runRegister', () => {
       status: 'tracked',
       suspectEnded: false,
     });
-    const [position] = (await store.loadAccount('acct-1')).tracked;
+    const [position] = (await store.loadAccountView('acct-1')).tracked;
     expect(position).toMatchObject({ symbol: 'BTCUSDT', size: '0.5', stateUpdatedAt: T0, stateSequence: 42 });
   });
 
@@ -82,7 +78,7 @@ describe('runRegister', () => {
     const outcome = await runRegister(deps, message);
     expect(outcome.status).toBe('rejected');
     expect(outcome.status === 'rejected' && outcome.reason).toMatch(why);
-    expect((await store.loadAccount(message.accountId)).tracked).toEqual([]);
+    expect((await store.loadAccountView(message.accountId)).tracked).toEqual([]);
   });
 
   it('rejects a registration for a disabled account', async () => {
@@ -124,7 +120,7 @@ describe('runRegister', () => {
     expect(
       await runRegister(deps, registration({ size: old.size, sequence: 100, updatedAt: old.stateUpdatedAt })),
     ).toEqual({ status: 'already-known', suspectEnded: false });
-    expect((await store.loadAccount('acct-1')).suspects).toHaveLength(1);
+    expect((await store.loadAccountView('acct-1')).suspects).toHaveLength(1);
     // A newer one (the position reopened): it ends.
     expect(
       await runRegister(deps, registration({ size: '0.7', sequence: 130, updatedAt: T0 + 20_000 })),
@@ -132,7 +128,7 @@ describe('runRegister', () => {
       status: 'tracked',
       suspectEnded: true,
     });
-    expect((await store.loadAccount('acct-1')).suspects).toEqual([]);
+    expect((await store.loadAccountView('acct-1')).suspects).toEqual([]);
     expect(
       telemetry.lines.some((l) =>
         /newer state .* while it was a suspect: suspect ended, no order touched/.test(l.message),
@@ -195,6 +191,6 @@ describe('the register Lambda (the bot ingress)', () => {
       'symbol ETHPERP does not settle in USDT (linear account)',
     ]);
     expect(telemetry.countOf(Metric.RegistrationsRejected)).toBe(1);
-    expect((await store.loadAccount('acct-1')).tracked.map((t) => t.symbol)).toEqual(['BTCUSDT']);
+    expect((await store.loadAccountView('acct-1')).tracked.map((t) => t.symbol)).toEqual(['BTCUSDT']);
   });
 });

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAccounts } from '../../functions/adapters/memory/memory-accounts.js';
-import { MemoryCap } from '../../functions/adapters/memory/memory-cap.js';
-import { MemoryQueue } from '../../functions/adapters/memory/memory-queue.js';
-import { MemoryStore } from '../../functions/adapters/memory/memory-store.js';
-import { MemoryAudit, MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
-import type { ReconcilerDeps } from '../../functions/orchestration/dependencies.js';
-import { runSchedule, spreadOffset } from '../../functions/orchestration/schedule.js';
-import { defaultSettings } from '../../functions/orchestration/settings.js';
-import type { AccountRecord } from '../../functions/ports/accounts.js';
-import type { WorkQueue } from '../../functions/ports/queue.js';
+import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
+import { MemoryAudit } from '#adapters/memory/memory-audit.js';
+import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import { MemoryQueue } from '#adapters/memory/memory-queue.js';
+import { MemoryStore } from '#adapters/memory/memory-store.js';
+import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
+import { defaultSettings } from '#contracts/settings.js';
+import type { ReconcilerDeps } from '#orchestration/dependencies.js';
+import { runSchedule, spreadOffset } from '#orchestration/schedule.js';
+import type { AccountRecord } from '#ports/accounts.js';
+import type { WorkQueue } from '#ports/queue.js';
 
 const MINUTE = 60_000;
 const account = (accountId: string, enabled = true): AccountRecord => ({

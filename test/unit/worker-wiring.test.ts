@@ -1,14 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { UntrustedExchangeUrlError } from '../../functions/adapters/bybit/hosts.js';
-import { StaticCredentials } from '../../functions/adapters/credentials/static-credentials.js';
-import { MemoryTelemetry } from '../../functions/adapters/memory/memory-telemetry.js';
-import { readEnvironment } from '../../functions/handlers/environment.js';
-import { wireScheduler } from '../../functions/handlers/wiring.js';
-import { wireWorker } from '../../functions/handlers/worker-wiring.js';
-import type { AccountRecord } from '../../functions/ports/accounts.js';
-import { CredentialsUnavailableError } from '../../functions/ports/credentials.js';
+import { UntrustedExchangeUrlError } from '#adapters/bybit/hosts.js';
+import { StaticCredentials } from '#adapters/credentials/static-credentials.js';
+import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
+import { readEnvironment } from '#handlers/environment.js';
+import { wireScheduler } from '#handlers/scheduler-wiring.js';
+import { wireWorker } from '#handlers/worker-wiring.js';
+import type { AccountRecord } from '#ports/accounts.js';
+import { CredentialsUnavailableError } from '#ports/credentials.js';
 
 // Clients are built but never called in these tests: nothing here reaches a network.
 const inputs = (env: Record<string, string> = {}) => ({

@@ -2,7 +2,7 @@
 // (and `ws`), which the worker never uses, into a bundle that must stay under 1 MB.
 import { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
 import type * as z from 'zod';
-import { positionIdOf } from '../../core/keys.js';
+import { positionIdOf } from '#core/keys.js';
 import type {
   CloseEvidence,
   ObservedPosition,
@@ -13,10 +13,10 @@ import type {
   ProtectiveOrder,
   SnapshotFailure,
   TrackedPosition,
-} from '../../core/types.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
-import type { CancelOutcome, ExchangeSession } from '../../ports/exchange.js';
-import type { IdSource } from '../../ports/ids.js';
+} from '#core/types.js';
+import { type Clock, systemClock } from '#ports/clock.js';
+import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
+import type { IdSource } from '#ports/ids.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
 import {
   changesSince,

@@ -1,4 +1,4 @@
-import type { SnapshotFailure, SnapshotFailureReason } from '../../core/types.js';
+import type { SnapshotFailure, SnapshotFailureReason } from '#core/types.js';
 
 /**
  * Turning whatever went wrong on a Bybit call into a typed `SnapshotFailure`. Codes from

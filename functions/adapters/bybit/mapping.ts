@@ -7,7 +7,7 @@ import type {
   ProtectiveOrder,
   ProtectiveOrderKind,
   TrackedPosition,
-} from '../../core/types.js';
+} from '#core/types.js';
 import type { BybitExecution, BybitOrder, BybitPosition } from './schemas.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { SnapshotFailure } from '../../core/types.js';
+import type { SnapshotFailure } from '#core/types.js';
 
 /** One page as the caller read it: validated items, the next cursor ("" at the end) and exchange time. */
 export type PageResult<T> =

@@ -1,5 +1,5 @@
-import type { AccountRecord } from '../../ports/accounts.js';
-import type { MarketRules } from '../../ports/market-rules.js';
+import type { AccountRecord } from '#ports/accounts.js';
+import type { MarketRules } from '#ports/market-rules.js';
 
 /**
  * Bybit's futures instrument names (bybit-exchange/docs `docs/v5/enum.mdx#symbol`):

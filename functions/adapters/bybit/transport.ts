@@ -1,4 +1,4 @@
-import type { SnapshotFailure } from '../../core/types.js';
+import type { SnapshotFailure } from '#core/types.js';
 import { failureFromRetCode, failureFromThrown, type Redactor } from './failures.js';
 import { envelopeSchema } from './schemas.js';
 

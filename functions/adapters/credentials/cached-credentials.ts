@@ -1,4 +1,4 @@
-import type { ApiCredentials, CredentialsProvider } from '../../ports/credentials.js';
+import type { ApiCredentials, CredentialsProvider } from '#ports/credentials.js';
 
 /**
  * Keeps resolved credentials for a while per container: a worker checking an account every 10 s must

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { type ApiCredentials, CredentialsUnavailableError } from '../../ports/credentials.js';
+import { type ApiCredentials, CredentialsUnavailableError } from '#ports/credentials.js';
 
 const credentialsSchema = z.object({ apiKey: z.string().min(1), apiSecret: z.string().min(1) });
 

@@ -3,7 +3,7 @@ import {
   type ApiCredentials,
   type CredentialsProvider,
   CredentialsUnavailableError,
-} from '../../ports/credentials.js';
+} from '#ports/credentials.js';
 import { parseCredentials } from './parse-credentials.js';
 
 /** Credentials from AWS Secrets Manager: the account's `credentialsRef` is the secret's name. */

@@ -2,7 +2,7 @@ import {
   type ApiCredentials,
   type CredentialsProvider,
   CredentialsUnavailableError,
-} from '../../ports/credentials.js';
+} from '#ports/credentials.js';
 import { parseCredentials } from './parse-credentials.js';
 
 /** Credentials held in memory, keyed by reference: local mode (from a file or the simulator) and tests. */

@@ -5,9 +5,9 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { accountRecordSchema } from '../../orchestration/messages.js';
-import type { AccountDirectory, AccountRecord } from '../../ports/accounts.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
+import { accountRecordSchema } from '#contracts/account-record.js';
+import type { AccountDirectory, AccountRecord } from '#ports/accounts.js';
+import { type Clock, systemClock } from '#ports/clock.js';
 import {
   conditionalWrite,
   type DynamoTableConfig,

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry, AuditLog } from '../../ports/audit.js';
-import { type IdSource, randomIds } from '../../ports/ids.js';
+import type { AuditEntry, AuditLog } from '#ports/audit.js';
+import { type IdSource, randomIds } from '#ports/ids.js';
 import {
   conditionalWrite,
   type DynamoTableConfig,

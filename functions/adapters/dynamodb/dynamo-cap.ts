@@ -1,7 +1,6 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { CapVerdict } from '../../core/types.js';
-import type { CancelCap } from '../../ports/cap.js';
-import { capWindowId } from '../memory/memory-cap.js';
+import type { CapVerdict } from '#core/types.js';
+import { type CancelCap, capWindowId } from '#ports/cap.js';
 import {
   cancellationCodes,
   type DynamoTableConfig,

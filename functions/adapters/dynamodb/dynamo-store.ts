@@ -7,11 +7,11 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ClaimRenewal } from '../../core/decision.js';
-import { positionIdOf } from '../../core/keys.js';
-import type { StateVersion } from '../../core/state-order.js';
-import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
-import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
+import type { ClaimRenewal } from '#core/decision.js';
+import { positionIdOf } from '#core/keys.js';
+import type { StateVersion } from '#core/state-order.js';
+import type { PositionKey, SuspectRecord, TrackedPosition } from '#core/types.js';
+import type { AccountState, AccountView, ReconciliationStore } from '#ports/store.js';
 import {
   batchWriteAll,
   cancellationCodes,
@@ -52,7 +52,7 @@ export class DynamoStore implements ReconciliationStore {
     this.suspectRetentionMs = options.suspectRetentionMs ?? 7 * DAY_MS;
   }
 
-  async loadAccount(accountId: string): Promise<AccountView> {
+  async loadAccountView(accountId: string): Promise<AccountView> {
     const tracked: TrackedPosition[] = [];
     const suspects: SuspectRecord[] = [];
     let state: AccountState = { accountId, consecutiveDistrusted: 0 };

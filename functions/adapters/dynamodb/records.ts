@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import type { SuspectRecord, TrackedPosition } from '../../core/types.js';
-import type { AccountState } from '../../ports/store.js';
+import type { SuspectRecord, TrackedPosition } from '#core/types.js';
+import type { AccountState } from '#ports/store.js';
 
 /**
  * Domain records as stored. Items are read back through these schemas: the safety logic compares

@@ -1,4 +1,4 @@
-import type { StateVersion } from '../../core/state-order.js';
+import type { StateVersion } from '#core/state-order.js';
 
 /**
  * `compareStates` (core/state-order.ts) as DynamoDB condition expressions, so that conditional writes

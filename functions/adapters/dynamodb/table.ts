@@ -33,8 +33,8 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { positionId } from '../../core/keys.js';
-import type { PositionIdx } from '../../core/types.js';
+import { positionId } from '#core/keys.js';
+import type { PositionIdx } from '#core/types.js';
 
 export const PARTITION_KEY = 'PK';
 export const SORT_KEY = 'SK';

@@ -1,4 +1,4 @@
-import type { AccountDirectory, AccountRecord } from '../../ports/accounts.js';
+import type { AccountDirectory, AccountRecord } from '#ports/accounts.js';
 
 export class MemoryAccounts implements AccountDirectory {
   private readonly records = new Map<string, AccountRecord>();

@@ -1,10 +1,5 @@
-import type { CapVerdict } from '../../core/types.js';
-import type { CancelCap } from '../../ports/cap.js';
-
-/** Window id shared by every cap implementation: the cap window containing `now`. */
-export function capWindowId(now: number, windowMs: number): string {
-  return String(Math.floor(now / windowMs));
-}
+import type { CapVerdict } from '#core/types.js';
+import { type CancelCap, capWindowId } from '#ports/cap.js';
 
 /** The cancel cap in memory: both budgets or neither, like the DynamoDB transaction. */
 export class MemoryCap implements CancelCap {

@@ -1,4 +1,4 @@
-import type { DeadLetters } from '../../ports/dead-letter.js';
+import type { DeadLetters } from '#ports/dead-letter.js';
 
 export class MemoryDeadLetters implements DeadLetters {
   readonly messages: { body: string; reason: string }[] = [];

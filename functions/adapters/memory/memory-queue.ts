@@ -1,6 +1,6 @@
-import type { CheckMessage, ConfirmMessage, WorkMessage } from '../../orchestration/messages.js';
-import type { Clock } from '../../ports/clock.js';
-import type { WorkQueue } from '../../ports/queue.js';
+import type { CheckMessage, ConfirmMessage, WorkMessage } from '#contracts/messages.js';
+import type { Clock } from '#ports/clock.js';
+import type { WorkQueue } from '#ports/queue.js';
 
 /** SQS's longest per-message delay (`MAX_DELAY_SECONDS` of the SQS adapter). */
 const MAX_DELAY_MS = 900_000;

@@ -1,8 +1,8 @@
-import type { ClaimRenewal } from '../../core/decision.js';
-import { positionIdOf } from '../../core/keys.js';
-import { isNewerState, type StateVersion } from '../../core/state-order.js';
-import type { PositionKey, SuspectRecord, TrackedPosition } from '../../core/types.js';
-import type { AccountState, AccountView, ReconciliationStore } from '../../ports/store.js';
+import type { ClaimRenewal } from '#core/decision.js';
+import { positionIdOf } from '#core/keys.js';
+import { isNewerState, type StateVersion } from '#core/state-order.js';
+import type { PositionKey, SuspectRecord, TrackedPosition } from '#core/types.js';
+import type { AccountState, AccountView, ReconciliationStore } from '#ports/store.js';
 
 /**
  * The store in process memory, with the same conditional semantics as the DynamoDB adapter. Used by
@@ -15,7 +15,7 @@ export class MemoryStore implements ReconciliationStore {
   /** Operation counts, for cost figures (one load is one DynamoDB Query). */
   readonly ops = { reads: 0, writes: 0 };
 
-  async loadAccount(accountId: string): Promise<AccountView> {
+  async loadAccountView(accountId: string): Promise<AccountView> {
     this.ops.reads++;
     return {
       tracked: [...(this.tracked.get(accountId)?.values() ?? [])],

@@ -1,5 +1,4 @@
-import type { AuditEntry, AuditLog } from '../../ports/audit.js';
-import type { MetricName, Telemetry } from '../../ports/telemetry.js';
+import type { MetricName, Telemetry } from '#ports/telemetry.js';
 
 /** Counts metrics and keeps log lines in memory: the simulation's and the tests' telemetry. */
 export class MemoryTelemetry implements Telemetry {
@@ -28,15 +27,5 @@ export class MemoryTelemetry implements Telemetry {
 
   countOf(metric: MetricName): number {
     return this.counts.get(metric) ?? 0;
-  }
-}
-
-export class MemoryAudit implements AuditLog {
-  readonly entries: AuditEntry[] = [];
-
-  constructor(private readonly keep = true) {}
-
-  async record(entries: readonly AuditEntry[]): Promise<void> {
-    if (this.keep) this.entries.push(...entries);
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Metric, type MetricName, type Telemetry } from '../../ports/telemetry.js';
+import { Metric, type MetricName, type Telemetry } from '#ports/telemetry.js';
 
 /** Metric namespace in CloudWatch; the alarms in infra/ read from it. */
 export const METRICS_NAMESPACE = 'Stopguard';

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetters } from '../../ports/dead-letter.js';
+import type { DeadLetters } from '#ports/dead-letter.js';
 
 /** SQS caps a message attribute value at 256 KB; a reason is a line of text, kept short for the console. */
 const MAX_REASON_LENGTH = 1_000;

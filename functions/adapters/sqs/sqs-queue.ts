@@ -4,8 +4,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { CheckMessage, ConfirmMessage } from '../../orchestration/messages.js';
-import type { WorkQueue } from '../../ports/queue.js';
+import type { CheckMessage, ConfirmMessage } from '#contracts/messages.js';
+import type { WorkQueue } from '#ports/queue.js';
 
 /** SQS's longest per-message delay. */
 export const MAX_DELAY_SECONDS = 900;

@@ -1,27 +1,11 @@
 import * as z from 'zod';
-import { accountSettingsOverridesSchema } from './settings.js';
+import type { SuspectRecord } from '#core/types.js';
+import { accountId } from './account-record.js';
 
 /**
- * The queue's messages. Every body is validated; anything else is a `MalformedMessageError` and ends
- * in the dead-letter queue with its reason, never silently dropped.
+ * The queues' messages. Every body is validated; anything else is a `MalformedMessageError` and ends
+ * in a dead-letter queue with its reason, never silently dropped.
  */
-const accountId = z.string().min(1).max(128);
-
-/** An account as stored (DynamoDB item, local accounts file) and as carried in a check message. */
-export const accountRecordSchema = z.strictObject({
-  accountId,
-  enabled: z.boolean(),
-  credentialsRef: z.string().min(1).max(512),
-  exchange: z.strictObject({
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-    category: z.enum(['linear', 'inverse']),
-    settleCoins: z
-      .array(z.string().regex(/^[A-Z0-9]{2,10}$/))
-      .min(1)
-      .max(5),
-  }),
-  settings: accountSettingsOverridesSchema.optional(),
-});
 
 /**
  * Work messages name an account and never describe it: the worker reads the record (keys, host,
@@ -71,11 +55,21 @@ export const workMessageSchema = z.discriminatedUnion('type', [checkMessageSchem
 export const ingressMessageSchema = z.discriminatedUnion('type', [registerMessageSchema]);
 
 export type CheckMessage = z.infer<typeof checkMessageSchema>;
-export type AccountRecordInput = z.infer<typeof accountRecordSchema>;
 export type ConfirmMessage = z.infer<typeof confirmMessageSchema>;
 export type RegisterMessage = z.infer<typeof registerMessageSchema>;
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 export type IngressMessage = z.infer<typeof ingressMessageSchema>;
+
+/** The delayed second look at a suspect, for the attempt it is at. */
+export function confirmMessageFor(suspect: SuspectRecord): ConfirmMessage {
+  return {
+    type: 'confirm',
+    accountId: suspect.accountId,
+    symbol: suspect.symbol,
+    positionIdx: suspect.positionIdx,
+    attempt: suspect.attempts,
+  };
+}
 
 export class MalformedMessageError extends Error {
   override readonly name = 'MalformedMessageError';

@@ -1,5 +1,5 @@
-import type { Decision } from '../core/decision.js';
-import type { CancelRecord } from '../ports/audit.js';
+import type { Decision } from '#core/decision.js';
+import type { CancelRecord } from '#ports/audit.js';
 import type { ReconcilerDeps } from './dependencies.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { CloseKind, PositionIdx, PositionSide } from '../../functions/core/types.js';
+import type { CloseKind, PositionIdx, PositionSide } from '#core/types.js';
 import { hashInt, hashUnit } from './hash-random.js';
 import type { SimVenue } from './venue.js';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defaultReconcileConfig, type ReconcileConfig } from '../core/config.js';
+import { defaultReconcileConfig, type ReconcileConfig } from '#core/config.js';
 
 /** Everything tunable, with validated defaults. Read from the environment, overridable per account. */
 export interface ReconcileSettings extends ReconcileConfig {
@@ -29,27 +29,28 @@ export const defaultSettings: ReconcileSettings = {
   ledgerRefreshMs: 300_000,
 };
 
-const ms = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number in [min, max], from a number or an environment string: durations and counts alike. */
+const boundedInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
 /** Overrides as stored on an account record or given in the environment: each optional, each bounded. */
 export const settingsOverridesSchema = z.strictObject({
-  confirmDelayMs: ms(1_000, 900_000).optional(),
-  evidenceGraceMs: ms(0, 3_600_000).optional(),
+  confirmDelayMs: boundedInt(1_000, 900_000).optional(),
+  evidenceGraceMs: boundedInt(0, 3_600_000).optional(),
   distrustFraction: z.coerce.number().min(0.05).max(1).optional(),
-  distrustMinMissing: ms(1, 10_000).optional(),
-  massAbsenceConfirmations: ms(1, 1_000).optional(),
-  overdueConfirmMs: ms(10_000, 3_600_000).optional(),
-  maxRetryDelayMs: ms(1_000, 900_000).optional(),
-  cadenceMs: ms(1_000, 60_000)
+  distrustMinMissing: boundedInt(1, 10_000).optional(),
+  massAbsenceConfirmations: boundedInt(1, 1_000).optional(),
+  overdueConfirmMs: boundedInt(10_000, 3_600_000).optional(),
+  maxRetryDelayMs: boundedInt(1_000, 900_000).optional(),
+  cadenceMs: boundedInt(1_000, 60_000)
     .refine((v) => 60_000 % v === 0, 'must divide a minute')
     .optional(),
-  capPerAccount: ms(0, 10_000).optional(),
-  capGlobal: ms(0, 100_000).optional(),
-  capWindowMs: ms(1_000, 3_600_000).optional(),
+  capPerAccount: boundedInt(0, 10_000).optional(),
+  capGlobal: boundedInt(0, 100_000).optional(),
+  capWindowMs: boundedInt(1_000, 3_600_000).optional(),
   shadow: bool.optional(),
-  claimLeaseMs: ms(1_000, 900_000).optional(),
-  ledgerRefreshMs: ms(0, 3_600_000).optional(),
+  claimLeaseMs: boundedInt(1_000, 900_000).optional(),
+  ledgerRefreshMs: boundedInt(0, 3_600_000).optional(),
 });
 
 export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
