@@ -43,7 +43,7 @@ export interface ConfirmationInput {
  * the caller fetches it and calls again. The order is the core's: the cheap targeted re-check first
  * (it clears almost every false suspect in one call), then the full list, then history, then the
  * resting orders, then a cap slot. Nothing is cancelled unless all of these agree:
- * 1. the re-check shows the position not open, and
+ * 1. a targeted re-check lists the position flat, and
  * 2. a complete list, at least `confirmDelayMs` after the first miss, lacks it too, and
  * 3. fills after its last seen state close its whole size, and
  * 4. the orders to cancel were placed before that close, and
@@ -217,6 +217,26 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     };
   }
 
+  // Asked by symbol, a venue lists a flat position too (Bybit: size 0, "regardless of having position
+  // or not"). An answer that does not list it at all is as incomplete as the lists that started this:
+  // no cap slot is spent on it, and once history has had its grace the keep is said loudly.
+  const notListed = (which: string): Decision => {
+    const why = `${closeWords}, but ${which} does not list the position at all (a flat one is listed with size 0)`;
+    if (withinGrace) return waitFor('recheck-not-listed', why, undefined, snapshotIds);
+    return {
+      kind: 'keep-orders',
+      reason: 'not-listed-by-symbol',
+      key,
+      alarm: true,
+      orders: orphans,
+      changes: accounting.changes,
+      retryAfterMs,
+      snapshotIds,
+      message: `kept ${describeOrders(orphans)} on ${what}: it ${why}; the exchange's answers disagree`,
+    };
+  };
+  if (recheck.status === 'absent') return notListed('the re-check by symbol');
+
   const { cap } = input;
   // The caller may ask the cap for fewer slots than orphans (never more than a whole budget): what is
   // granted is cancelled now, the rest on a later attempt, which re-verifies everything first.
@@ -288,16 +308,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
       snapshotIds,
     );
   }
-  if (finalRecheck.status === 'absent') {
-    // Asked by symbol, a venue lists the position even when flat (Bybit: size 0). An answer that does
-    // not list it at all is as incomplete as the lists that started this: it cannot clear the last look.
-    return waitFor(
-      'final-recheck-absent',
-      `${closeWords}, but the last re-check before cancelling did not list it at all (a flat position is listed with size 0)`,
-      undefined,
-      snapshotIds,
-    );
-  }
+  if (finalRecheck.status === 'absent') return notListed('the last re-check before cancelling');
   const deferredWords =
     deferred === 0
       ? ''
@@ -313,7 +324,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     changes: accounting.changes,
     ordersLeftAlone: leftAlone,
     snapshotIds,
-    message: `cancelling ${describeOrders(granted)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check ${recheck.status}, last re-check flat${leftWords}${deferredWords}`,
+    message: `cancelling ${describeOrders(granted)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check flat, last re-check flat${leftWords}${deferredWords}`,
   };
 }
 

@@ -67,7 +67,7 @@ export interface AwaitConfirmation extends DecisionBase {
     | 'orders-unknown'
     | 'orders-after-close'
     | 'awaiting-history'
-    | 'final-recheck-absent';
+    | 'recheck-not-listed';
   readonly retryAfterMs: number;
   /** The check phase sets this when the confirmation message looks lost and must be sent again. */
   readonly resendConfirmation: boolean;
@@ -76,7 +76,11 @@ export interface AwaitConfirmation extends DecisionBase {
 /** Missing in every fetch but history shows no close: the venue disagrees with itself. Keep, alarm, retry. */
 export interface KeepOrders extends DecisionBase {
   readonly kind: 'keep-orders';
-  readonly reason: 'no-close-evidence' | 'close-evidence-incomplete' | 'orders-placed-after-close';
+  readonly reason:
+    | 'no-close-evidence'
+    | 'close-evidence-incomplete'
+    | 'orders-placed-after-close'
+    | 'not-listed-by-symbol';
   readonly orders: readonly ProtectiveOrder[];
   readonly changes: readonly PositionChange[];
   readonly retryAfterMs: number;

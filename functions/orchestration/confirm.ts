@@ -48,15 +48,27 @@ export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage):
   const exchange = await deps.exchangeFor(account);
   const attempt = new Attempt(deps, exchange, claimed, settings);
   const { decision, input } = await attempt.gatherAndDecide();
-  const cancels = await attempt.act(decision, input);
+  const { cancels, finish } = await attempt.act(decision, input);
+  // Audited before the suspect ends: if the audit write fails, the redelivered message still finds
+  // the suspect, verifies again and writes the entry, instead of finding nothing and saying nothing.
   await recordDecisions(deps, 'confirm', [decision], settings.shadow, cancels);
+  await finish();
   return cancels === undefined ? { status: 'decided', decision } : { status: 'decided', decision, cancels };
 }
+
+/** What acting did at the exchange, and what is left to do once it is audited. */
+interface Acted {
+  readonly cancels?: readonly CancelRecord[];
+  /** Ends the suspect (and the ledger entry) where the decision says so; runs after the audit. */
+  readonly finish: () => Promise<void>;
+}
+
+const nothingLeft = async (): Promise<void> => {};
 
 /**
  * One claimed confirmation attempt. `held` is the suspect exactly as this attempt holds it: every
  * suspect write is conditional on that version, so an attempt that lost its claim cannot overwrite
- * whoever holds it now.
+ * or end what its new holder owns.
  */
 class Attempt {
   private held: SuspectRecord;
@@ -136,58 +148,56 @@ class Attempt {
    * Renews the lease right before cancelling, in one transaction with a check of the ledger: if a
    * check ended the suspect (the position is open again), another delivery retook it, or the bot
    * registered a newer state of the position while this attempt verified, nothing is cancelled. It also
-   * gives the cancels a whole lease to run in. Shadow mode writes nothing and cancels nothing.
+   * gives the cancels a whole lease to run in. Shadow mode renews too, so that what it audits as "would
+   * cancel" is exactly what a live run would cancel.
    */
   private async renewClaim(): Promise<ClaimRenewal> {
     const { deps, settings } = this;
-    if (settings.shadow) return 'held';
     const renewed = renewedClaim(this.held, deps.clock.now() + settings.claimLeaseMs);
     const outcome = await deps.store.renewClaimBeforeCancel(renewed, this.held, this.claimed.position);
     if (outcome === 'held') this.held = renewed;
     return outcome;
   }
 
-  /** Acts on the decision; returns what each cancel request came back with, when any was due. */
-  async act(decision: Decision, input: ConfirmationInput): Promise<readonly CancelRecord[] | undefined> {
+  /** Acts on the decision; says what each cancel request came back with, when any was due. */
+  async act(decision: Decision, input: ConfirmationInput): Promise<Acted> {
     const { deps, settings } = this;
-    const { store, telemetry } = deps;
-    const key = decision.key;
+    const { telemetry } = deps;
     switch (decision.kind) {
       case 'still-open':
         if (decision.incompleteResponseObserved) telemetry.count(Metric.IncompleteResponsesObserved);
-        await store.deleteSuspect(key);
-        return undefined;
+        return { finish: () => this.endSuspect().then(() => undefined) };
       case 'resolve-closed':
-        await this.forget();
-        return undefined;
+        return { finish: () => this.forget() };
       case 'await-confirmation':
         if (decision.reason.endsWith('-unknown'))
           telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
         await this.retry(input, decision.retryAfterMs);
-        return undefined;
+        return { finish: nothingLeft };
       case 'keep-orders':
         telemetry.count(Metric.KeptForLackOfEvidence, decision.orders.length);
         await this.retry(input, decision.retryAfterMs);
-        return undefined;
+        return { finish: nothingLeft };
       case 'defer-cap-spent':
         telemetry.count(Metric.CapRefusals);
         await this.retry(
           input,
           Math.max(decision.retryAfterMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)),
         );
-        return undefined;
+        return { finish: nothingLeft };
       case 'stand-down':
         telemetry.count(Metric.CancelsAbandoned, decision.orders.length);
         // A lost claim belongs to whoever took it; a newer registered state voids the suspect.
-        if (decision.reason === 'newer-state-registered') await store.deleteSuspect(key);
-        return undefined;
+        return decision.reason === 'newer-state-registered'
+          ? { finish: () => this.endSuspect().then(() => undefined) }
+          : { finish: nothingLeft };
       case 'cancel-orphans':
         return this.cancelOrphans(decision, input);
       case 'hold':
       case 'raise-suspect':
         // The confirmation never produces these; keep the suspect and look again rather than lose it.
         await this.retry(input, settings.confirmDelayMs);
-        return undefined;
+        return { finish: nothingLeft };
     }
   }
 
@@ -198,17 +208,15 @@ class Attempt {
   private async cancelOrphans(
     decision: Extract<Decision, { kind: 'cancel-orphans' }>,
     input: ConfirmationInput,
-  ): Promise<readonly CancelRecord[]> {
+  ): Promise<Acted> {
     const { deps, exchange, settings } = this;
     const { telemetry } = deps;
     if (settings.shadow) {
       telemetry.count(Metric.ShadowCancelsSkipped, decision.orders.length);
-      await this.forget();
-      return decision.orders.map((o) => ({
-        orderId: o.orderId,
-        status: 'skipped-shadow',
-        detail: 'shadow mode',
-      }));
+      const skipped = decision.orders.map(
+        (o): CancelRecord => ({ orderId: o.orderId, status: 'skipped-shadow', detail: 'shadow mode' }),
+      );
+      return { cancels: skipped, finish: () => this.forget() };
     }
     const outcomes = await Promise.all(decision.orders.map((o) => exchange.cancelOrder(o.symbol, o.orderId)));
     const records: CancelRecord[] = outcomes.map((o) =>
@@ -220,21 +228,21 @@ class Attempt {
     telemetry.count(Metric.CancelsExecuted, outcomes.length - failed.length);
     // The cap held part of them back: the cap-refusal alarm is how a person hears of it.
     if (decision.ordersDeferred > 0) telemetry.count(Metric.CapRefusals);
-    if (failed.length === 0 && decision.ordersDeferred > 0) {
+    if (failed.length === 0 && decision.ordersDeferred === 0)
+      return { cancels: records, finish: () => this.forget() };
+    if (failed.length === 0) {
       // Cancelled what the cap allowed; the rest in the next window, after a fresh verification.
       await this.retry(
         input,
         Math.max(settings.confirmDelayMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)),
       );
-    } else if (failed.length === 0) {
-      await this.forget();
     } else {
       // The next attempt re-verifies everything before touching the rest: the world may have moved.
       telemetry.count(Metric.CancelsFailed, failed.length);
       const retryAt = Math.max(0, ...failed.map((f) => f.retryAt ?? 0));
       await this.retry(input, Math.max(settings.confirmDelayMs, retryAt - deps.clock.now()));
     }
-    return records;
+    return { cancels: records, finish: nothingLeft };
   }
 
   /** Schedules the next look, unless the claim was lost meanwhile (then its new holder does). */
@@ -253,14 +261,17 @@ class Attempt {
     await deps.queue.sendConfirm(confirmMessageFor(next), delayMs);
   }
 
+  /** The suspect ends, if this attempt still holds it (otherwise its new holder decides). */
+  private endSuspect(): Promise<boolean> {
+    return this.deps.store.deleteSuspect(this.claimed, this.held);
+  }
+
   /**
    * The position's close is dealt with: the suspect ends, and the ledger entry goes unless it holds a
    * newer state than the one proven closed (a reopen registered meanwhile stays tracked).
    */
   private async forget(): Promise<void> {
-    const { store } = this.deps;
-    const key = this.claimed;
-    await Promise.all([store.deleteSuspect(key), store.removeTracked(key, this.claimed.position)]);
+    if (await this.endSuspect()) await this.deps.store.removeTracked(this.claimed, this.claimed.position);
   }
 }
 

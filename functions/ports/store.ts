@@ -82,5 +82,9 @@ export interface ReconciliationStore {
    * newer state of the position: it traded or reopened, so the suspicion is void). True when deleted.
    */
   endSuspectOlderThan(key: PositionKey, newer: StateVersion): Promise<boolean>;
-  deleteSuspect(key: PositionKey): Promise<void>;
+  /**
+   * Ends a suspect. With `held` (the version a confirmation holds), only while the stored suspect is
+   * still exactly that one: a claim lost meanwhile belongs to its new holder. False when not deleted.
+   */
+  deleteSuspect(key: PositionKey, held?: SuspectRecord): Promise<boolean>;
 }

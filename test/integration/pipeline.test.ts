@@ -195,12 +195,12 @@ describe('the pipeline on DynamoDB Local, the SQS stand-in and the Bybit simulat
     await check('dropped');
     expect(await suspectsOf('dropped')).toHaveLength(1);
 
-    // The decision is logged after the suspect is deleted: wait for the log line, the last step.
+    // The decision is audited first, then the suspect ends: wait for both.
     await until(
       () => decisionsOf('dropped').some((d) => d.decision === 'still-open'),
-      'the suspect to be cleared',
+      'the decision to be recorded',
     );
-    expect(await suspectsOf('dropped')).toEqual([]);
+    await until(async () => (await suspectsOf('dropped')).length === 0, 'the suspect to be cleared');
     expect(metric(Metric.IncompleteResponsesObserved)).toBe(clearedBefore + 1);
     expect(restingIds('dropped')).toEqual(expect.arrayContaining([sl, tp]));
     expect(cancelsOf('dropped')).toEqual([]);
@@ -410,7 +410,7 @@ describe('the pipeline on DynamoDB Local, the SQS stand-in and the Bybit simulat
     expect(deferred[0]?.alarm).toBe(true);
     expect(deferred[0]?.message).toMatch(/account cancel cap \(3 per window/);
     expect(simulator.admin.groundTruth().falseCancels).toEqual([]);
-    // The one refused keeps its suspect, to be taken in the next window.
-    expect(await suspectsOf('race')).toHaveLength(1);
+    // The one refused keeps its suspect, to be taken in the next window; the others end once audited.
+    await until(async () => (await suspectsOf('race')).length === 1, 'the cancelled suspects to end');
   });
 });

@@ -208,7 +208,7 @@ describe('runConfirm at its edges', () => {
   });
 
   it('cancels nothing when a check saw the position open (and deleted the suspect) while it verified', async () => {
-    const w = await world({ between: (store) => store.deleteSuspect(position) });
+    const w = await world({ between: async (store) => void (await store.deleteSuspect(position)) });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.cancelled).toEqual([]);
     expect(outcome.decision).toMatchObject({ kind: 'stand-down', reason: 'claim-lost', alarm: false });
@@ -258,7 +258,6 @@ describe('runConfirm at its edges', () => {
           side: 'long',
           size: '0.002',
           updatedAt: T0 + 30_000,
-          sequence: (position.stateSequence ?? 0) + 10,
         },
       },
     );

@@ -414,9 +414,36 @@ describe('decideConfirmation: the last moment before a cancel', () => {
         else if (finalRecheck.status === 'unknown')
           expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'recheck-unknown' });
         else if (finalRecheck.status === 'absent')
-          expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'final-recheck-absent' });
+          expect(decision).toMatchObject({ kind: 'await-confirmation', reason: 'recheck-not-listed' });
         if (!mayCancel) expect(decision.message).not.toMatch(/^cancelling/);
       }),
+    );
+  });
+
+  it('spends no cap slot on a position no by-symbol answer lists, and keeps loudly once history had its grace', () => {
+    const notListed = { status: 'absent', checkedAt: T0 + 40_000 } as const;
+    const early = runToDecision({ suspect, now: T0 + 40_000, config }, { ...closed, recheck: notListed });
+    expect(early.steps).not.toContain('cap');
+    expect(early.decision).toMatchObject({
+      kind: 'await-confirmation',
+      reason: 'recheck-not-listed',
+      alarm: false,
+    });
+    const late = runToDecision(
+      { suspect, now: T0 + 200_000, config },
+      {
+        ...closed,
+        recheck: notListed,
+        evidence:
+          closed.evidence.status === 'known'
+            ? { ...closed.evidence, searchedTo: T0 + 200_000 }
+            : closed.evidence,
+      },
+    );
+    expect(late.steps).not.toContain('cap');
+    expect(late.decision).toMatchObject({ kind: 'keep-orders', reason: 'not-listed-by-symbol', alarm: true });
+    expect(late.decision.message).toMatch(
+      /^kept 1 order \(TP\) on AAVEUSDT .* does not list the position at all/,
     );
   });
 

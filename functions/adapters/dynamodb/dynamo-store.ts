@@ -308,14 +308,16 @@ export class DynamoStore implements ReconciliationStore {
     );
   }
 
-  async deleteSuspect(key: PositionKey): Promise<void> {
-    await this.doc.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: Keys.suspect(key.accountId, key.symbol, key.positionIdx),
-      }),
+  async deleteSuspect(key: PositionKey, held?: SuspectRecord): Promise<boolean> {
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: Keys.suspect(key.accountId, key.symbol, key.positionIdx),
+          ...(held === undefined ? {} : this.heldBy(held)),
+        }),
+      ),
     );
-    this.ops.writes++;
   }
 
   private suspectItem(suspect: SuspectRecord): Record<string, unknown> {

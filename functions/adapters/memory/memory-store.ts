@@ -131,9 +131,11 @@ export class MemoryStore implements ReconciliationStore {
     );
   }
 
-  async deleteSuspect(key: PositionKey): Promise<void> {
+  async deleteSuspect(key: PositionKey, held?: SuspectRecord): Promise<boolean> {
     this.ops.writes++;
+    if (held !== undefined && !this.holds(held)) return false;
     this.suspects.get(key.accountId)?.delete(positionIdOf(key));
+    return true;
   }
 }
 
