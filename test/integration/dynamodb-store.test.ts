@@ -15,6 +15,34 @@ storeContract('MemoryStore', async () => new MemoryStore());
 storeContract('DynamoStore', async () => new DynamoStore(await dynamo.freshTable()));
 
 describe('DynamoStore on DynamoDB Local', () => {
+  it('reads a suspect written before its looks were bounded (every time and id kept) as the bounded record', async () => {
+    const table = await dynamo.freshTable();
+    const store = new DynamoStore(table);
+    const { missingLooks: _n, lastMissingAt: _l, ...current } = suspect();
+    const ids = Array.from({ length: 12 }, (_, i) => `snap-${i}`);
+    await dynamo.doc().send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...current,
+          ...Keys.suspect('acct-1', 'BTCUSDT', 0),
+          kind: 'suspect',
+          missingSeenAt: ids.map((_, i) => T0 + i * 1_000),
+          missingSnapshotIds: ids,
+        },
+      }),
+    );
+    const [loaded] = (await store.loadAccountView('acct-1')).suspects;
+    expect(loaded).toMatchObject({
+      missingLooks: 12,
+      lastMissingAt: T0 + 11_000,
+      missingSnapshotIds: ['snap-0', 'snap-1', 'snap-9', 'snap-10', 'snap-11'],
+    });
+    expect(loaded).not.toHaveProperty('missingSeenAt');
+    // And it can be claimed and moved on like any other.
+    expect(await store.claimSuspect(current, 0, T0 + 60_000, T0 + 90_000)).toBeDefined();
+  });
+
   it('loads a steady-state account with one read', async () => {
     const store = new DynamoStore(await dynamo.freshTable());
     await store.upsertTracked([tracked(), tracked({ symbol: 'ETHUSDT' })]);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { boundedIds } from '#core/suspect.js';
 import type { SuspectRecord, TrackedPosition } from '#core/types.js';
 import type { AccountState } from '#ports/store.js';
 
@@ -32,20 +33,41 @@ export const trackedPositionSchema = z.object({
   protectiveOrders: z.array(protectiveOrderSchema),
 }) satisfies z.ZodType<TrackedPosition>;
 
-export const suspectRecordSchema = z.object({
-  accountId: z.string(),
-  symbol: z.string(),
-  positionIdx,
-  position: trackedPositionSchema,
-  firstMissingSnapshotId: z.string(),
-  firstMissingAt: epochMs,
-  attempts: z.number().int().nonnegative(),
-  missingLooks: z.number().int().positive(),
-  lastMissingAt: epochMs,
-  missingSnapshotIds: z.array(z.string()),
-  nextAttemptAt: epochMs,
-  claimedUntil: epochMs.exactOptional(),
-}) satisfies z.ZodType<SuspectRecord>;
+/**
+ * Suspects written before their missing looks were bounded carry every look's time (`missingSeenAt`)
+ * and every id: they read as the count, the time of the last and the first and last few ids, so an
+ * upgrade leaves no account unreadable.
+ */
+function withBoundedLooks(item: unknown): unknown {
+  if (item === null || typeof item !== 'object') return item;
+  const { missingSeenAt, ...rest } = item as Record<string, unknown>;
+  if (!Array.isArray(missingSeenAt) || 'missingLooks' in rest) return item;
+  const ids: unknown[] = Array.isArray(rest.missingSnapshotIds) ? rest.missingSnapshotIds : [];
+  return {
+    ...rest,
+    missingLooks: missingSeenAt.length,
+    lastMissingAt: missingSeenAt.at(-1),
+    missingSnapshotIds: ids.reduce<readonly string[]>((kept, id) => boundedIds(kept, String(id)), []),
+  };
+}
+
+export const suspectRecordSchema = z.preprocess(
+  withBoundedLooks,
+  z.object({
+    accountId: z.string(),
+    symbol: z.string(),
+    positionIdx,
+    position: trackedPositionSchema,
+    firstMissingSnapshotId: z.string(),
+    firstMissingAt: epochMs,
+    attempts: z.number().int().nonnegative(),
+    missingLooks: z.number().int().positive(),
+    lastMissingAt: epochMs,
+    missingSnapshotIds: z.array(z.string()),
+    nextAttemptAt: epochMs,
+    claimedUntil: epochMs.exactOptional(),
+  }),
+) satisfies z.ZodType<SuspectRecord>;
 
 export const accountStateSchema = z.object({
   accountId: z.string(),
