@@ -42,9 +42,11 @@ export const registerMessageSchema = z.strictObject({
     positionIdx: z.union([z.literal(0), z.literal(1), z.literal(2)]),
     side: z.enum(['long', 'short']),
     size: decimal,
-    /** Exchange time of the fill that produced this state. */
+    /**
+     * Exchange time of the fill that produced this state. The bot's word is ordered by this time
+     * alone: a sequence it sent could outrank every real state, and only the exchange's lists carry one.
+     */
     updatedAt: z.number().int().positive(),
-    sequence: z.number().int().nonnegative().optional(),
   }),
 });
 

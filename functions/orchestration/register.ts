@@ -39,8 +39,7 @@ export async function runRegister(deps: RegisterDeps, message: RegisterMessage):
     });
     return { status: 'rejected', reason: rejected };
   }
-  const { sequence, ...rest } = message.position;
-  const observed: ObservedPosition = sequence === undefined ? rest : { ...rest, sequence };
+  const observed: ObservedPosition = message.position;
   // A registration is the bot's word, not a fetch: it is recorded as seen at the fill's own time.
   const registration: PositionSnapshot = {
     status: 'complete',

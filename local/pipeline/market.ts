@@ -153,7 +153,6 @@ export class MarketDriver {
             side: position.side === 'Buy' ? 'long' : 'short',
             size: position.size,
             updatedAt: position.updatedTime,
-            ...(position.seq >= 0 ? { sequence: position.seq } : {}),
           },
         });
       }

@@ -272,14 +272,14 @@ export class StopguardRunner implements Runner {
 
   /** The bot's registration of a position it opened (delivered at once, like a direct API call). */
   register(accountId: string, position: ObservedPosition): void {
-    const { sequence, ...rest } = position;
+    const { sequence: _exchangeOnly, ...rest } = position;
     this.pendingRegistrations.push(
       runRegister(
         { ...this.deps, market: bybitMarketRules },
         {
           type: 'register',
           accountId,
-          position: sequence === undefined ? rest : { ...rest, sequence },
+          position: rest,
         },
       ),
     );

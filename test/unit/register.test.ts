@@ -7,7 +7,7 @@ import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryDeadLetters } from '#adapters/memory/memory-dead-letters.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
-import type { RegisterMessage } from '#contracts/messages.js';
+import { parseIngressMessage, type RegisterMessage } from '#contracts/messages.js';
 import { createRegisterHandler } from '#handlers/register-handler.js';
 import { REGISTER_CLOCK_SKEW_MS, type RegisterDeps, runRegister } from '#orchestration/register.js';
 import type { AccountRecord } from '#ports/accounts.js';
@@ -48,12 +48,21 @@ const registration = (
 describe('runRegister', () => {
   it('tracks a position the bot opened', async () => {
     const { deps, store } = rig();
-    expect(await runRegister(deps, registration({ sequence: 42 }))).toEqual({
+    expect(await runRegister(deps, registration())).toEqual({
       status: 'tracked',
       suspectEnded: false,
     });
     const [position] = (await store.loadAccountView('acct-1')).tracked;
-    expect(position).toMatchObject({ symbol: 'BTCUSDT', size: '0.5', stateUpdatedAt: T0, stateSequence: 42 });
+    expect(position).toMatchObject({ symbol: 'BTCUSDT', size: '0.5', stateUpdatedAt: T0 });
+    expect(position).not.toHaveProperty('stateSequence');
+  });
+
+  it('refuses a sequence from the bot: only the exchange orders states by sequence', async () => {
+    expect(() =>
+      parseIngressMessage(
+        JSON.stringify({ ...registration(), position: { ...registration().position, sequence: 9e15 } }),
+      ),
+    ).toThrow(/Unrecognized key.*"sequence"/);
   });
 
   it.each([
@@ -117,14 +126,13 @@ describe('runRegister', () => {
     await store.upsertTracked([old]);
     await store.createSuspect(suspect({ position: old }));
     // The same state again: the suspect stands.
-    expect(
-      await runRegister(deps, registration({ size: old.size, sequence: 100, updatedAt: old.stateUpdatedAt })),
-    ).toEqual({ status: 'already-known', suspectEnded: false });
+    expect(await runRegister(deps, registration({ size: old.size, updatedAt: old.stateUpdatedAt }))).toEqual({
+      status: 'already-known',
+      suspectEnded: false,
+    });
     expect((await store.loadAccountView('acct-1')).suspects).toHaveLength(1);
     // A newer one (the position reopened): it ends.
-    expect(
-      await runRegister(deps, registration({ size: '0.7', sequence: 130, updatedAt: T0 + 20_000 })),
-    ).toEqual({
+    expect(await runRegister(deps, registration({ size: '0.7', updatedAt: T0 + 20_000 }))).toEqual({
       status: 'tracked',
       suspectEnded: true,
     });
