@@ -65,6 +65,8 @@ export interface SimulationResult {
   readonly orphansNeverCleaned: number;
   /** Orphans whose position reopened before cleanup: they rest on a live position now, so stay. */
   readonly orphansAdoptedByReopen: number;
+  /** Positions the venue reopened under a confirmation (the `reopenBetweenCalls` fault). */
+  readonly reopensInjected: number;
   readonly cleanupDelayCycles: { readonly p50: number; readonly p99: number; readonly max: number };
   /** How many orphans were cleaned after each whole number of cycles (index = cycles): the distribution. */
   readonly cleanupDelayHistogram: readonly number[];
@@ -209,16 +211,29 @@ export class StopguardRunner implements Runner {
     for (const record of this.accounts.values()) this.directory.put(record);
     const sessions = new Map<string, ExchangeSession>();
     let ids = 0;
+    const cap = new MemoryCap({
+      perAccount: settings.capPerAccount,
+      global: settings.capGlobal,
+      windowMs: settings.capWindowMs,
+    });
+    // The venue may reopen a position between the confirmation's store steps too, not only between its
+    // exchange calls: between the orders fetch and the cancels lie the cap and the claim renewal.
+    const renew = this.store.renewClaimBeforeCancel.bind(this.store);
+    this.store.renewClaimBeforeCancel = (next, current, proven) => {
+      venue.maybeReopen(current.accountId);
+      return renew(next, current, proven);
+    };
     this.deps = {
       clock,
       ids: { next: (prefix) => `${prefix}-${ids++}` },
       accounts: this.directory,
       store: this.store,
-      cap: new MemoryCap({
-        perAccount: settings.capPerAccount,
-        global: settings.capGlobal,
-        windowMs: settings.capWindowMs,
-      }),
+      cap: {
+        acquire: (accountId, slots, now, accountLimit) => {
+          venue.maybeReopen(accountId);
+          return cap.acquire(accountId, slots, now, accountLimit);
+        },
+      },
       queue: this.queue,
       audit: this.audit,
       telemetry: this.telemetry,
@@ -446,6 +461,7 @@ function summarize(
     orphansPendingBeforeHealing: pendingBeforeHealing,
     orphansNeverCleaned: neverCleaned.length,
     orphansAdoptedByReopen: adoptedByReopen.length,
+    reopensInjected: venue.reopens,
     cleanupDelayCycles: {
       p50: percentile(delays, 0.5),
       p99: percentile(delays, 0.99),

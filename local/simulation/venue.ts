@@ -123,6 +123,8 @@ export class SimVenue {
   readonly calls: VenueCalls = { list: 0, recheck: 0, history: 0, orders: 0, cancel: 0 };
   /** Positions closed with protective orders left behind (the orphans' positions). */
   closes = 0;
+  /** Positions reopened by the `reopenBetweenCalls` fault. */
+  reopens = 0;
   /** Called when a position opens or grows: the bot registering it with stopguard. */
   onOpen: ((accountId: string, position: ObservedPosition) => void) | undefined;
 
@@ -266,8 +268,12 @@ export class SimVenue {
     };
   }
 
-  /** Reopens one of the account's recently orphaned positions, with the `reopenBetweenCalls` probability. */
-  private maybeReopen(accountId: string): void {
+  /**
+   * Reopens one of the account's recently orphaned positions, with the `reopenBetweenCalls` probability.
+   * The session calls it before each look; the simulation harness also calls it before the cap and the
+   * claim renewal, so that a reopen may land between any two steps of a confirmation.
+   */
+  maybeReopen(accountId: string): void {
     const p = this.faults.reopenBetweenCalls;
     if (p <= 0 || hashUnit(this.seed, accountId, 'reopen', this.clock.now(), this.callIndex++) >= p) return;
     const closed = (this.recentlyOrphaned.get(accountId) ?? []).filter(
@@ -280,6 +286,7 @@ export class SimVenue {
     if (pick === undefined) return;
     this.open(accountId, pick.symbol, pick.positionIdx, pick.positionIdx === 2 ? 'short' : 'long', 1);
     this.placeProtective(accountId, pick.symbol, pick.positionIdx, 'stop-loss');
+    this.reopens++;
   }
 
   // ---- the exchange, as the session sees it ----
