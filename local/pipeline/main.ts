@@ -9,6 +9,7 @@ import {
   runExternal,
   withShadow,
 } from './external.js';
+import { localExchangeOrigin, UnsafeExchangeUrlError } from './pipeline.js';
 import { formatEmbeddedReport, formatExternalMode, formatExternalReport, formatProgress } from './report.js';
 import { runEmbedded } from './run.js';
 
@@ -57,8 +58,12 @@ async function main(): Promise<number> {
 
   if (values['exchange-url'] !== undefined) {
     const exchangeUrl = values['exchange-url'];
-    if (!URL.canParse(exchangeUrl))
-      throw new UsageError('--exchange-url must be a URL, e.g. https://api-testnet.bybit.com');
+    try {
+      localExchangeOrigin(exchangeUrl);
+    } catch (error) {
+      if (error instanceof UnsafeExchangeUrlError) throw new UsageError(error.message);
+      throw error;
+    }
     if (values.accounts === undefined) throw new UsageError('--exchange-url needs --accounts FILE');
     const live = values.live === true;
     const durationSeconds = positive(values.duration ?? '120', '--duration');

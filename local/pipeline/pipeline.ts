@@ -129,8 +129,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     [EnvVar.deadLetterQueueUrl]: queues.deadLetterQueueUrl,
     [EnvVar.secretPrefix]: LOCAL_SECRET_PREFIX,
     [EnvVar.bybitBaseUrl]: options.exchangeUrl,
-    // Local mode says so explicitly: the one endpoint it was started against may be plain http.
-    [EnvVar.extraExchangeOrigins]: new URL(options.exchangeUrl).origin,
+    // Local mode names the one endpoint it was started against, so a stand-in may be plain http.
+    [EnvVar.extraExchangeOrigins]: localExchangeOrigin(options.exchangeUrl),
     [EnvVar.registerDeadLetterQueueUrl]: registerQueues.deadLetterQueueUrl,
     [envName('claimLeaseMs')]: '30000',
     ...Object.fromEntries(
@@ -226,6 +226,41 @@ async function sendTo(sqs: SQSClient, queueUrl: string, message: object | string
       MessageBody: typeof message === 'string' ? message : JSON.stringify(message),
     }),
   );
+}
+
+export class UnsafeExchangeUrlError extends Error {
+  override readonly name = 'UnsafeExchangeUrlError';
+}
+
+/**
+ * The origin local mode may send signed requests to: any https endpoint the operator names, and plain
+ * http only on this machine or a private network (a simulator, a stand-in). Over http to a public host
+ * the keys and signatures would cross the internet in clear text.
+ */
+export function localExchangeOrigin(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UnsafeExchangeUrlError(`--exchange-url ${url} is not a URL`);
+  }
+  if (parsed.protocol === 'https:') return parsed.origin;
+  if (parsed.protocol === 'http:' && isLocalHost(parsed.hostname)) return parsed.origin;
+  throw new UnsafeExchangeUrlError(
+    `--exchange-url ${parsed.origin}: plain http only to this machine or a private network; use https for ${parsed.hostname}`,
+  );
+}
+
+function isLocalHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host === '::1')
+    return true;
+  // A single-label name (a container or host on the local network).
+  if (/^[a-z0-9-]+$/.test(host)) return true;
+  const octets = host.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return false;
+  const [a = -1, b = -1] = octets;
+  return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
 
 /** The account item stored in DynamoDB for a local account: a reference to its keys, never the keys. */

@@ -10,6 +10,7 @@ import {
   parseAccountsFile,
   withShadow,
 } from '#local/pipeline/external.js';
+import { localExchangeOrigin, UnsafeExchangeUrlError } from '#local/pipeline/pipeline.js';
 import { formatExternalMode, formatExternalReport } from '#local/pipeline/report.js';
 
 /** Stand-ins that look like Bybit keys; nothing here is a real credential. */
@@ -191,5 +192,32 @@ describe('the report of a run against an exchange', () => {
     expect(text.split('\n').at(-1)).toBe(
       'FAIL: 2 of 3 accounts never got a complete position list (bad-keys, silent): nothing was reconciled for them.',
     );
+  });
+});
+
+describe('the exchange URL local mode signs for', () => {
+  it('takes https anywhere, plain http only on this machine or a private network', () => {
+    for (const ok of [
+      'https://api-testnet.bybit.com',
+      'https://standin.example:8443',
+      'http://127.0.0.1:4010',
+      'http://localhost:9000',
+      'http://[::1]:9000',
+      'http://10.1.2.3:80',
+      'http://172.20.0.5:4010',
+      'http://192.168.1.9',
+      'http://bybit-standin:4010',
+    ]) {
+      expect(localExchangeOrigin(ok), ok).toBe(new URL(ok).origin);
+    }
+    for (const refused of [
+      'http://api.bybit.com',
+      'http://8.8.8.8:4010',
+      'http://172.32.0.1',
+      'ftp://127.0.0.1',
+      'nonsense',
+    ]) {
+      expect(() => localExchangeOrigin(refused), refused).toThrow(UnsafeExchangeUrlError);
+    }
   });
 });

@@ -63,6 +63,14 @@ describe('the functions wiring', () => {
       'http://127.0.0.1:4010',
       'https://user:pw@api.bybit.com',
       'https://api.bybit.com:8443',
+      'http://api.bybit.com:443',
+      // A trailing dot is another name for DNS, but not one of the names allowed.
+      'https://api.bybit.com.',
+      // A homograph: a Cyrillic "а" (punycode xn--).
+      'https://\u0430pi.bybit.com',
+      // Backslash then @: WHATWG reads the backslash as a path, so this has a path and is refused.
+      'https://api.bybit.com\\@evil.example',
+      'https://api.bybit.com/v5',
     ]) {
       await expect(reconciler.exchangeFor(withBase(refused)), refused).rejects.toBeInstanceOf(
         UntrustedExchangeUrlError,
@@ -72,6 +80,10 @@ describe('the functions wiring', () => {
       'https://api.bybit.com',
       'https://api-testnet.bybit.com',
       'https://api-demo.bybit.com',
+      // The same hosts, as URL normalises them: case, the default port, a percent-encoded dot.
+      'https://API.BYBIT.COM',
+      'https://api.bybit.com:443',
+      'https://api%2ebybit.com',
     ]) {
       await expect(reconciler.exchangeFor(withBase(allowed)), allowed).resolves.toBeDefined();
     }
