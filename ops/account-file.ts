@@ -1,4 +1,5 @@
 import { accountRecordSchema } from '#contracts/account-record.js';
+import { formatIssues } from '#contracts/issues.js';
 import type { AccountRecord } from '#ports/accounts.js';
 
 export class InvalidAccountFileError extends Error {
@@ -23,9 +24,7 @@ export function parseAccountFile(text: string, secretPrefix: string): AccountRec
   }
   const parsed = accountRecordSchema.safeParse(json);
   if (!parsed.success) {
-    throw new InvalidAccountFileError(
-      `invalid account: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new InvalidAccountFileError(`invalid account: ${formatIssues(parsed.error.issues)}`);
   }
   if (!parsed.data.credentialsRef.startsWith(secretPrefix)) {
     throw new InvalidAccountFileError(

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { SuspectRecord } from '#core/types.js';
 import { accountId } from './account-record.js';
+import { formatIssues } from './issues.js';
 
 /**
  * The queues' messages. Every body is validated; anything else is a `MalformedMessageError` and ends
@@ -99,9 +100,7 @@ function parseWith<T>(schema: z.ZodType<T>, body: string): T {
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new MalformedMessageError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    );
+    throw new MalformedMessageError(formatIssues(parsed.error.issues));
   }
   return parsed.data;
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defaultReconcileConfig, type ReconcileConfig } from '#core/config.js';
+import { formatIssues } from './issues.js';
 
 /** Everything tunable, with validated defaults. Read from the environment, overridable per account. */
 export interface ReconcileSettings extends ReconcileConfig {
@@ -79,7 +80,7 @@ export function applyOverrides(
 ): ReconcileSettings {
   const parsed = settingsOverridesSchema.safeParse(overrides ?? {});
   if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const why = formatIssues(parsed.error.issues);
     throw new InvalidSettingsError(`invalid settings in ${source}: ${why}`);
   }
   const defined = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));

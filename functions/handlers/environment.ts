@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { formatIssues } from '#contracts/issues.js';
 import { type ReconcileSettings, settingsFromEnv } from '#contracts/settings.js';
 
 /**
@@ -64,7 +65,7 @@ export class InvalidEnvironmentError extends Error {
 export function readEnvironment(env: Readonly<Record<string, string | undefined>>): FunctionEnvironment {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const why = formatIssues(parsed.error.issues);
     throw new InvalidEnvironmentError(`invalid function environment: ${why}`);
   }
   const e = parsed.data;

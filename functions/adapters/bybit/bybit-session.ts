@@ -2,6 +2,7 @@
 // (and `ws`), which the worker never uses, into a bundle that must stay under 1 MB.
 import { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
 import type * as z from 'zod';
+import { formatIssues } from '#contracts/issues.js';
 import { positionIdOf } from '#core/keys.js';
 import type {
   CloseEvidence,
@@ -37,7 +38,7 @@ import {
   orderEntrySchema,
   positionEntrySchema,
 } from './schemas.js';
-import { callBybit, describeIssues } from './transport.js';
+import { callBybit } from './transport.js';
 
 export interface BybitSessionConfig {
   /** Mainnet, testnet, demo, or the local simulator (e.g. `http://127.0.0.1:4010`). */
@@ -113,7 +114,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
         ok: false,
         failure: {
           reason: 'schema-mismatch',
-          detail: redact(`${context}: ${describeIssues(list.error.issues)}`),
+          detail: redact(`${context}: ${formatIssues(list.error.issues, { limit: 3 })}`),
         },
       };
     }
@@ -130,7 +131,10 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
       return {
         ok: false,
         items,
-        failure: { reason: 'schema-mismatch', detail: redact(`${context}: ${describeIssues(issues)}`) },
+        failure: {
+          reason: 'schema-mismatch',
+          detail: redact(`${context}: ${formatIssues(issues, { limit: 3 })}`),
+        },
       };
     }
     return { ok: true, items, nextCursor: list.data.nextPageCursor, time: reply.time };

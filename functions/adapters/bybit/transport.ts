@@ -1,3 +1,4 @@
+import { formatIssues } from '#contracts/issues.js';
 import type { SnapshotFailure } from '#core/types.js';
 import { failureFromRetCode, failureFromThrown, type Redactor } from './failures.js';
 import { envelopeSchema } from './schemas.js';
@@ -34,7 +35,9 @@ export async function callBybit(
       ok: false,
       failure: {
         reason: 'schema-mismatch',
-        detail: redact(`${context}: not a V5 response (${describeIssues(envelope.error.issues)})`),
+        detail: redact(
+          `${context}: not a V5 response (${formatIssues(envelope.error.issues, { limit: 3 })})`,
+        ),
       },
     };
   }
@@ -59,10 +62,4 @@ function resetAtOf(raw: unknown): number | undefined {
   if (limits === null || typeof limits !== 'object') return undefined;
   const resetAt = (limits as { resetAtTimestamp?: unknown }).resetAtTimestamp;
   return typeof resetAt === 'number' && Number.isFinite(resetAt) && resetAt > 0 ? resetAt : undefined;
-}
-
-/** Zod issues as a short, payload-free summary: paths and messages, never the values. */
-export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  const shown = issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  return issues.length > 3 ? `${shown.join('; ')}; +${issues.length - 3} more` : shown.join('; ');
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { formatIssues } from '#contracts/issues.js';
 import { type ApiCredentials, CredentialsUnavailableError } from '#ports/credentials.js';
 
 const credentialsSchema = z.object({ apiKey: z.string().min(1), apiSecret: z.string().min(1) });
@@ -10,7 +11,7 @@ const credentialsSchema = z.object({ apiKey: z.string().min(1), apiSecret: z.str
 export function parseCredentials(raw: unknown, credentialsRef: string): ApiCredentials {
   const parsed = credentialsSchema.safeParse(raw);
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
+    const fields = formatIssues(parsed.error.issues, { pathsOnly: true });
     throw new CredentialsUnavailableError(
       `credentials "${credentialsRef}" are not of the form { apiKey, apiSecret } (problem with: ${fields})`,
     );

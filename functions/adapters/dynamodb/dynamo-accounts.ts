@@ -6,6 +6,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { accountRecordSchema } from '#contracts/account-record.js';
+import { formatIssues } from '#contracts/issues.js';
 import type { AccountDirectory, AccountRecord } from '#ports/accounts.js';
 import { type Clock, systemClock } from '#ports/clock.js';
 import {
@@ -145,8 +146,5 @@ function parseAccount(item: Record<string, unknown>): AccountRecord | InvalidAcc
   for (const attribute of STORAGE_ATTRIBUTES) delete record[attribute];
   const parsed = accountRecordSchema.safeParse(record);
   if (parsed.success) return parsed.data;
-  return new InvalidAccountRecordError(
-    String(item.SK),
-    parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-  );
+  return new InvalidAccountRecordError(String(item.SK), formatIssues(parsed.error.issues));
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { formatIssues } from '#contracts/issues.js';
 import { boundedIds } from '#core/suspect.js';
 import type { SuspectRecord, TrackedPosition } from '#core/types.js';
 import type { AccountState } from '#ports/store.js';
@@ -85,6 +86,6 @@ export class CorruptItemError extends Error {
 export function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: string): T {
   const parsed = schema.safeParse(item);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  const problems = formatIssues(parsed.error.issues);
   throw new CorruptItemError(`${what} item ${String(item.PK)} / ${String(item.SK)} is corrupt: ${problems}`);
 }
