@@ -324,7 +324,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     changes: accounting.changes,
     ordersLeftAlone: leftAlone,
     snapshotIds,
-    message: `cancelling ${describeOrders(granted)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check flat, last re-check flat${leftWords}${deferredWords}`,
+    message: `${describeOrders(granted)} orphaned by ${what}: it ${closeWords}, ${fetches}, re-check flat, last re-check flat${leftWords}${deferredWords}`,
   };
 }
 

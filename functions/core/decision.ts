@@ -86,7 +86,11 @@ export interface KeepOrders extends DecisionBase {
   readonly retryAfterMs: number;
 }
 
-/** Proven closed, cap slots taken: cancel exactly these orders. */
+/**
+ * Proven closed, cap slots taken: cancel exactly these orders. Its `message` states the orphans and
+ * the proof ("2 orders (SL+TP) orphaned by …: it closed by …"); what came of the cancels is said once
+ * they are done (`describeOutcome`).
+ */
 export interface CancelOrphans extends DecisionBase {
   readonly kind: 'cancel-orphans';
   readonly reason: 'closed-with-evidence';
@@ -150,3 +154,11 @@ export type ConfirmationStep =
  * act (see `StandDown`).
  */
 export type ClaimRenewal = 'held' | StandDown['reason'];
+
+/** What one cancel request came back with, for the audit trail. */
+export interface CancelRecord {
+  readonly orderId: string;
+  /** `skipped-shadow`: shadow mode sent no request; a live run would have. */
+  readonly status: 'cancelled' | 'already-gone' | 'failed' | 'skipped-shadow';
+  readonly detail?: string;
+}

@@ -1,3 +1,4 @@
+import type { CancelRecord, Decision } from './decision.js';
 import type { PositionChange, PositionIdx, PositionSide, ProtectiveOrder } from './types.js';
 
 /**
@@ -55,4 +56,32 @@ export function describeCloses(changes: readonly PositionChange[]): string {
   if (last === undefined) return 'no close event';
   const via = [...new Set(closes.map((c) => c.kind))].join('/');
   return `closed by ${via} fill ${last.id} at ${clockTime(last.time)}`;
+}
+
+/**
+ * The sentence a decision comes to, composed once from what was actually done, for the log line and
+ * the audit entry alike. Only a cancel depends on the outcome: every other decision's sentence is final
+ * when decided, and a cancel's states its proof, to which this adds what became of the requests.
+ */
+export function describeOutcome(
+  decision: Decision,
+  cancels: readonly CancelRecord[] | undefined,
+): { readonly message: string; readonly failed: boolean } {
+  if (decision.kind !== 'cancel-orphans' || cancels === undefined)
+    return { message: decision.message, failed: false };
+  const count = (status: CancelRecord['status']) => cancels.filter((c) => c.status === status).length;
+  if (count('skipped-shadow') > 0) {
+    return {
+      message: `shadow mode, nothing cancelled; a live run would cancel ${decision.message}`,
+      failed: false,
+    };
+  }
+  const failed = count('failed');
+  const gone = count('already-gone');
+  const goneWords = gone === 0 ? '' : `; ${gone} of them ${gone === 1 ? 'was' : 'were'} already gone`;
+  if (failed === 0) return { message: `cancelled ${decision.message}${goneWords}`, failed: false };
+  return {
+    message: `cancelled ${cancels.length - failed} of ${decision.message}${goneWords}; ${failed} of ${cancels.length} cancels FAILED, to be retried after a fresh verification`,
+    failed: true,
+  };
 }

@@ -1,4 +1,5 @@
 import type { Decision } from '#core/decision.js';
+import { describeOutcome } from '#core/narrate.js';
 import type { CancelRecord } from '#ports/audit.js';
 import type { ReconcilerDeps } from './dependencies.js';
 
@@ -17,7 +18,7 @@ export async function recordDecisions(
   if (decisions.length === 0) return;
   const at = deps.clock.now();
   // What was done, once per decision: the log line and the audit entry say the same.
-  const said = decisions.map((decision) => ({ decision, done: whatWasDone(decision.message, cancels) }));
+  const said = decisions.map((decision) => ({ decision, done: describeOutcome(decision, cancels) }));
   for (const { decision, done } of said) {
     deps.telemetry.log(
       // A stand-down is no failure, but a verified cancel that did not happen is worth a look.
@@ -43,36 +44,10 @@ export async function recordDecisions(
       accountId: decision.key.accountId,
       at,
       phase,
-      // "cancelling …" only when it happened.
+      // The audited sentence is what was done, as the log line says it.
       decision: { ...decision, message: done.message },
       shadow,
       ...(cancels === undefined ? {} : { cancels }),
     })),
   );
-}
-
-/**
- * The decision's sentence says what was decided ("cancelling 2 orders …"); when the cancels did not all
- * happen, the logged line must not read as if they had.
- */
-function whatWasDone(
-  message: string,
-  cancels: readonly CancelRecord[] | undefined,
-): { message: string; failed: boolean } {
-  const count = (status: CancelRecord['status']) => (cancels ?? []).filter((c) => c.status === status).length;
-  const total = cancels?.length ?? 0;
-  if (count('skipped-shadow') > 0) {
-    return {
-      message: `shadow mode, nothing cancelled; a live run would be ${message}`,
-      failed: false,
-    };
-  }
-  const failed = count('failed');
-  if (failed > 0) {
-    return {
-      message: `${message}; ${failed} of ${total} cancels FAILED, to be retried after a fresh verification`,
-      failed: true,
-    };
-  }
-  return { message, failed: false };
 }

@@ -1,11 +1,6 @@
-import type { Decision } from '#core/decision.js';
+import type { CancelRecord, Decision } from '#core/decision.js';
 
-/** What an order cancel request came back with, for the audit trail. */
-export interface CancelRecord {
-  readonly orderId: string;
-  readonly status: 'cancelled' | 'already-gone' | 'failed' | 'skipped-shadow';
-  readonly detail?: string;
-}
+export type { CancelRecord };
 
 /** One decision, durably: who, what, why, on what evidence, and what was done. */
 export interface AuditEntry {

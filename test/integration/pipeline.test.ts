@@ -230,7 +230,7 @@ describe('the pipeline on DynamoDB Local, the SQS stand-in and the Bybit simulat
     // The close fill the decision rests on, and the lists that lacked the position.
     expect(entry?.evidenceIds).toEqual([expect.any(String)]);
     expect((entry?.snapshotIds as string[] | undefined)?.length ?? 0).toBeGreaterThanOrEqual(2);
-    expect(entry?.message).toMatch(/^cancelling 2 orders .* orphaned by BTCUSDT/);
+    expect(entry?.message).toMatch(/^cancelled 2 orders .* orphaned by BTCUSDT/);
   });
 
   it('keeps the orders and raises the alarm metric when the lists say gone but history shows no close', async () => {

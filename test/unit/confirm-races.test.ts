@@ -324,8 +324,10 @@ describe('runConfirm at its edges', () => {
     ]);
     expect(w.telemetry.countOf(Metric.ShadowCancelsSkipped)).toBe(2);
     const line = w.telemetry.lines.find((l) => l.fields?.decision === 'cancel-orphans');
-    expect(line?.message).toMatch(/^shadow mode, nothing cancelled; a live run would be cancelling 2 orders/);
-    // The audit trail says the same, not "cancelling".
+    expect(line?.message).toMatch(
+      /^shadow mode, nothing cancelled; a live run would cancel 2 orders \(SL\+TP\) orphaned by BTCUSDT/,
+    );
+    // The audit trail says the same, not "cancelled".
     expect(w.audit.entries.at(-1)?.decision.message).toBe(line?.message);
     expect((await w.store.loadAccountView('acct-1')).suspects).toEqual([]);
   });
