@@ -1,12 +1,16 @@
+/**
+ * The CDK app behind `cdk synth` and `cdk deploy`: one StopguardStack, configured from context and
+ * checked by cdk-nag.
+ */
 import { App, Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { addChecks } from './checks.js';
-import type { LogLevel, StopguardProps } from './stopguard-construct.js';
+import type { LogLevel, StopguardProps } from './stopguard-props.js';
 import { StopguardStack } from './stopguard-stack.js';
 
 /**
- * `cdk synth` / `cdk deploy`. Settings come from context: cdk.json's `context`, or `-c key=value`
- * (which arrives as a string, hence the parsing). Example: `npx cdk deploy -c shadow=false -c alarmEmail=ops@example.com`.
+ * Settings come from context: cdk.json's `context`, or `-c key=value` (which arrives as a string, hence
+ * the parsing). Example: `npx cdk deploy -c shadow=false -c alarmEmail=ops@example.com`.
  */
 const app = new App();
 

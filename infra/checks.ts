@@ -1,3 +1,4 @@
+/** The cdk-nag packs the app runs on every synth. */
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 

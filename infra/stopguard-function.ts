@@ -1,3 +1,4 @@
+/** StopguardFunction: how every stopguard Lambda function is built, bundled, logged and given a role. */
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IGrantable, type PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';

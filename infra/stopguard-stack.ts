@@ -1,6 +1,8 @@
+/** StopguardStack: the standalone deployment of the Stopguard construct, with its outputs. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Stopguard, type StopguardProps } from './stopguard-construct.js';
+import { Stopguard } from './stopguard-construct.js';
+import type { StopguardProps } from './stopguard-props.js';
 
 export interface StopguardStackProps extends StackProps {
   readonly stopguard?: StopguardProps;

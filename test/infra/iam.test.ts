@@ -1,3 +1,4 @@
+/** The functions' roles hold exactly the permissions their jobs need, and the bot's grant only its own. */
 import { Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, ArnPrincipal, type IGrantable, Role } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

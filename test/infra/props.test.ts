@@ -1,3 +1,4 @@
+/** Stopguard props: how each reaches the template, and which values fail synth. */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+/** The synthesized stack, bundling included: resources, alarms, dashboard and outputs. */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';

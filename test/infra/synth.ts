@@ -1,10 +1,11 @@
+/** Test helpers: synthesize the stack as `cdk synth` would, and read IAM statements out of it. */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import type { StopguardProps } from '#infra/stopguard-construct.js';
+import type { StopguardProps } from '#infra/stopguard-props.js';
 import { StopguardStack } from '#infra/stopguard-stack.js';
 
 /** cdk.json's context (feature flags, defaults): the tests synthesize what `cdk synth` does. */
