@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
 
+/**
+ * Each Lambda bundled as CDK's NodejsFunction bundles it (a copy of infra's options, checked for drift),
+ * its bytes by npm package, and the time a fresh `node` process takes to import the bundle.
+ */
+
 /** The Lambda functions, as infra/stopguard-construct.ts names their entry points. */
 export const FUNCTIONS = [
   { name: 'worker', entry: 'functions/handlers/worker.ts' },

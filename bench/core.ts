@@ -5,6 +5,8 @@ import { assessSnapshot } from '#core/snapshot.js';
 import { newSuspect } from '#core/suspect.js';
 import type { ObservedPosition, PositionSnapshot, SuspectRecord, TrackedPosition } from '#core/types.js';
 
+/** Times the pure core alone, with no I/O and no clock: the first look and the second look. */
+
 /** Decisions per second of the pure core, on inputs shaped like a steady account and a real close. */
 export interface CoreBenchResult {
   readonly checkDecisionsPerSecond: number;

@@ -1,12 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
+/** Writes one named section of a Markdown document and leaves the rest of it as it is. */
+
 const open = (name: string) => `<!-- bench:${name} -->`;
 const close = (name: string) => `<!-- /bench:${name} -->`;
 
 /**
  * Replaces one named section of a Markdown document (between `<!-- bench:NAME -->` and
  * `<!-- /bench:NAME -->`), or appends it when absent; everything else is kept as it is. Several
- * scripts (bench, soak) each own their section of docs/BENCHMARKS.md this way.
+ * scripts (bench, soak, simulate) each own their section of docs/BENCHMARKS.md this way.
  */
 export function replaceSection(document: string, name: string, markdown: string): string {
   const block = `${open(name)}\n${markdown.trim()}\n${close(name)}`;

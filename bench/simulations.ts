@@ -2,6 +2,11 @@ import { runSimulation, type SimulationResult, type Strategy } from '#local/simu
 import type { WorkloadOptions } from '#local/simulation/traders.js';
 import { noFaults, type VenueCalls, type VenueFaults } from '#local/simulation/venue.js';
 
+/**
+ * One deterministic simulation run as the bench measures it: the drop rates, strategies and workloads
+ * it compares, and the figures it takes from each run.
+ */
+
 /** The drop rates compared, each over the same seeded worlds for every strategy. */
 export const SCENARIOS: readonly { readonly name: string; readonly faults: VenueFaults }[] = [
   { name: '0 %', faults: noFaults },
@@ -45,7 +50,10 @@ export interface RunFigures {
   readonly closes: number;
   /** DynamoDB reads as the harness counts them: the store's operations (one Query per check). */
   readonly storeReads: number;
-  /** Account-record reads (a GetItem each on AWS), which the harness's store counter leaves out. */
+  /**
+   * Account-record reads (a GetItem each on AWS): one per check, per confirmation and per registration,
+   * counted apart from the store's operations.
+   */
   readonly accountReads: number;
   /** Seconds from each orphan's close to its cancel. */
   readonly cleanupDelaysSeconds: readonly number[];

@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { writeSection } from '#bench/report.js';
-import { runSimulation, type SimulationResult, type Strategy } from './harness.js';
-import { type FaultProfile, faultProfiles } from './profiles.js';
+import { runSimulation, type SimulationResult, type Strategy } from '#local/simulation/harness.js';
+import { type FaultProfile, faultProfiles } from '#local/simulation/profiles.js';
+import { writeSection } from './report.js';
 
 /**
  * `npm run simulate`: every fault profile, the naive rule, the two-fetch rule and stopguard over the
