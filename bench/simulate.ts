@@ -1,7 +1,9 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runSimulation, type SimulationResult, type Strategy } from '#local/simulation/harness.js';
+import { runSimulation } from '#local/simulation/harness.js';
 import { type FaultProfile, faultProfiles } from '#local/simulation/profiles.js';
+import type { Strategy } from '#local/simulation/runner.js';
+import type { SimulationResult } from '#local/simulation/simulation-result.js';
 import { writeSection } from './report.js';
 
 /**

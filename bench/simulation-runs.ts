@@ -1,4 +1,4 @@
-import type { Strategy } from '#local/simulation/harness.js';
+import type { Strategy } from '#local/simulation/runner.js';
 import {
   measureRun,
   type RunFigures,

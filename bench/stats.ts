@@ -2,7 +2,7 @@ import { cpus, release, totalmem, type } from 'node:os';
 
 /** Quantiles, number formats and the machine description every bench section uses. */
 
-/** The q-quantile of ascending values, nearest rank below (as local/simulation/harness.ts computes it). */
+/** The q-quantile of ascending values, nearest rank below (as local/simulation/simulation-result.ts computes it). */
 export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;

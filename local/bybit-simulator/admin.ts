@@ -1,16 +1,21 @@
+/**
+ * The admin API: the hands of a test or an operator on the simulated exchange (accounts, market
+ * moves, positions, faults) and its view of the ground truth; also served as `POST /admin/<method>`.
+ */
+
 import * as z from 'zod';
+import type { SimExchange } from './exchange.js';
 import { type FaultConfig, type FaultInjector, type FaultPatch, PRIVATE_ENDPOINTS } from './faults.js';
+import type { FalseCancel, JudgedCancel, OrphanRecord } from './ground-truth.js';
 import type { RequestCounts } from './server.js';
-import type { PositionIdx, Side, SimAccountSpec } from './types.js';
 import type {
-  CancelRecord,
-  FalseCancel,
-  OrphanRecord,
+  PositionIdx,
   ProtectiveOrderInput,
+  Side,
+  SimAccountSpec,
   SimOrder,
   SimPosition,
-  SimWorld,
-} from './world.js';
+} from './types.js';
 
 /** What really happened, to judge a reconciler by. */
 export interface GroundTruth {
@@ -21,11 +26,12 @@ export interface GroundTruth {
   /** The orphans still resting now, waiting to be cleaned. */
   readonly waitingOrphans: OrphanRecord[];
   /** Every successful cancel through the API, judged. */
-  readonly cancels: CancelRecord[];
+  readonly cancels: JudgedCancel[];
   /** Private requests per account and endpoint, whatever their outcome. */
   readonly requestCounts: RequestCounts;
 }
 
+/** Controls and observes the simulated exchange, bypassing HTTP, authentication and faults. */
 export interface SimulatorAdmin {
   addAccount(spec: SimAccountSpec): void;
   /** Moves the market; conditional orders the new price crosses fire. */
@@ -59,32 +65,33 @@ export interface SimulatorAdmin {
   groundTruth(): GroundTruth;
 }
 
+/** The admin API over an exchange, its fault injector, and the HTTP layer's request counts. */
 export function createAdmin(
-  world: SimWorld,
+  exchange: SimExchange,
   faults: FaultInjector,
   requestCounts: () => RequestCounts,
 ): SimulatorAdmin {
   return {
-    addAccount: (spec) => world.addAccount(spec),
-    setPrice: (symbol, price) => world.setPrice(symbol, price),
+    addAccount: (spec) => exchange.addAccount(spec),
+    setPrice: (symbol, price) => exchange.setPrice(symbol, price),
     openPosition: (p) => {
-      world.openPosition(p);
+      exchange.openPosition(p);
     },
-    placeProtectiveOrder: (o) => world.placeProtectiveOrder(o),
+    placeProtectiveOrder: (o) => exchange.placeProtectiveOrder(o),
     closePosition: (p) => {
-      world.closePosition(p);
+      exchange.closePosition(p);
     },
     setFaults: (f) => faults.set(f),
     faults: () => faults.config,
-    positions: (accountId) => world.openPositions(accountId),
-    openOrders: (accountId) => world.openOrders(accountId),
+    positions: (accountId) => exchange.openPositions(accountId),
+    openOrders: (accountId) => exchange.openOrders(accountId),
     groundTruth: () => {
-      const orphans = world.orphans();
+      const orphans = exchange.orphans();
       return {
-        falseCancels: world.falseCancels(),
+        falseCancels: exchange.falseCancels(),
         orphans,
         waitingOrphans: orphans.filter((o) => o.endedAt === undefined),
-        cancels: world.cancels(),
+        cancels: exchange.cancels(),
         requestCounts: requestCounts(),
       };
     },

@@ -1,3 +1,5 @@
+/** Bybit V5 request authentication: the HMAC signature and the timestamp window. */
+
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Bybit's default when `X-BAPI-RECV-WINDOW` is absent. */

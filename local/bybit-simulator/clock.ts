@@ -1,4 +1,5 @@
 /** A clock that only moves when told to: pass `now` as the simulator's `clock`. */
+
 export interface VirtualClock {
   readonly now: () => number;
   advance(ms: number): number;

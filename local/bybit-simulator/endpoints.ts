@@ -1,16 +1,17 @@
-import type { FaultInjector, PrivateEndpoint } from './faults.js';
-import { decodeCursor, newestFirstKey, paginate } from './pagination.js';
-import { type PositionIdx, RESTING_STATUSES, type Side } from './types.js';
-import { toWireClosedPnl, toWireExecution, toWireOrder, toWirePosition } from './wire.js';
-import { type ApiOrderInput, SimRejection, type SimWorld } from './world.js';
-
 /**
- * The private V5 endpoints as functions from request parameters to `result`, over the world and the
+ * The private V5 endpoints as functions from request parameters to `result`, over the exchange and the
  * fault injector: parameter rules and error codes as Bybit documents them, no HTTP.
  */
 
+import type { SimExchange } from './exchange.js';
+import type { FaultInjector, PrivateEndpoint } from './faults.js';
+import { decodeCursor, newestFirstKey, paginate } from './pagination.js';
+import { SimRejection } from './rejection.js';
+import { type ApiOrderInput, type PositionIdx, RESTING_STATUSES, type Side } from './types.js';
+import { toWireClosedPnl, toWireExecution, toWireOrder, toWirePosition } from './wire.js';
+
 export interface EndpointContext {
-  readonly world: SimWorld;
+  readonly exchange: SimExchange;
   readonly faults: FaultInjector;
   readonly accountId: string;
   readonly now: number;
@@ -50,10 +51,10 @@ function positionList(ctx: EndpointContext, params: Params): unknown {
   const keyOf = (p: { symbol: string; positionIdx: number }) => `${p.symbol}#${p.positionIdx}`;
   const candidates =
     symbol !== undefined
-      ? ctx.world
+      ? ctx.exchange
           .positionsForSymbol(ctx.accountId, symbol)
           .filter((p) => !ctx.faults.hiddenFromSymbolQuery(ctx.accountId, keyOf(p), ctx.now))
-      : ctx.world.openPositions(ctx.accountId).filter((p) => settleCoinOf(p.symbol) === settleCoin);
+      : ctx.exchange.openPositions(ctx.accountId).filter((p) => settleCoinOf(p.symbol) === settleCoin);
   const page = paginate(candidates, keyOf, limit, after);
   if (ctx.truncate && after !== undefined) return { category: 'linear', list: [], nextPageCursor: '' };
   // The incident: only a bulk list (no symbol) drops, and it says nothing about it.
@@ -61,13 +62,13 @@ function positionList(ctx: EndpointContext, params: Params): unknown {
     symbol === undefined
       ? ctx.faults.positionsToDrop(ctx.accountId, page.items.map(keyOf), ctx.now)
       : new Set();
-  const orders = ctx.world.openOrders(ctx.accountId);
+  const orders = ctx.exchange.openOrders(ctx.accountId);
   const list = page.items
     .filter((p) => !dropped.has(keyOf(p)))
     .map((p) =>
       toWirePosition(
         p,
-        ctx.world.price(p.symbol),
+        ctx.exchange.price(p.symbol),
         orders.filter((o) => o.symbol === p.symbol && o.positionIdx === p.positionIdx),
       ),
     );
@@ -82,7 +83,7 @@ function executionList(ctx: EndpointContext, params: Params): unknown {
   const orderId = text(params, 'orderId');
   const symbol = text(params, 'symbol');
   const execType = text(params, 'execType');
-  const rows = ctx.world
+  const rows = ctx.exchange
     .executions(ctx.accountId)
     .filter((e) => e.execTime <= ctx.historyVisibleUntil)
     .filter((e) =>
@@ -104,7 +105,7 @@ function closedPnlList(ctx: EndpointContext, params: Params): unknown {
   const after = cursorKey(params);
   const window = timeWindow(params, ctx.now);
   const symbol = text(params, 'symbol');
-  const rows = ctx.world
+  const rows = ctx.exchange
     .closedPnl(ctx.accountId)
     .filter((c) => c.createdTime <= ctx.historyVisibleUntil && inWindow(c.createdTime, window))
     .filter((c) => symbol === undefined || c.symbol === symbol);
@@ -128,7 +129,7 @@ function orderHistory(ctx: EndpointContext, params: Params): unknown {
   const settleCoin = text(params, 'settleCoin');
   const orderStatus = text(params, 'orderStatus');
   const orderFilter = text(params, 'orderFilter');
-  const rows = ctx.world
+  const rows = ctx.exchange
     .orders(ctx.accountId)
     .filter((o) => !RESTING_STATUSES.has(o.orderStatus) && o.updatedTime <= ctx.historyVisibleUntil)
     // Bybit keeps orders that ended without a fill in history for 24 hours only.
@@ -160,7 +161,7 @@ function openOrders(ctx: EndpointContext, params: Params): unknown {
   const orderFilter = text(params, 'orderFilter');
   const limit = integer(params, 'limit', 20, 1, 50);
   const after = cursorKey(params);
-  const rows = ctx.world.orders(ctx.accountId).filter((o) => {
+  const rows = ctx.exchange.orders(ctx.accountId).filter((o) => {
     if (orderId !== undefined) return o.orderId === orderId; // openOnly is ignored for an orderId query
     const statusMatches =
       openOnly === 0 ? RESTING_STATUSES.has(o.orderStatus) : !RESTING_STATUSES.has(o.orderStatus);
@@ -187,7 +188,7 @@ function cancelOrder(ctx: EndpointContext, params: Params): unknown {
     if (text(params, 'orderLinkId') !== undefined) throw new SimRejection(110001, ORDER_NOT_EXISTS);
     throw new SimRejection(10001, 'params error: orderId or orderLinkId is required');
   }
-  const outcome = ctx.world.cancelOrder(ctx.accountId, symbol, orderId);
+  const outcome = ctx.exchange.cancelOrder(ctx.accountId, symbol, orderId);
   if (outcome.status !== 'cancelled') throw new SimRejection(110001, ORDER_NOT_EXISTS);
   return { orderId, orderLinkId: '' };
 }
@@ -223,7 +224,7 @@ function createOrder(ctx: EndpointContext, params: Params): unknown {
     ...(triggerDirection === 1 || triggerDirection === 2 ? { triggerDirection } : {}),
     ...(positionIdx === undefined ? {} : { positionIdx: positionIdx as PositionIdx }),
   };
-  const orderId = ctx.world.placeApiOrder(ctx.accountId, input);
+  const orderId = ctx.exchange.placeApiOrder(ctx.accountId, input);
   return { orderId, orderLinkId: '' };
 }
 

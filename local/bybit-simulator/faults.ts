@@ -1,3 +1,5 @@
+/** How the simulated Bybit misbehaves: the fault configuration and its seeded per-request decisions. */
+
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';

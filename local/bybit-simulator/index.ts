@@ -1,14 +1,17 @@
+/** `startBybitSimulator`, and the simulator's public exports. */
+
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdmin, dispatchAdmin, type SimulatorAdmin } from './admin.js';
+import { SimExchange } from './exchange.js';
 import { type FaultConfig, FaultInjector } from './faults.js';
 import { RateLimiter } from './rate-limit.js';
 import { SimulatorHttp } from './server.js';
 import type { SimAccountSpec } from './types.js';
-import { SimWorld } from './world.js';
 
 export type { GroundTruth, SimulatorAdmin } from './admin.js';
 export { createVirtualClock, type VirtualClock } from './clock.js';
+export { SimExchange } from './exchange.js';
 export {
   defaultFaults,
   type FaultConfig,
@@ -18,20 +21,19 @@ export {
   type PrivateEndpoint,
   type TargetedFault,
 } from './faults.js';
+export type { FalseCancel, JudgedCancel, OrphanEnd, OrphanRecord } from './ground-truth.js';
 export { BYBIT_LIMITS_PER_SECOND } from './rate-limit.js';
 export { type RequestCounts, UNKNOWN_ACCOUNT } from './server.js';
-export type { PositionIdx, ProtectiveKind, Side, SimAccountSpec } from './types.js';
 export type {
-  CancelRecord,
-  FalseCancel,
-  OrphanEnd,
-  OrphanRecord,
+  PositionIdx,
+  ProtectiveKind,
+  Side,
+  SimAccountSpec,
   SimClosedPnl,
   SimExecution,
   SimOrder,
   SimPosition,
-} from './world.js';
-export { SimWorld } from './world.js';
+} from './types.js';
 
 export interface SimulatorOptions {
   /** Seeds every fault decision; the same seed and the same requests give the same responses. Default 1. */
@@ -65,14 +67,14 @@ export interface BybitSimulator {
 /** Starts a Bybit V5 simulator on loopback (see README.md in this folder). */
 export async function startBybitSimulator(options: SimulatorOptions = {}): Promise<BybitSimulator> {
   const clock = options.clock ?? Date.now;
-  const world = new SimWorld(clock);
-  for (const account of options.accounts ?? []) world.addAccount(account);
+  const exchange = new SimExchange(clock);
+  for (const account of options.accounts ?? []) exchange.addAccount(account);
   const faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
   const limiter = new RateLimiter(options.rateLimitPerSecond);
   const counts = { get: () => http.requestCounts() };
-  const admin = createAdmin(world, faults, () => counts.get());
+  const admin = createAdmin(exchange, faults, () => counts.get());
   const http: SimulatorHttp = new SimulatorHttp({
-    world,
+    exchange,
     faults,
     limiter,
     clock,

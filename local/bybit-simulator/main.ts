@@ -1,13 +1,14 @@
+/**
+ * `npm run simulator -- --port 8787 --seed 1 --accounts 3 --drop-rate 0.02`: a demo exchange on loopback.
+ * The keys it prints are throwaway simulator keys.
+ */
+
 import { parseArgs } from 'node:util';
 import Big from 'big.js';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { type SimAccountSpec, startBybitSimulator } from './index.js';
 
-/**
- * `npm run simulator -- --port 8787 --seed 1 --accounts 3 --drop-rate 0.02`: a demo world on loopback.
- * The keys it prints are throwaway simulator keys.
- */
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '8787' },

@@ -1,3 +1,5 @@
+/** Bybit's per-endpoint rate limits, enforced per account on the simulator clock. */
+
 import type { PrivateEndpoint } from './faults.js';
 
 /** Bybit's published per-UID, per-endpoint limits (requests per rolling second) for these paths. */

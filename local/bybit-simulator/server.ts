@@ -1,9 +1,12 @@
+/** The simulator's HTTP layer: Bybit V5 routing, authentication, rate limits and request-level faults. */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_RECV_WINDOW, signatureMatches, signV5, timestampAccepted } from './auth.js';
 import { type EndpointContext, handlers, type Params } from './endpoints.js';
+import type { SimExchange } from './exchange.js';
 import { type FaultInjector, PRIVATE_ENDPOINTS, type PrivateEndpoint } from './faults.js';
 import type { RateLimiter, RateLimitStatus } from './rate-limit.js';
-import { SimRejection, type SimWorld } from './world.js';
+import { SimRejection } from './rejection.js';
 
 /** Requests per account and endpoint, whatever their outcome: the raw material of cost figures. */
 export type RequestCounts = Record<string, Partial<Record<PrivateEndpoint, number>>>;
@@ -14,7 +17,7 @@ export const UNKNOWN_ACCOUNT = '(unknown key)';
 const POST_ENDPOINTS: ReadonlySet<PrivateEndpoint> = new Set(['/v5/order/cancel', '/v5/order/create']);
 
 export interface HttpDeps {
-  readonly world: SimWorld;
+  readonly exchange: SimExchange;
   readonly faults: FaultInjector;
   readonly limiter: RateLimiter;
   readonly clock: () => number;
@@ -32,7 +35,7 @@ interface Reply {
 
 /**
  * The HTTP face of the simulator: Bybit V5 routing, authentication, rate limits and request-level
- * faults. Everything about positions and orders is delegated to the world via `endpoints.ts`.
+ * faults. Everything about positions and orders is delegated to the exchange via `endpoints.ts`.
  */
 export class SimulatorHttp {
   private readonly counts: RequestCounts = {};
@@ -94,7 +97,7 @@ export class SimulatorHttp {
     const timestamp = header(req, 'x-bapi-timestamp') ?? '';
     const recvWindow = header(req, 'x-bapi-recv-window') ?? String(DEFAULT_RECV_WINDOW);
     const sign = header(req, 'x-bapi-sign') ?? '';
-    const account = this.deps.world.accountByApiKey(apiKey);
+    const account = this.deps.exchange.accountByApiKey(apiKey);
     this.count(account?.id ?? UNKNOWN_ACCOUNT, endpoint);
     if (!account) return send(res, this.envelope(10003, 'API key is invalid.', {}, {}));
 
@@ -154,7 +157,7 @@ export class SimulatorHttp {
     now: number,
   ): { retCode: number; retMsg: string; result: unknown } {
     const ctx: EndpointContext = {
-      world: this.deps.world,
+      exchange: this.deps.exchange,
       faults: this.deps.faults,
       accountId,
       now,

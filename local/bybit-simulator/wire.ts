@@ -1,13 +1,18 @@
-import Big from 'big.js';
-import type { AccountOrderV5, ClosedPnLV5, ExecutionV5, PositionV5 } from 'bybit-api';
-import { RESTING_STATUSES } from './types.js';
-import { LEVERAGE, type SimClosedPnl, type SimExecution, type SimOrder, type SimPosition } from './world.js';
-
 /**
- * World records in Bybit V5's wire shapes. Typed against the SDK's own response types, so a field
+ * The exchange's records in Bybit V5's wire shapes. Typed against the SDK's own response types, so a field
  * the SDK expects cannot go missing; overridden where Bybit really sends something the SDK type omits
  * (`""`/`"UNKNOWN"` stop order types, `triggerDirection` 0 on plain orders, `createType` on executions).
  */
+
+import Big from 'big.js';
+import type { AccountOrderV5, ClosedPnLV5, ExecutionV5, PositionV5 } from 'bybit-api';
+import {
+  RESTING_STATUSES,
+  type SimClosedPnl,
+  type SimExecution,
+  type SimOrder,
+  type SimPosition,
+} from './types.js';
 
 export type WirePosition = PositionV5;
 export type WireExecution = Omit<ExecutionV5, 'stopOrderType'> & {
@@ -35,6 +40,9 @@ export type WireOrder = Omit<
 };
 
 const fmt = (value: Big) => value.toFixed();
+
+/** The leverage every simulated position reports (margins are derived from it, never enforced). */
+const LEVERAGE = '10';
 
 /**
  * `markPrice` is the symbol's current price; `protective` the account's orders on this position, from

@@ -1,5 +1,7 @@
-import type { InfraFaults } from './harness.js';
-import { noFaults, type VenueFaults } from './venue.js';
+/** The named fault profiles the simulation benchmark runs every strategy under. */
+
+import type { InfraFaults } from './runner.js';
+import { noFaults, type VenueFaults } from './venue-faults.js';
 
 /** A named way for the exchange (and our own infrastructure) to misbehave. */
 export interface FaultProfile {

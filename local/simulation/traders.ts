@@ -1,13 +1,10 @@
+/** The simulated traders whose positions open and close on the venue, the same for every strategy. */
+
 import type { CloseKind, PositionIdx, PositionSide } from '#core/types.js';
 import { hashInt, hashUnit } from './hash-random.js';
 import type { SimVenue } from './venue.js';
 
-/**
- * The traders: per account a few position slots, each opened with a stop-loss and a take-profit,
- * living a random number of cycles, then closed by its SL, its TP, by hand or by liquidation, and
- * reopened a while later. Everything is keyed by (seed, account, slot, cycle), so every strategy run
- * over the same seed faces the same world.
- */
+/** How many positions each account trades, how long they live, and how many accounts hedge. */
 export interface WorkloadOptions {
   readonly seed: number;
   readonly positionsPerAccount: number;
@@ -31,6 +28,12 @@ interface Slot {
 /** Positions must live this many cycles: one opened and closed between two checks is never tracked. */
 const MIN_LIFETIME_CYCLES = 2;
 
+/**
+ * The traders: per account a few position slots, each opened with a stop-loss and a take-profit,
+ * living a random number of cycles, then closed by its SL, its TP, by hand or by liquidation, and
+ * reopened a while later. Everything is keyed by (seed, account, slot, cycle), so every strategy run
+ * over the same seed faces the same world.
+ */
 export class TraderWorld {
   private readonly slots = new Map<string, Slot[]>();
 

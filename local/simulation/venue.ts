@@ -1,3 +1,5 @@
+/** The simulated venue: positions, protective orders and fills, answered through faults to each session. */
+
 import { positionId } from '#core/keys.js';
 import type {
   CloseEvidence,
@@ -9,7 +11,6 @@ import type {
   PositionRecheck,
   PositionSide,
   PositionSnapshot,
-  ProtectiveOrder,
   ProtectiveOrderKind,
   SnapshotFailure,
   TrackedPosition,
@@ -17,88 +18,19 @@ import type {
 import type { Clock } from '#ports/clock.js';
 import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
 import { hashInt, hashUnit } from './hash-random.js';
+import type { VenueFaults } from './venue-faults.js';
+import type { FalseCancel, Orphan } from './venue-ground-truth.js';
+import {
+  observed,
+  stripAccount,
+  type VenueFill,
+  type VenueOrder,
+  type VenuePosition,
+} from './venue-records.js';
 
-/**
- * A venue model at the level of the domain types, for the deterministic simulation: the same faults
- * as the HTTP Bybit simulator, without HTTP or Bybit's wire format, so millions of account-cycles
- * run in minutes. It keeps the ground truth stopguard is judged by: false cancels and orphans.
- */
-export interface VenueFaults {
-  /** Probability that a bulk list silently omits positions (the incident). */
-  readonly dropProbability: number;
-  /** Most positions one glitching list omits. */
-  readonly maxDropped: number;
-  /** A dropped position keeps being dropped from bulk lists this long (the confirming fetch lies too). */
-  readonly correlatedDropMs: number;
-  /** Probability that the targeted re-check also omits an open position (answers "absent"). */
-  readonly recheckLieProbability: number;
-  /** Probability that any call fails outright (5xx, timeout, rate limit): an `unknown` answer. */
-  readonly failureProbability: number;
-  /** Probability that a bulk list is silently cut after its first position: reads as `complete`. */
-  readonly truncationProbability: number;
-  /** Fills appear in history up to this long after they happen. */
-  readonly historyLagMs: number;
-  /**
-   * Probability that, just before any call of a session but a cancel, a position of that account which
-   * closed leaving orders behind is opened again (its fill lagging in history like any other), and the
-   * bot places a new stop for it: the race between a confirmation's proof and its cancels.
-   */
-  readonly reopenBetweenCalls: number;
-}
+/** A venue is built with its faults, so they can be imported along with it. */
 
-export const noFaults: VenueFaults = {
-  dropProbability: 0,
-  maxDropped: 1,
-  correlatedDropMs: 0,
-  recheckLieProbability: 0,
-  failureProbability: 0,
-  truncationProbability: 0,
-  historyLagMs: 0,
-  reopenBetweenCalls: 0,
-};
-
-interface VenuePosition {
-  readonly symbol: string;
-  readonly positionIdx: PositionIdx;
-  side: PositionSide;
-  size: number;
-  updatedAt: number;
-  sequence: number;
-}
-
-interface VenueOrder extends ProtectiveOrder {
-  readonly accountId: string;
-}
-
-interface VenueFill extends PositionChange {
-  readonly accountId: string;
-  readonly symbol: string;
-  readonly positionIdx: PositionIdx;
-  readonly visibleAt: number;
-}
-
-export interface FalseCancel {
-  readonly accountId: string;
-  readonly symbol: string;
-  readonly positionIdx: PositionIdx;
-  readonly orderId: string;
-  readonly at: number;
-}
-
-export interface Orphan {
-  readonly accountId: string;
-  readonly orderId: string;
-  readonly symbol: string;
-  readonly positionIdx: PositionIdx;
-  readonly orphanedAt: number;
-  cleanedAt?: number;
-  /**
-   * The position was opened again before the orphan was cleaned: the old order now rests on a live
-   * position, and cancelling it would be a false cancel. Counted apart from "never cleaned".
-   */
-  reopenedAt?: number;
-}
-
+/** Calls the venue answered, by endpoint: the exchange cost of a strategy. */
 export interface VenueCalls {
   list: number;
   recheck: number;
@@ -107,6 +39,11 @@ export interface VenueCalls {
   cancel: number;
 }
 
+/**
+ * A venue model at the level of the domain types, for the deterministic simulation: the same faults
+ * as the HTTP Bybit simulator, without HTTP or Bybit's wire format, so millions of account-cycles
+ * run in minutes. It keeps the ground truth stopguard is judged by: false cancels and orphans.
+ */
 export class SimVenue {
   private readonly positions = new Map<string, Map<string, VenuePosition>>();
   private readonly orders = new Map<string, VenueOrder>();
@@ -447,19 +384,4 @@ export class SimVenue {
     }
     return map;
   }
-}
-
-function observed(p: VenuePosition): ObservedPosition {
-  return {
-    symbol: p.symbol,
-    positionIdx: p.positionIdx,
-    side: p.side,
-    size: String(p.size),
-    updatedAt: p.updatedAt,
-    sequence: p.sequence,
-  };
-}
-
-function stripAccount({ accountId: _accountId, ...order }: VenueOrder): ProtectiveOrder {
-  return order;
 }

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '#local/bybit-simulator/clock.js';
+import { SimExchange } from '#local/bybit-simulator/exchange.js';
 import { FaultInjector, noFaults } from '#local/bybit-simulator/faults.js';
 import { paginate } from '#local/bybit-simulator/pagination.js';
-import { SimWorld } from '#local/bybit-simulator/world.js';
 
 const T0 = 1_767_225_600_000;
 
 function oneWayWorld() {
   const clock = createVirtualClock(T0);
-  const world = new SimWorld(clock.now);
+  const world = new SimExchange(clock.now);
   world.addAccount({ id: 'a', apiKey: 'k', apiSecret: 's' });
   world.setPrice('BTCUSDT', '100');
   return { world, clock };
 }
 
-describe('SimWorld: positions and fills', () => {
+describe('SimExchange: positions and fills', () => {
   it('adds to a position at a weighted average price and bumps seq on every fill', () => {
     const { world } = oneWayWorld();
     world.openPosition({ accountId: 'a', symbol: 'BTCUSDT', side: 'Buy', qty: '1' });
@@ -229,7 +229,7 @@ describe('SimWorld: positions and fills', () => {
   });
 
   it('hedge mode keeps both legs of a symbol apart', () => {
-    const world = new SimWorld(() => T0);
+    const world = new SimExchange(() => T0);
     world.addAccount({ id: 'h', apiKey: 'hk', apiSecret: 'hs', positionMode: 'hedge' });
     world.setPrice('BTCUSDT', '100');
     world.openPosition({ accountId: 'h', symbol: 'BTCUSDT', side: 'Buy', qty: '1' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '#local/simulation/harness.js';
-import { noFaults } from '#local/simulation/venue.js';
+import { noFaults } from '#local/simulation/venue-faults.js';
 
 /**
  * The incident, reproduced: Bybit's bulk list drops a position 2 % of the time. The naive rule

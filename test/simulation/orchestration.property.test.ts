@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultSettings } from '#contracts/settings.js';
-import { runSimulation, START, StopguardRunner, VirtualClock } from '#local/simulation/harness.js';
-import { noFaults, SimVenue, type VenueFaults } from '#local/simulation/venue.js';
+import { runSimulation } from '#local/simulation/harness.js';
+import { StopguardRunner } from '#local/simulation/stopguard-runner.js';
+import { SimVenue } from '#local/simulation/venue.js';
+import { noFaults, type VenueFaults } from '#local/simulation/venue-faults.js';
+import { START, VirtualClock } from '#local/simulation/virtual-clock.js';
 
 /**
  * The safety and liveness invariants, over the real orchestration (check → suspect → delayed confirm

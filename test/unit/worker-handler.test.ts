@@ -11,7 +11,8 @@ import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
 import { defaultSettings } from '#contracts/settings.js';
 import { createWorkerHandler, type WorkerDeps } from '#handlers/worker-handler.js';
-import { noFaults, SimVenue } from '#local/simulation/venue.js';
+import { SimVenue } from '#local/simulation/venue.js';
+import { noFaults } from '#local/simulation/venue-faults.js';
 import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import type { AccountRecord } from '#ports/accounts.js';
 

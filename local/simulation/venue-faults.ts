@@ -1,0 +1,37 @@
+/** How the simulated venue misbehaves: the fault configuration of the deterministic simulation. */
+
+/** Probabilities apply per call; the draws are seeded and keyed by what they decide (hash-random.ts). */
+export interface VenueFaults {
+  /** Probability that a bulk list silently omits positions (the incident). */
+  readonly dropProbability: number;
+  /** Most positions one glitching list omits. */
+  readonly maxDropped: number;
+  /** A dropped position keeps being dropped from bulk lists this long (the confirming fetch lies too). */
+  readonly correlatedDropMs: number;
+  /** Probability that the targeted re-check also omits an open position (answers "absent"). */
+  readonly recheckLieProbability: number;
+  /** Probability that any call fails outright (5xx, timeout, rate limit): an `unknown` answer. */
+  readonly failureProbability: number;
+  /** Probability that a bulk list is silently cut after its first position: reads as `complete`. */
+  readonly truncationProbability: number;
+  /** Fills appear in history up to this long after they happen. */
+  readonly historyLagMs: number;
+  /**
+   * Probability that, just before any call of a session but a cancel, a position of that account which
+   * closed leaving orders behind is opened again (its fill lagging in history like any other), and the
+   * bot places a new stop for it: the race between a confirmation's proof and its cancels.
+   */
+  readonly reopenBetweenCalls: number;
+}
+
+/** A venue that answers every call truthfully and at once. */
+export const noFaults: VenueFaults = {
+  dropProbability: 0,
+  maxDropped: 1,
+  correlatedDropMs: 0,
+  recheckLieProbability: 0,
+  failureProbability: 0,
+  truncationProbability: 0,
+  historyLagMs: 0,
+  reopenBetweenCalls: 0,
+};

@@ -1,0 +1,49 @@
+/** The simulated venue's internal records, and how a session reports them in the domain's types. */
+
+import type {
+  ObservedPosition,
+  PositionChange,
+  PositionIdx,
+  PositionSide,
+  ProtectiveOrder,
+} from '#core/types.js';
+
+/** An open position; it is deleted when it closes. */
+export interface VenuePosition {
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  side: PositionSide;
+  size: number;
+  updatedAt: number;
+  sequence: number;
+}
+
+/** A resting protective order, with the account it belongs to. */
+export interface VenueOrder extends ProtectiveOrder {
+  readonly accountId: string;
+}
+
+/** A fill in an account's history; `visibleAt` is when history starts to show it (history lag). */
+export interface VenueFill extends PositionChange {
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  readonly visibleAt: number;
+}
+
+/** A position as a session reports it. */
+export function observed(p: VenuePosition): ObservedPosition {
+  return {
+    symbol: p.symbol,
+    positionIdx: p.positionIdx,
+    side: p.side,
+    size: String(p.size),
+    updatedAt: p.updatedAt,
+    sequence: p.sequence,
+  };
+}
+
+/** An order as a session reports it, without the venue's account bookkeeping. */
+export function stripAccount({ accountId: _accountId, ...order }: VenueOrder): ProtectiveOrder {
+  return order;
+}
