@@ -8,7 +8,8 @@ import { rawExecution, rawOrder, rawPosition, T0 } from '#test/unit/bybit-fixtur
 /**
  * The adapter over real HTTP against a scripted stub of the V5 endpoints: exercises RestClientV5's
  * signing, query building, header parsing and error paths with exact, deterministic answers. The
- * behavioural tests against the Bybit simulator live in bybit-adapter.test.ts.
+ * behavioural tests against the Bybit simulator live in bybit-adapter.test.ts. Longer than 400 lines
+ * because every method's suite shares the one scripted stub server started for the file.
  */
 
 const KEY = 'STUBKEY0000000000001';

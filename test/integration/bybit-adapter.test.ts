@@ -17,6 +17,8 @@ import type { ExchangeSession } from '#ports/exchange.js';
  * `createBybitSession` over HTTP against the local Bybit V5 simulator. The simulator runs on a
  * virtual clock (record times, history lag, `time` of every answer) that the session shares for its
  * history windows; request timestamps are checked against the wall clock, which the SDK signs with.
+ * Longer than 400 lines because every scenario shares one simulator and its accounts, started once
+ * for the file (a JVM-free but stateful server): splitting it would start it once per part.
  */
 
 const T_START = Date.UTC(2026, 0, 5, 12, 0, 0);

@@ -47,7 +47,7 @@ export interface ItemKey {
   readonly [SORT_KEY]: string;
 }
 
-/** Sort-key prefixes inside an account partition; `loadAccount` tells items apart by them. */
+/** Sort-key prefixes inside an account partition; `loadAccountView` tells items apart by them. */
 export const SortPrefix = {
   tracked: 'POS#',
   suspect: 'SUSPECT#',
