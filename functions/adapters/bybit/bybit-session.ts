@@ -18,9 +18,9 @@ import type {
 import { type Clock, systemClock } from '#ports/clock.js';
 import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
 import type { IdSource } from '#ports/ids.js';
+import { attributeFills, closeRecordsOf } from './attribution.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
 import {
-  changesSince,
   HISTORY_RETENTION_MS,
   type HistoryWindow,
   historyWindows,
@@ -29,10 +29,12 @@ import {
 } from './mapping.js';
 import { type CollectedPages, collectPages, type PageResult } from './pagination.js';
 import {
+  type BybitClosedPnl,
   type BybitExecution,
   type BybitOrder,
   type BybitPosition,
   cancelResultSchema,
+  closedPnlEntrySchema,
   executionEntrySchema,
   listResultSchema,
   orderEntrySchema,
@@ -69,6 +71,8 @@ export interface BybitSessionConfig {
 const POSITION_PAGE_LIMIT = 200;
 /** `/v5/execution/list` allows [1, 100]. */
 const EXECUTION_PAGE_LIMIT = 100;
+/** `/v5/position/closed-pnl` allows [1, 100]. */
+const CLOSED_PNL_PAGE_LIMIT = 100;
 /** `/v5/order/realtime` allows [1, 50]. */
 const ORDER_PAGE_LIMIT = 50;
 
@@ -254,9 +258,10 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           },
         };
       }
+      const windows = historyWindows(searchedFrom, now);
       const fills: BybitExecution[] = [];
       let searchedTo: number | undefined;
-      for (const window of historyWindows(searchedFrom, now)) {
+      for (const window of windows) {
         const listed = await listExecutions(position.symbol, window);
         if (listed.failure !== undefined) return { status: 'unknown', searchedFrom, failure: listed.failure };
         fills.push(...listed.items);
@@ -264,11 +269,23 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
         // landing while later pages load may be missed by an offset cursor, so no later time is claimed.
         searchedTo = listed.firstTime;
       }
+      let attribution = attributeFills(fills, position);
+      if (attribution.status === 'needs-close-records') {
+        // A fill without closedSize: closed-PnL says which orders closed what (see attribution.ts).
+        const closes: BybitClosedPnl[] = [];
+        for (const window of windows) {
+          const listed = await listClosedPnl(position.symbol, window);
+          if (listed.failure !== undefined)
+            return { status: 'unknown', searchedFrom, failure: listed.failure };
+          closes.push(...listed.items);
+        }
+        attribution = attributeFills(fills, position, closeRecordsOf(closes, position.symbol));
+      }
       return {
         status: 'known',
         searchedFrom,
         searchedTo: searchedTo ?? now,
-        changes: changesSince(fills, position),
+        changes: attribution.status === 'attributed' ? attribution.changes : [],
       };
     },
 
@@ -324,6 +341,27 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
       return failedCancel(orderId, failure);
     },
   };
+
+  function listClosedPnl(symbol: string, window: HistoryWindow): Promise<CollectedPages<BybitClosedPnl>> {
+    const what = `GET /v5/position/closed-pnl symbol=${symbol} startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
+    return collectPages(
+      (cursor) =>
+        readPage(
+          () =>
+            client.getClosedPnL({
+              category,
+              symbol,
+              startTime: window.startTime,
+              ...(window.endTime === undefined ? {} : { endTime: window.endTime }),
+              limit: CLOSED_PNL_PAGE_LIMIT,
+              ...(cursor === undefined ? {} : { cursor }),
+            }),
+          what,
+          closedPnlEntrySchema,
+        ),
+      { maxPages, what },
+    );
+  }
 
   function listExecutions(symbol: string, window: HistoryWindow): Promise<CollectedPages<BybitExecution>> {
     const what = `GET /v5/execution/list symbol=${symbol} startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;

@@ -68,9 +68,11 @@ export const positionEntrySchema = z
 export type BybitPosition = z.output<typeof positionEntrySchema>;
 
 /**
- * One entry of `GET /v5/execution/list`. `closedSize` is "" on fills that close nothing (the docs'
- * own example); `seq` is absent only for classic-account spot. Funding records carry no fill
- * quantity we use, so only they may have an empty `execQty`.
+ * One entry of `GET /v5/execution/list`. `closedSize` reads as undefined when blank or missing: the
+ * docs' example has carried `""` since 2023-04 and the field did not exist before, while live answers
+ * write "0" on opening fills. Blank is unknown, never 0 (attribution.ts derives it or asks closed-PnL).
+ * `seq` is absent only for classic-account spot. Funding records carry no fill quantity we use, so
+ * only they may have an empty `execQty`.
  */
 export const executionEntrySchema = z
   .object({
@@ -82,7 +84,7 @@ export const executionEntrySchema = z
     closedSize: z
       .union([decimalString, z.literal('')])
       .optional()
-      .default(''),
+      .transform((v) => (v === '' ? undefined : v)),
     execType: z.string().min(1),
     execTime: msString,
     seq: sequenceValue.optional(),
@@ -113,6 +115,19 @@ export const orderEntrySchema = z.object({
   createdTime: msString,
 });
 export type BybitOrder = z.output<typeof orderEntrySchema>;
+
+/**
+ * One entry of `GET /v5/position/closed-pnl`: a closing order (Bybit) or closing fill (some
+ * recordings), the side of that order (a Sell closes a long) and what it closed. Only these fields are
+ * read; `createdTime` was 19 digits in older answers, so no time is relied on.
+ */
+export const closedPnlEntrySchema = z.object({
+  symbol: z.string().min(1),
+  orderId: z.string().min(1),
+  side: z.enum(['Buy', 'Sell']),
+  closedSize: decimalString,
+});
+export type BybitClosedPnl = z.output<typeof closedPnlEntrySchema>;
 
 /** The result of `POST /v5/order/cancel`. */
 export const cancelResultSchema = z.object({ orderId: z.string() });
