@@ -99,7 +99,8 @@ export async function measureRun(input: {
   };
 }
 
-export const totalCalls = (c: VenueCalls) => c.list + c.recheck + c.history + c.orders + c.cancel;
+export const totalCalls = (c: VenueCalls) =>
+  c.list + c.recheck + c.history + c.closedPnl + c.orders + c.cancel;
 
 /** Counts per fixed-width bucket; the last bucket gathers everything at or above `buckets × width`. */
 export function bucketize(values: readonly number[], width: number, buckets: number): number[] {

@@ -44,6 +44,18 @@ export const faultProfiles: readonly FaultProfile[] = [
     faults: { ...noFaults, dropProbability: 0.02, historyLagMs: 60_000, reopenBetweenCalls: 0.1 },
   },
   {
+    name: 'blank-closed-size',
+    description:
+      'half the fills come without closedSize (as Bybit documents it), so closed-PnL must say what each order closed; funding moves positions hourly; history up to 30 s late; 2 % drops',
+    faults: {
+      ...noFaults,
+      dropProbability: 0.02,
+      blankClosedSizeProbability: 0.5,
+      fundingEveryMs: 3_600_000,
+      historyLagMs: 30_000,
+    },
+  },
+  {
     name: 'errors',
     description: '10 % of all calls fail (5xx, timeouts, rate limits), 2 % drops',
     faults: { ...noFaults, dropProbability: 0.02, failureProbability: 0.1 },
@@ -66,6 +78,8 @@ export const faultProfiles: readonly FaultProfile[] = [
       truncationProbability: 0.05,
       historyLagMs: 60_000,
       reopenBetweenCalls: 0.02,
+      blankClosedSizeProbability: 0.2,
+      fundingEveryMs: 3_600_000,
     },
     infra: { duplicateDelivery: 0.05, crashBeforeCancel: 0.02 },
   },

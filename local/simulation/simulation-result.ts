@@ -80,7 +80,8 @@ export function summarize(
   const adoptedByReopen = pending.filter((o) => o.reopenedAt !== undefined);
   const neverCleaned = pending.filter((o) => o.reopenedAt === undefined);
   const calls = venue.calls;
-  const totalCalls = calls.list + calls.recheck + calls.history + calls.orders + calls.cancel;
+  const totalCalls =
+    calls.list + calls.recheck + calls.history + calls.closedPnl + calls.orders + calls.cancel;
   const violations: string[] = [];
   for (const fc of venue.falseCancels.slice(0, 5)) {
     violations.push(

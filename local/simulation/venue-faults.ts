@@ -22,6 +22,13 @@ export interface VenueFaults {
    * bot places a new stop for it: the race between a confirmation's proof and its cancels.
    */
   readonly reopenBetweenCalls: number;
+  /**
+   * Probability that a fill's history record carries no `closedSize`, as Bybit's documented example
+   * does: history then goes through stopguard's Bybit attribution, which must read closed-PnL.
+   */
+  readonly blankClosedSizeProbability: number;
+  /** Funding every this often moves each open position's sequence and update time, with no fill (0: never). */
+  readonly fundingEveryMs: number;
 }
 
 /** A venue that answers every call truthfully and at once. */
@@ -34,4 +41,6 @@ export const noFaults: VenueFaults = {
   truncationProbability: 0,
   historyLagMs: 0,
   reopenBetweenCalls: 0,
+  blankClosedSizeProbability: 0,
+  fundingEveryMs: 0,
 };

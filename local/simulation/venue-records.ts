@@ -28,6 +28,8 @@ export interface VenueFill extends PositionChange {
   readonly accountId: string;
   readonly symbol: string;
   readonly positionIdx: PositionIdx;
+  /** The order's side: a Buy opens a long or closes a short. */
+  readonly side: 'Buy' | 'Sell';
   readonly visibleAt: number;
 }
 

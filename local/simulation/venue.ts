@@ -6,7 +6,6 @@ import type {
   CloseKind,
   ObservedPosition,
   OpenProtectiveOrders,
-  PositionChange,
   PositionIdx,
   PositionRecheck,
   PositionSide,
@@ -17,6 +16,7 @@ import type {
 } from '#core/types.js';
 import type { Clock } from '#ports/clock.js';
 import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
+import { bybitShapedChanges } from './bybit-shaped-history.js';
 import { hashInt, hashUnit } from './hash-random.js';
 import type { VenueFaults } from './venue-faults.js';
 import type { FalseCancel, Orphan } from './venue-ground-truth.js';
@@ -35,6 +35,8 @@ export interface VenueCalls {
   list: number;
   recheck: number;
   history: number;
+  /** Closed-PnL listings, read only when a fill comes without `closedSize`. */
+  closedPnl: number;
   orders: number;
   cancel: number;
 }
@@ -57,7 +59,7 @@ export class SimVenue {
 
   readonly falseCancels: FalseCancel[] = [];
   readonly orphans = new Map<string, Orphan>();
-  readonly calls: VenueCalls = { list: 0, recheck: 0, history: 0, orders: 0, cancel: 0 };
+  readonly calls: VenueCalls = { list: 0, recheck: 0, history: 0, closedPnl: 0, orders: 0, cancel: 0 };
   /** Positions closed with protective orders left behind (the orphans' positions). */
   closes = 0;
   /** Positions reopened by the `reopenBetweenCalls` fault. */
@@ -95,6 +97,7 @@ export class SimVenue {
       openedQty: String(size),
       kind: 'manual',
       sequence,
+      side: (existing?.side ?? side) === 'long' ? 'Buy' : 'Sell',
     });
     const position = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
     if (position !== undefined) this.onOpen?.(accountId, observed(position));
@@ -129,6 +132,7 @@ export class SimVenue {
       openedQty: '0',
       kind,
       sequence,
+      side: position.side === 'long' ? 'Sell' : 'Buy',
       ...(triggeredOrderId === undefined ? {} : { orderId: triggeredOrderId }),
     });
     if (triggeredOrderId !== undefined) this.orders.delete(triggeredOrderId);
@@ -230,6 +234,7 @@ export class SimVenue {
 
   list(accountId: string): PositionSnapshot {
     this.calls.list++;
+    this.applyFunding(accountId);
     const now = this.clock.now();
     const snapshotId = `snap-${this.nextId++}`;
     const failure = this.failure(accountId, 'list');
@@ -273,6 +278,7 @@ export class SimVenue {
   }
 
   recheck(accountId: string, symbol: string, positionIdx: PositionIdx): PositionRecheck {
+    this.applyFunding(accountId);
     this.calls.recheck++;
     const now = this.clock.now();
     const failure = this.failure(accountId, 'recheck');
@@ -290,12 +296,26 @@ export class SimVenue {
     const now = this.clock.now();
     const failure = this.failure(accountId, 'history');
     if (failure !== undefined) return { status: 'unknown', searchedFrom: position.stateUpdatedAt, failure };
+    // Like a venue's startTime filter (inclusive); telling which fills follow the state is the core's job.
+    const visible = (f: VenueFill) => f.visibleAt <= now && f.time >= position.stateUpdatedAt;
+    const p = this.faults.blankClosedSizeProbability;
+    if (p > 0) {
+      // Bybit lists a symbol's fills of both hedge legs together, some without closedSize.
+      const fills = ([0, 1, 2] as const).flatMap((idx) =>
+        (this.fills.get(`${accountId}/${positionId(position.symbol, idx)}`) ?? []).filter(visible),
+      );
+      const read = bybitShapedChanges(fills, position, (f) => hashUnit(this.seed, 'blank', f.id) < p);
+      if (read.readClosedPnl) this.calls.closedPnl++;
+      return {
+        status: 'known',
+        searchedFrom: position.stateUpdatedAt,
+        searchedTo: now,
+        changes: read.changes,
+      };
+    }
     const changes = (
       this.fills.get(`${accountId}/${positionId(position.symbol, position.positionIdx)}`) ?? []
-    ).filter(
-      // Like a venue's startTime filter (inclusive); telling which fills follow the state is the core's job.
-      (f) => f.visibleAt <= now && f.time >= position.stateUpdatedAt,
-    );
+    ).filter(visible);
     return { status: 'known', searchedFrom: position.stateUpdatedAt, searchedTo: now, changes };
   }
 
@@ -347,7 +367,7 @@ export class SimVenue {
     accountId: string,
     symbol: string,
     positionIdx: PositionIdx,
-    fill: Pick<PositionChange, 'closedQty' | 'openedQty' | 'kind' | 'sequence' | 'orderId'>,
+    fill: Pick<VenueFill, 'closedQty' | 'openedQty' | 'kind' | 'sequence' | 'orderId' | 'side'>,
   ): void {
     const now = this.clock.now();
     const key = `${accountId}/${positionId(symbol, positionIdx)}`;
@@ -367,6 +387,21 @@ export class SimVenue {
     // Old history is never asked for again: keep the tail only, so memory stays flat over long runs.
     if (list.length > 16) list.splice(0, list.length - 16);
     this.fills.set(key, list);
+  }
+
+  /**
+   * Funding at every `fundingEveryMs` boundary moves each open position's sequence and update time,
+   * with no fill (as a public recording of Bybit shows), applied when the account is next looked at.
+   */
+  private applyFunding(accountId: string): void {
+    const every = this.faults.fundingEveryMs;
+    if (every <= 0) return;
+    const epoch = Math.floor(this.clock.now() / every);
+    for (const p of this.positionsOf(accountId).values()) {
+      if (Math.floor(p.updatedAt / every) >= epoch) continue;
+      p.sequence = this.bumpSequence(accountId, p.symbol);
+      p.updatedAt = epoch * every;
+    }
   }
 
   private bumpSequence(accountId: string, symbol: string): number {

@@ -21,6 +21,8 @@ const faultsArb: fc.Arbitrary<VenueFaults> = fc.record({
   truncationProbability: fc.double({ min: 0, max: 0.3, noNaN: true }),
   historyLagMs: fc.constantFrom(0, 5_000, 60_000),
   reopenBetweenCalls: fc.constantFrom(0, 0, 0.05, 0.2),
+  blankClosedSizeProbability: fc.constantFrom(0, 0, 0.5, 1),
+  fundingEveryMs: fc.constantFrom(0, 600_000),
 });
 
 describe('stopguard over arbitrary exchange and infrastructure faults', () => {
