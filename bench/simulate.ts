@@ -90,7 +90,8 @@ if (values.write !== undefined) {
 const broken = rows.filter((r) => r.result.strategy === 'stopguard' && r.result.violations.length > 0);
 for (const r of broken)
   for (const v of r.result.violations) console.error(`INVARIANT BROKEN (${r.profile.name}): ${v}`);
-process.exit(broken.length > 0 ? 1 : 0);
+// exitCode, not exit(): a large --json answer on a pipe must be written out before the process ends.
+process.exitCode = broken.length > 0 ? 1 : 0;
 
 function renderTable(data: typeof rows): string {
   const header = [
