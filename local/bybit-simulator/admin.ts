@@ -11,8 +11,10 @@ import type { RequestCounts } from './server.js';
 import type {
   PositionIdx,
   ProtectiveOrderInput,
+  SettleFundingInput,
   Side,
   SimAccountSpec,
+  SimExecution,
   SimOrder,
   SimPosition,
 } from './types.js';
@@ -54,6 +56,12 @@ export interface SimulatorAdmin {
     how?: 'manual' | 'liquidation' | 'adl';
     qty?: string;
   }): void;
+  /**
+   * Settles funding now on every open position (of `accountId`, or of every account) at `rate`
+   * (signed, default "0.0001"): each position's `seq` takes the symbol's next cross sequence and
+   * its `updatedTime` now, with no trade; a `Funding` row is written per position and returned.
+   */
+  settleFunding(f?: SettleFundingInput): SimExecution[];
   /** Merges into the current faults, field by field; takes effect on the next request. */
   setFaults(f: Partial<FaultConfig>): void;
   /** The current fault configuration. */
@@ -81,6 +89,7 @@ export function createAdmin(
     closePosition: (p) => {
       exchange.closePosition(p);
     },
+    settleFunding: (f) => exchange.settleFunding(f),
     setFaults: (f) => faults.set(f),
     faults: () => faults.config,
     positions: (accountId) => exchange.openPositions(accountId),
@@ -162,6 +171,14 @@ const adminInputs = {
       .exactOptional(),
     rateLimit: z.strictObject(targeted).exactOptional(),
     historyLagMs: z.number().min(0).exactOptional(),
+    blankClosedSize: z.strictObject({ probability: targeted.probability }).exactOptional(),
+  }),
+  settleFunding: z.strictObject({
+    accountId: z.string().exactOptional(),
+    rate: z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/)
+      .exactOptional(),
   }),
   account: z.object({ accountId: z.string() }),
 };
@@ -181,6 +198,8 @@ export function dispatchAdmin(admin: SimulatorAdmin, method: string, body: unkno
       return { orderId: admin.placeProtectiveOrder(adminInputs.placeProtectiveOrder.parse(body)) };
     case 'closePosition':
       return admin.closePosition(adminInputs.closePosition.parse(body));
+    case 'settleFunding':
+      return admin.settleFunding(adminInputs.settleFunding.parse(body));
     case 'setFaults':
       // A patch may leave a probability out to change only, say, endpoints; merging keeps the old one.
       return admin.setFaults(adminInputs.setFaults.parse(body) as FaultPatch);

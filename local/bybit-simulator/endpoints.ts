@@ -96,7 +96,8 @@ function executionList(ctx: EndpointContext, params: Params): unknown {
     );
   const page = paginate(rows, (e) => newestFirstKey(e.execTime, e.execId), limit, after);
   if (ctx.truncate && after !== undefined) return { category: 'linear', list: [], nextPageCursor: '' };
-  return { category: 'linear', list: page.items.map(toWireExecution), nextPageCursor: page.nextPageCursor };
+  const list = page.items.map((e) => toWireExecution(e, ctx.faults.blanksClosedSize(e.execId)));
+  return { category: 'linear', list, nextPageCursor: page.nextPageCursor };
 }
 
 function closedPnlList(ctx: EndpointContext, params: Params): unknown {

@@ -23,6 +23,7 @@ import {
   type PositionIdx,
   type ProtectiveOrderInput,
   RESTING_STATUSES,
+  type SettleFundingInput,
   type Side,
   type SimAccountSpec,
   type SimClosedPnl,
@@ -33,6 +34,20 @@ import {
 
 const opposite = (side: Side): Side => (side === 'Buy' ? 'Sell' : 'Buy');
 
+/** Bybit's base funding rate per interval (0.01 %). */
+export const DEFAULT_FUNDING_RATE = '0.0001';
+/** The shortest automatic funding interval accepted (Bybit's shortest is an hour). */
+export const MIN_FUNDING_EVERY_MS = 60_000;
+
+/** Automatic funding: settled at every multiple of `everyMs` since the epoch (8 h: 00, 08, 16 UTC). */
+export interface FundingSchedule {
+  readonly everyMs: number;
+  /** Default `DEFAULT_FUNDING_RATE`. */
+  readonly rate?: string;
+}
+
+const SIGNED_DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /**
  * The simulated exchange as its callers (the HTTP endpoints, the admin API, tests) see it: accounts,
  * prices, order entry, cancels and queries, with no HTTP, no randomness and no faults. It is what is
@@ -42,9 +57,29 @@ const opposite = (side: Side): Side => (side === 'Buy' ? 'Sell' : 'Buy');
 export class SimExchange {
   private readonly truth = new GroundTruthLedger();
   private readonly engine: MatchingEngine;
+  private readonly funding: { readonly everyMs: number; readonly rate: string } | undefined;
+  /** The last funding time settled by the schedule. */
+  private lastFundingAt = 0;
 
-  constructor(private readonly clock: () => number) {
+  /**
+   * `funding`: settle funding on a schedule. The clock only moves when its owner moves it, so due
+   * fundings are settled, each at its own time, before the next operation that trades, moves the
+   * market or reads positions or executions: nothing can be observed between a funding time and
+   * its settlement.
+   */
+  constructor(
+    private readonly clock: () => number,
+    funding?: FundingSchedule,
+  ) {
     this.engine = new MatchingEngine(clock, this.truth);
+    if (funding !== undefined) {
+      if (!(Number.isFinite(funding.everyMs) && funding.everyMs >= MIN_FUNDING_EVERY_MS)) {
+        throw new Error(`funding every ${funding.everyMs} ms: must be >= ${MIN_FUNDING_EVERY_MS}`);
+      }
+      const rate = fundingRate(funding.rate);
+      this.funding = { everyMs: funding.everyMs, rate };
+      this.lastFundingAt = Math.floor(clock() / funding.everyMs) * funding.everyMs;
+    }
   }
 
   addAccount(spec: SimAccountSpec): void {
@@ -66,11 +101,13 @@ export class SimExchange {
 
   /** Moves the market; resting orders whose trigger (or limit) the new price reaches fill, in placement order. */
   setPrice(symbol: string, price: string): void {
+    this.settleDueFunding();
     this.engine.setPrice(symbol, price);
   }
 
   /** Market-buys or -sells `qty`: opens, adds to, or (one-way, opposite side) reduces and flips a position. */
   openPosition(input: OpenPositionInput): string {
+    this.settleDueFunding();
     const account = this.engine.account(input.accountId);
     const qty = positiveDecimal(input.qty, 'qty');
     const idx = positionIdxForOpen(account, input.side, input.positionIdx);
@@ -169,6 +206,7 @@ export class SimExchange {
 
   /** Closes all or part of an open position by a market order, a liquidation or an ADL. */
   closePosition(input: ClosePositionInput): string {
+    this.settleDueFunding();
     const account = this.engine.account(input.accountId);
     const idx = positionIdxForExisting(account, input.symbol, input.positionIdx);
     const position = account.positions.get(positionKey(input.symbol, idx));
@@ -204,6 +242,7 @@ export class SimExchange {
 
   /** `POST /v5/order/create`, restricted to what a position's owner needs: market orders and reduce-only resting orders. */
   placeApiOrder(accountId: string, input: ApiOrderInput): string {
+    this.settleDueFunding();
     const account = this.engine.account(accountId);
     positiveDecimal(input.qty, 'qty');
     if (account.positionMode === 'hedge' && (input.positionIdx === undefined || input.positionIdx === 0)) {
@@ -279,6 +318,7 @@ export class SimExchange {
    * position with size > 0 is a false cancel; an orphan's cancel is a cleanup.
    */
   cancelOrder(accountId: string, symbol: string, orderId: string): CancelResult {
+    this.settleDueFunding();
     const account = this.engine.account(accountId);
     const order = account.ordersById.get(orderId);
     if (!order || order.symbol !== symbol) return { status: 'not-found' };
@@ -293,6 +333,7 @@ export class SimExchange {
 
   /** The account's open positions (size > 0), by symbol then index. */
   openPositions(accountId: string): SimPosition[] {
+    this.settleDueFunding();
     return [...this.engine.account(accountId).positions.values()]
       .filter((p) => p.side !== '')
       .sort(byPositionKey)
@@ -301,6 +342,7 @@ export class SimExchange {
 
   /** What Bybit answers for one symbol: every index of the account's mode, flat ones included. */
   positionsForSymbol(accountId: string, symbol: string): SimPosition[] {
+    this.settleDueFunding();
     const account = this.engine.account(accountId);
     const indexes: readonly PositionIdx[] = account.positionMode === 'hedge' ? [1, 2] : [0];
     return indexes.map((idx) => ({
@@ -319,11 +361,25 @@ export class SimExchange {
   }
 
   executions(accountId: string): SimExecution[] {
+    this.settleDueFunding();
     return [...this.engine.account(accountId).executions];
   }
 
   closedPnl(accountId: string): SimClosedPnl[] {
+    this.settleDueFunding();
     return [...this.engine.account(accountId).closedPnl];
+  }
+
+  /**
+   * Settles funding now on every open position (of `accountId`, or of every account): each position's
+   * `seq` takes the symbol's next cross sequence and its `updatedTime` the current time, with no
+   * trade, and a `Funding` row is written to its execution history. Returns those rows.
+   */
+  settleFunding(input: SettleFundingInput = {}): SimExecution[] {
+    this.settleDueFunding();
+    const rate = fundingRate(input.rate);
+    const accountIds = input.accountId === undefined ? this.engine.accountIds() : [input.accountId];
+    return this.engine.settleFunding(accountIds, rate, this.clock());
   }
 
   falseCancels(): FalseCancel[] {
@@ -338,6 +394,16 @@ export class SimExchange {
     return this.truth.cancels();
   }
 
+  /** The scheduled fundings whose time has come, each settled at its own time. */
+  private settleDueFunding(): void {
+    if (this.funding === undefined) return;
+    const now = this.clock();
+    while (this.lastFundingAt + this.funding.everyMs <= now) {
+      this.lastFundingAt += this.funding.everyMs;
+      this.engine.settleFunding(this.engine.accountIds(), this.funding.rate, this.lastFundingAt);
+    }
+  }
+
   /** The position a reduce-only API order would reduce; refuses (110017) when there is none. */
   private reducible(account: AccountState, input: ApiOrderInput): SimPosition {
     const idx: PositionIdx = account.positionMode === 'hedge' ? (input.positionIdx ?? 1) : 0;
@@ -347,4 +413,10 @@ export class SimExchange {
     }
     return position;
   }
+}
+
+function fundingRate(rate: string | undefined): string {
+  if (rate === undefined) return DEFAULT_FUNDING_RATE;
+  if (!SIGNED_DECIMAL.test(rate)) throw new Error(`funding rate must be a signed decimal, got ${rate}`);
+  return rate;
 }

@@ -52,6 +52,13 @@ export interface FaultConfig {
   rateLimit: TargetedFault;
   /** Executions, closed PnL and order history appear this long after they happen. */
   historyLagMs: number;
+  /**
+   * Per execution, in [0, 1]: `/v5/execution/list` answers this fill with `closedSize: ""`, as the
+   * docs' example has since 2023-04 (opening and closing fills alike; funding rows keep "0"). Decided
+   * by a stable hash of the seed and the execId, not by the per-request generators: the same
+   * execution always answers the same, and the other faults' draws do not change.
+   */
+  blankClosedSize: { probability: number };
 }
 
 export type FaultPatch = Partial<FaultConfig>;
@@ -65,6 +72,7 @@ export const defaultFaults: FaultConfig = {
   timeout: { probability: 0, delayMs: 10_000, applyMutations: true },
   rateLimit: { probability: 0 },
   historyLagMs: 0,
+  blankClosedSize: { probability: 0 },
 };
 
 /** No faults at all, not even the default 2 % drops. */
@@ -80,6 +88,7 @@ export function mergeFaults(base: FaultConfig, patch: FaultPatch): FaultConfig {
     timeout: { ...base.timeout, ...patch.timeout },
     rateLimit: { ...base.rateLimit, ...patch.rateLimit },
     historyLagMs: patch.historyLagMs ?? base.historyLagMs,
+    blankClosedSize: { ...base.blankClosedSize, ...patch.blankClosedSize },
   };
   validate(merged);
   return merged;
@@ -94,6 +103,7 @@ function validate(config: FaultConfig): void {
     ['serverError', config.serverError.probability],
     ['timeout', config.timeout.probability],
     ['rateLimit', config.rateLimit.probability],
+    ['blankClosedSize', config.blankClosedSize.probability],
   ];
   for (const [name, p] of probabilities) {
     if (!(p >= 0 && p <= 1)) throw new Error(`faults.${name}.probability must be in [0, 1], got ${p}`);
@@ -191,6 +201,16 @@ export class FaultInjector {
     return dropped;
   }
 
+  /**
+   * Whether `/v5/execution/list` answers this execution with a blank `closedSize`. A pure function of
+   * the seed, the execId and the probability: no generator is advanced, every read answers the same.
+   */
+  blanksClosedSize(execId: string): boolean {
+    const { probability } = this.current.blankClosedSize;
+    if (probability <= 0) return false;
+    return unitInterval(hash32(this.seed, `blankClosedSize\u0000${execId}`)) < probability;
+  }
+
   /** Whether a `symbol` query should also hide this position (correlated drop aimed at re-checks). */
   hiddenFromSymbolQuery(accountId: string, key: string, now: number): boolean {
     return (
@@ -217,6 +237,17 @@ export class FaultInjector {
     }
     return rng;
   }
+}
+
+/** A 32-bit hash spread over [0, 1) by murmur3's finaliser (FNV-1a's low bits alone are not uniform enough). */
+function unitInterval(h: number): number {
+  let x = h >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b) >>> 0;
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35) >>> 0;
+  x ^= x >>> 16;
+  return (x >>> 0) / 2 ** 32;
 }
 
 /** FNV-1a over the seed and a name: a stable 32-bit seed per stream. */

@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdmin, dispatchAdmin, type SimulatorAdmin } from './admin.js';
-import { SimExchange } from './exchange.js';
+import { DEFAULT_FUNDING_RATE, SimExchange } from './exchange.js';
 import { type FaultConfig, FaultInjector } from './faults.js';
 import { RateLimiter } from './rate-limit.js';
 import { SimulatorHttp } from './server.js';
@@ -11,7 +11,12 @@ import type { SimAccountSpec } from './types.js';
 
 export type { GroundTruth, SimulatorAdmin } from './admin.js';
 export { createVirtualClock, type VirtualClock } from './clock.js';
-export { SimExchange } from './exchange.js';
+export {
+  DEFAULT_FUNDING_RATE,
+  type FundingSchedule,
+  MIN_FUNDING_EVERY_MS,
+  SimExchange,
+} from './exchange.js';
 export {
   defaultFaults,
   type FaultConfig,
@@ -27,6 +32,7 @@ export { type RequestCounts, UNKNOWN_ACCOUNT } from './server.js';
 export type {
   PositionIdx,
   ProtectiveKind,
+  SettleFundingInput,
   Side,
   SimAccountSpec,
   SimClosedPnl,
@@ -55,6 +61,14 @@ export interface SimulatorOptions {
    * client `syncTimeBeforePrivateRequests: true` (it then reads `/v5/market/time`).
    */
   authClock?: () => number;
+  /**
+   * Settles funding on every open position at each multiple of this interval since the epoch (8 h:
+   * 00, 08, 16 UTC), before the next operation that reads or changes positions (see
+   * `SimExchange`). At least 60000; off when omitted. `admin.settleFunding` works either way.
+   */
+  fundingEveryMs?: number;
+  /** The scheduled fundings' rate, a signed decimal; default "0.0001". */
+  fundingRate?: string;
 }
 
 export interface BybitSimulator {
@@ -67,7 +81,12 @@ export interface BybitSimulator {
 /** Starts a Bybit V5 simulator on loopback (see README.md in this folder). */
 export async function startBybitSimulator(options: SimulatorOptions = {}): Promise<BybitSimulator> {
   const clock = options.clock ?? Date.now;
-  const exchange = new SimExchange(clock);
+  const exchange = new SimExchange(
+    clock,
+    options.fundingEveryMs === undefined
+      ? undefined
+      : { everyMs: options.fundingEveryMs, rate: options.fundingRate ?? DEFAULT_FUNDING_RATE },
+  );
   for (const account of options.accounts ?? []) exchange.addAccount(account);
   const faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
   const limiter = new RateLimiter(options.rateLimitPerSecond);

@@ -1,5 +1,6 @@
 /**
- * `npm run simulator -- --port 8787 --seed 1 --accounts 3 --drop-rate 0.02`: a demo exchange on loopback.
+ * `npm run simulator -- --port 8787 --seed 1 --accounts 3 --drop-rate 0.02 [--funding-every-ms 28800000]`:
+ * a demo exchange on loopback.
  * The keys it prints are throwaway simulator keys.
  */
 
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     'drop-rate': { type: 'string', default: '0.02' },
     'hedge-accounts': { type: 'string', default: '1' },
     'tick-ms': { type: 'string', default: '0' },
+    'funding-every-ms': { type: 'string', default: '0' },
   },
 });
 
@@ -25,6 +27,7 @@ const seed = Number(values.seed);
 const accountCount = Number(values.accounts);
 const hedgeCount = Math.min(accountCount, Number(values['hedge-accounts']));
 const tickMs = Number(values['tick-ms']);
+const fundingEveryMs = Number(values['funding-every-ms']);
 const prices: Record<string, string> = { BTCUSDT: '60000', ETHUSDT: '3000', SOLUSDT: '150', AAVEUSDT: '100' };
 
 const accounts: SimAccountSpec[] = Array.from({ length: accountCount }, (_, i) => ({
@@ -40,6 +43,7 @@ const sim = await startBybitSimulator({
   port: Number(values.port),
   accounts,
   faults: { dropPositions: { probability: Number(values['drop-rate']) } },
+  ...(fundingEveryMs > 0 ? { fundingEveryMs } : {}),
 });
 
 for (const [symbol, price] of Object.entries(prices)) sim.admin.setPrice(symbol, price);

@@ -9,6 +9,7 @@ import {
   type AccountInfo,
   type AccountState,
   accountInfo,
+  byPositionKey,
   type Mutable,
   positionKey,
 } from './account-state.js';
@@ -25,11 +26,14 @@ import {
   RESTING_STATUSES,
   type Side,
   type SimAccountSpec,
+  type SimExecution,
   type SimOrder,
   type StopOrderType,
 } from './types.js';
 
 const fmt = (value: Big) => value.toFixed();
+/** A signed decimal, never "-0". */
+const signed = (value: Big) => (value.eq(0) ? '0' : value.toFixed());
 
 /** UUID-shaped like Bybit's ids, but counted, so the same script yields the same ids. */
 function countedId(counter: number, tag: 'a' | 'e'): string {
@@ -202,8 +206,7 @@ export class MatchingEngine {
     isMaker: boolean,
   ): void {
     const now = this.clock();
-    const seq = (this.symbolSeq.get(order.symbol) ?? 0) + 1;
-    this.symbolSeq.set(order.symbol, seq);
+    const seq = this.nextSeq(order.symbol);
     this.execCounter += 1;
     const execId = countedId(this.execCounter, 'e');
     const markPrice = this.prices.get(order.symbol) ?? price;
@@ -216,6 +219,70 @@ export class MatchingEngine {
         positionOpened: () => this.truth.endOrphansOnReopen(account.id, order.symbol, order.positionIdx, now),
       },
     );
+  }
+
+  /**
+   * Settles funding at `now` on every open position of these accounts, by symbol then index. Each
+   * takes the symbol's next cross sequence (the counter fills use) as its `seq`, and `now` as its
+   * `updatedTime`, with no trade and no size change; its realised PnL moves by the fee, and a
+   * `Funding` row joins its execution history. `rate` is signed: positive, longs pay shorts.
+   */
+  settleFunding(accountIds: readonly string[], rate: string, now: number): SimExecution[] {
+    const settled: SimExecution[] = [];
+    for (const accountId of accountIds) {
+      const account = this.account(accountId);
+      const open = [...account.positions.values()].filter((p) => p.side !== '').sort(byPositionKey);
+      for (const position of open) {
+        const side: Side = position.side === 'Sell' ? 'Sell' : 'Buy';
+        const seq = this.nextSeq(position.symbol);
+        this.execCounter += 1;
+        const mark = this.prices.get(position.symbol) ?? position.avgPrice;
+        const value = new Big(position.size).times(mark);
+        // Bybit's sign: execFee positive is paid. A long pays a positive rate, a short receives it.
+        const feeRate = side === 'Buy' ? new Big(rate) : new Big(rate).times(-1);
+        const fee = value.times(feeRate).round(8);
+        position.updatedTime = now;
+        position.seq = seq;
+        position.curRealisedPnl = signed(new Big(position.curRealisedPnl).minus(fee));
+        position.cumRealisedPnl = signed(new Big(position.cumRealisedPnl).minus(fee));
+        const row: SimExecution = {
+          execId: countedId(this.execCounter, 'e'),
+          accountId,
+          symbol: position.symbol,
+          positionIdx: position.positionIdx,
+          // Bybit's synthetic funding order ids, e.g. "1682668800-BTCUSDT-460579-Buy".
+          orderId: `${Math.floor(now / 1000)}-${position.symbol}-${seq}-${side}`,
+          side,
+          orderType: 'UNKNOWN',
+          stopOrderType: '',
+          createType: '',
+          orderPrice: '0',
+          orderQty: '0',
+          leavesQty: '0',
+          execPrice: mark,
+          execQty: position.size,
+          execValue: fmt(value),
+          execFee: signed(fee),
+          feeRate: signed(feeRate),
+          execType: 'Funding',
+          closedSize: '0',
+          isMaker: false,
+          markPrice: mark,
+          execTime: now,
+          seq,
+        };
+        account.executions.push(row);
+        settled.push(row);
+      }
+    }
+    return settled;
+  }
+
+  /** The symbol's next cross sequence: shared by its fills and its positions' other updates. */
+  private nextSeq(symbol: string): number {
+    const seq = (this.symbolSeq.get(symbol) ?? 0) + 1;
+    this.symbolSeq.set(symbol, seq);
+    return seq;
   }
 
   /** Trailing stops follow the market in the position's favour, never back. */

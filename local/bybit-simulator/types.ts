@@ -103,7 +103,11 @@ export interface SimOrder {
   readonly updatedTime: number;
 }
 
-/** One fill, as `/v5/execution/list` reports it. */
+/**
+ * One fill or funding settlement, as `/v5/execution/list` reports it. A `Funding` row has Bybit's
+ * synthetic orderId, orderType `UNKNOWN`, createType `""`, the position's side and size, and
+ * closedSize `"0"`; it changes no size.
+ */
 export interface SimExecution {
   readonly execId: string;
   readonly accountId: string;
@@ -111,18 +115,20 @@ export interface SimExecution {
   readonly positionIdx: PositionIdx;
   readonly orderId: string;
   readonly side: Side;
-  readonly orderType: OrderType;
+  readonly orderType: OrderType | 'UNKNOWN';
   readonly stopOrderType: StopOrderType;
-  readonly createType: CreateType;
+  readonly createType: CreateType | '';
   readonly orderPrice: string;
   readonly orderQty: string;
   readonly leavesQty: string;
   readonly execPrice: string;
   readonly execQty: string;
   readonly execValue: string;
+  /** Funding: positive when paid, negative when received (Bybit's sign). */
   readonly execFee: string;
+  /** Funding: the rate as it applies to this side (a short receives a positive rate: negative here). */
   readonly feeRate: string;
-  readonly execType: ExecType;
+  readonly execType: ExecType | 'Funding';
   /** How much of an opposite position this fill closed; `'0'` for a pure open or add. */
   readonly closedSize: string;
   readonly isMaker: boolean;
@@ -173,6 +179,14 @@ export interface ProtectiveOrderInput {
   triggerPrice: string;
   /** Omitted: the order covers the whole position (Bybit "Full" TP/SL); given: a partial order. */
   qty?: string;
+}
+
+/** Settles funding on open positions; see `SimExchange.settleFunding`. */
+export interface SettleFundingInput {
+  /** Only this account's positions; every account's when omitted. */
+  accountId?: string;
+  /** The funding rate, a signed decimal; default `"0.0001"` (Bybit's base rate per interval). */
+  rate?: string;
 }
 
 /** Closes a position by a market order, a liquidation or an ADL. */

@@ -15,8 +15,10 @@ import {
 } from './types.js';
 
 export type WirePosition = PositionV5;
-export type WireExecution = Omit<ExecutionV5, 'stopOrderType'> & {
+export type WireExecution = Omit<ExecutionV5, 'stopOrderType' | 'orderType'> & {
   stopOrderType: ExecutionV5['stopOrderType'] | 'UNKNOWN' | '';
+  /** `UNKNOWN` on funding rows. */
+  orderType: ExecutionV5['orderType'] | 'UNKNOWN';
   createType: string;
 };
 export type WireClosedPnl = ClosedPnLV5;
@@ -108,7 +110,11 @@ export function toWirePosition(
   };
 }
 
-export function toWireExecution(e: SimExecution): WireExecution {
+/**
+ * `blankClosedSize`: answer `closedSize: ""` (the docs' example since 2023-04, the `blankClosedSize`
+ * fault) instead of the amount closed; funding rows keep theirs.
+ */
+export function toWireExecution(e: SimExecution, blankClosedSize = false): WireExecution {
   return {
     symbol: e.symbol,
     orderId: e.orderId,
@@ -137,7 +143,7 @@ export function toWireExecution(e: SimExecution): WireExecution {
     indexPrice: '',
     underlyingPrice: '',
     blockTradeId: '',
-    closedSize: e.closedSize,
+    closedSize: blankClosedSize && e.execType !== 'Funding' ? '' : e.closedSize,
     seq: e.seq,
     extraFees: '',
   };
