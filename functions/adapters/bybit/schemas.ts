@@ -30,11 +30,15 @@ export const sequenceValue = z.union([
 
 export const positionIdxValue = z.union([z.literal(0), z.literal(1), z.literal(2)]);
 
-/** The envelope of every V5 response. `time` is the exchange's clock, which all our times are on. */
+/**
+ * The envelope of every V5 response. `time` is the exchange's clock, which all our times are on. A
+ * refusal may come without `result` (the documented 10006 body is `{"retCode":10006,"retMsg":…}`):
+ * its code must still be read, so `result` is required only of a success.
+ */
 export const envelopeSchema = z.object({
   retCode: z.number().int(),
   retMsg: z.string(),
-  result: z.unknown(),
+  result: z.unknown().optional(),
   time: z.number().int().nonnegative().optional(),
 });
 export type BybitEnvelope = z.infer<typeof envelopeSchema>;

@@ -45,6 +45,12 @@ export async function callBybit(
   if (retCode !== 0) {
     return { ok: false, failure: failureFromRetCode(retCode, retMsg, context, redact, resetAtOf(raw)) };
   }
+  if (result === undefined) {
+    return {
+      ok: false,
+      failure: { reason: 'schema-mismatch', detail: `${context}: a success without result` },
+    };
+  }
   if (time === undefined) {
     // Every time we report is the exchange's; a response without one cannot be placed in time.
     return { ok: false, failure: { reason: 'schema-mismatch', detail: `${context}: response without time` } };
