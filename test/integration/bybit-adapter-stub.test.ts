@@ -1,83 +1,25 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BybitSessionConfig, createBybitSession } from '#adapters/bybit/bybit-session.js';
+import { describe, expect, it } from 'vitest';
+import type { BybitSessionConfig } from '#adapters/bybit/bybit-session.js';
 import type { TrackedPosition } from '#core/types.js';
+import {
+  STUB_KEY as KEY,
+  limitHeaders,
+  STUB_SECRET as SECRET,
+  type StubReply,
+  stubSession,
+  useBybitStub,
+} from '#test/support/bybit-stub.js';
 import { rawExecution, rawOrder, rawPosition, T0 } from '#test/unit/bybit-fixtures.js';
 
 /**
  * The adapter over real HTTP against a scripted stub of the V5 endpoints: exercises RestClientV5's
  * signing, query building, header parsing and error paths with exact, deterministic answers. The
- * behavioural tests against the Bybit simulator live in bybit-adapter.test.ts. Longer than 400 lines
- * because every method's suite shares the one scripted stub server started for the file.
+ * behavioural tests against the Bybit simulator live in bybit-adapter.test.ts; the recorded Bybit
+ * answers in test/fixtures/bybit run through the same stub in bybit-fixtures-*.test.ts. Longer than
+ * 400 lines because every method's suite shares the one scripted stub server started for the file.
  */
 
-const KEY = 'STUBKEY0000000000001';
-const SECRET = 'STUBSECRET000000000000000000000000001';
-
-interface StubRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly body: unknown;
-  readonly headers: IncomingHttpHeaders;
-}
-interface StubReply {
-  readonly status?: number;
-  readonly headers?: Record<string, string>;
-  readonly body: unknown;
-  readonly delayMs?: number;
-}
-type Handler = (req: StubRequest) => StubReply;
-
-let server: Server;
-let baseUrl: string;
-let handler: Handler;
-let requests: StubRequest[];
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (chunk) => {
-      data += chunk;
-    });
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://stub');
-      const request: StubRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        body: data === '' ? undefined : JSON.parse(data),
-        headers: req.headers,
-      };
-      requests.push(request);
-      const reply = handler(request);
-      setTimeout(() => {
-        if (res.destroyed) return;
-        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
-        res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
-      }, reply.delayMs ?? 0);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
-
-beforeEach(() => {
-  requests = [];
-  handler = () => ({ status: 404, body: 'not scripted' });
-});
-
-const limitHeaders = (resetAt: number, remaining = 9) => ({
-  'X-Bapi-Limit': '10',
-  'X-Bapi-Limit-Status': String(remaining),
-  'X-Bapi-Limit-Reset-Timestamp': String(resetAt),
-});
+const stub = useBybitStub();
 
 function v5(result: unknown, time = T0 + 10_000, over: Record<string, unknown> = {}): StubReply {
   return {
@@ -89,16 +31,7 @@ function v5(result: unknown, time = T0 + 10_000, over: Record<string, unknown> =
 const list = (items: unknown[], nextPageCursor = '') => ({ category: 'linear', list: items, nextPageCursor });
 
 function session(over: Partial<BybitSessionConfig> = {}) {
-  let n = 0;
-  return createBybitSession({
-    baseUrl,
-    apiKey: KEY,
-    apiSecret: SECRET,
-    requestTimeoutMs: 1_000,
-    ids: { next: (prefix) => `${prefix}-${++n}` },
-    clock: { now: () => T0 + 10_000 },
-    ...over,
-  });
+  return stubSession(stub.baseUrl, { clock: { now: () => T0 + 10_000 }, ...over });
 }
 
 function tracked(over: Partial<TrackedPosition> = {}): TrackedPosition {
@@ -122,7 +55,7 @@ describe('fetchOpenPositions', () => {
     // Full pages (200 entries) lead on; the short third page ends the listing.
     const filler = (page: number) =>
       Array.from({ length: 199 }, (_, i) => rawPosition({ symbol: `F${page}X${i}USDT` }));
-    handler = (req) => {
+    stub.handler = (req) => {
       const cursor = req.query.get('cursor');
       if (cursor === null) return v5(list([rawPosition({ symbol: 'AUSDT' }), ...filler(1)], 'p2'), T0 + 1);
       if (cursor === 'p2')
@@ -149,7 +82,7 @@ describe('fetchOpenPositions', () => {
       size: '0.5',
       updatedAt: T0,
     });
-    const first = requests[0];
+    const first = stub.requests[0];
     expect(first?.path).toBe('/v5/position/list');
     expect(Object.fromEntries(first?.query ?? [])).toEqual({
       category: 'linear',
@@ -158,20 +91,20 @@ describe('fetchOpenPositions', () => {
     });
     expect(first?.headers['x-bapi-api-key']).toBe(KEY);
     expect(first?.headers['x-bapi-sign']).toMatch(/^[0-9a-f]{64}$/);
-    expect(requests.map((r) => r.query.get('cursor'))).toEqual([null, 'p2', 'p3']);
+    expect(stub.requests.map((r) => r.query.get('cursor'))).toEqual([null, 'p2', 'p3']);
   });
 
   it("takes Bybit's cursor on a short last page as the end: one request, a complete snapshot", async () => {
     // Bybit's documented answer for a one-position list carried `nextPageCursor: "updateAt%3D…"`.
-    handler = () => v5(list([rawPosition()], 'updateAt%3D1672279322668'));
+    stub.handler = () => v5(list([rawPosition()], 'updateAt%3D1672279322668'));
     const snapshot = await session().fetchOpenPositions();
     expect(snapshot).toMatchObject({ status: 'complete', pages: 1 });
     expect(snapshot.positions).toHaveLength(1);
-    expect(requests).toHaveLength(1);
+    expect(stub.requests).toHaveLength(1);
   });
 
   it('lists every configured settle coin', async () => {
-    handler = (req) => v5(list([rawPosition({ symbol: `BTC${req.query.get('settleCoin')}` })]));
+    stub.handler = (req) => v5(list([rawPosition({ symbol: `BTC${req.query.get('settleCoin')}` })]));
     const snapshot = await session({ settleCoins: ['USDT', 'USDC'] }).fetchOpenPositions();
     expect(snapshot.status).toBe('complete');
     expect(snapshot.positions.map((p) => p.symbol)).toEqual(['BTCUSDT', 'BTCUSDC']);
@@ -179,14 +112,14 @@ describe('fetchOpenPositions', () => {
 
   it('an exactly full last page whose cursor leads to an empty page is complete, not truncated', async () => {
     const full = Array.from({ length: 200 }, (_, i) => rawPosition({ symbol: `P${i}USDT` }));
-    handler = (req) => (req.query.get('cursor') === null ? v5(list(full, 'p2')) : v5(list([], 'p2')));
+    stub.handler = (req) => (req.query.get('cursor') === null ? v5(list(full, 'p2')) : v5(list([], 'p2')));
     const snapshot = await session().fetchOpenPositions();
     expect(snapshot).toMatchObject({ status: 'complete', pages: 2 });
     expect(snapshot.positions).toHaveLength(200);
   });
 
   it('a repeating cursor is unknown (cursor-loop)', async () => {
-    handler = (req) =>
+    stub.handler = (req) =>
       v5(
         list(
           Array.from({ length: 200 }, (_, i) =>
@@ -202,7 +135,7 @@ describe('fetchOpenPositions', () => {
   });
 
   it('a schema mismatch on a later page is unknown; the valid entries are still presence', async () => {
-    handler = (req) =>
+    stub.handler = (req) =>
       req.query.get('cursor') === null
         ? v5(
             list(
@@ -222,7 +155,7 @@ describe('fetchOpenPositions', () => {
   });
 
   it('10006 is rate-limited with retryAt from X-Bapi-Limit-Reset-Timestamp', async () => {
-    handler = () => ({
+    stub.handler = () => ({
       headers: limitHeaders(T0 + 11_500, 0),
       body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: T0 + 10_000 },
     });
@@ -234,10 +167,10 @@ describe('fetchOpenPositions', () => {
   });
 
   it('10002 is clock-skew; 10003 is auth-error', async () => {
-    handler = () =>
+    stub.handler = () =>
       v5({}, T0, { retCode: 10002, retMsg: 'invalid request, please check your server timestamp' });
     expect(await session().fetchOpenPositions()).toMatchObject({ failure: { reason: 'clock-skew' } });
-    handler = () => ({
+    stub.handler = () => ({
       status: 401,
       body: { retCode: 10003, retMsg: 'API key is invalid.', result: {}, time: T0 },
     });
@@ -248,10 +181,10 @@ describe('fetchOpenPositions', () => {
   });
 
   it('a 5xx and a timeout are unknown; neither detail holds the key or secret', async () => {
-    handler = () => ({ status: 502, body: `<html>bad gateway ${KEY}</html>` });
+    stub.handler = () => ({ status: 502, body: `<html>bad gateway ${KEY}</html>` });
     const bad = await session().fetchOpenPositions();
     expect(bad).toMatchObject({ status: 'unknown', failure: { reason: 'http-error' } });
-    handler = () => ({ ...v5(list([])), delayMs: 1_500 });
+    stub.handler = () => ({ ...v5(list([])), delayMs: 1_500 });
     const slow = await session({ requestTimeoutMs: 200 }).fetchOpenPositions();
     expect(slow).toMatchObject({ status: 'unknown', failure: { reason: 'timeout' } });
     for (const s of [bad, slow]) {
@@ -263,7 +196,7 @@ describe('fetchOpenPositions', () => {
 
 describe('recheckPosition', () => {
   it('open, flat (size 0 listed) and absent (not listed)', async () => {
-    handler = () =>
+    stub.handler = () =>
       v5(
         list([
           rawPosition({ positionIdx: 1, side: 'Buy', size: '2' }),
@@ -279,12 +212,12 @@ describe('recheckPosition', () => {
     });
     expect(await s.recheckPosition('BTCUSDT', 2)).toEqual({ status: 'flat', checkedAt: T0 + 20_000 });
     expect(await s.recheckPosition('BTCUSDT', 0)).toEqual({ status: 'absent', checkedAt: T0 + 20_000 });
-    expect(requests[0]?.query.get('symbol')).toBe('BTCUSDT');
-    expect(requests[0]?.query.get('settleCoin')).toBeNull();
+    expect(stub.requests[0]?.query.get('symbol')).toBe('BTCUSDT');
+    expect(stub.requests[0]?.query.get('settleCoin')).toBeNull();
   });
 
   it('an open row of the leg wins over a size-0 row of the same leg listed before it, even on a later page', async () => {
-    handler = (req) =>
+    stub.handler = (req) =>
       req.query.get('cursor') === null
         ? v5(
             list(
@@ -309,11 +242,11 @@ describe('recheckPosition', () => {
       status: 'open',
       position: { positionIdx: 0, side: 'long', size: '3' },
     });
-    expect(requests).toHaveLength(2);
+    expect(stub.requests).toHaveLength(2);
   });
 
   it('a failure is unknown, never absent', async () => {
-    handler = () => ({ status: 503, body: 'unavailable' });
+    stub.handler = () => ({ status: 503, body: 'unavailable' });
     expect(await session().recheckPosition('BTCUSDT', 0)).toMatchObject({
       status: 'unknown',
       checkedAt: T0 + 10_000,
@@ -324,7 +257,7 @@ describe('recheckPosition', () => {
 
 describe('fetchPositionChanges', () => {
   it('queries fills since the state, all pages, and attributes the close', async () => {
-    handler = (req) =>
+    stub.handler = (req) =>
       req.query.get('cursor') === null
         ? v5(
             list(
@@ -368,21 +301,21 @@ describe('fetchPositionChanges', () => {
         },
       ],
     });
-    expect(Object.fromEntries(requests[0]?.query ?? [])).toEqual({
+    expect(Object.fromEntries(stub.requests[0]?.query ?? [])).toEqual({
       category: 'linear',
       symbol: 'BTCUSDT',
       startTime: String(T0),
       limit: '100',
     });
-    expect(requests.map((r) => r.query.get('cursor'))).toEqual([null, 'h2']);
+    expect(stub.requests.map((r) => r.query.get('cursor'))).toEqual([null, 'h2']);
   });
 
   it('splits an old state into 7-day windows (endTime - startTime <= 7 days)', async () => {
-    handler = () => v5(list([]));
+    stub.handler = () => v5(list([]));
     const week = 7 * 24 * 3_600_000;
     const s = session({ clock: { now: () => T0 + 2 * week + 1_000_000 } });
     expect(await s.fetchPositionChanges(tracked())).toMatchObject({ status: 'known', changes: [] });
-    expect(requests.map((r) => [r.query.get('startTime'), r.query.get('endTime')])).toEqual([
+    expect(stub.requests.map((r) => [r.query.get('startTime'), r.query.get('endTime')])).toEqual([
       [String(T0), String(T0 + week)],
       [String(T0 + week), String(T0 + 2 * week)],
       [String(T0 + 2 * week), null],
@@ -390,7 +323,7 @@ describe('fetchPositionChanges', () => {
   });
 
   it('any failing page makes the evidence unknown, never an empty known list', async () => {
-    handler = (req) =>
+    stub.handler = (req) =>
       req.query.get('cursor') === null
         ? v5(
             list(
@@ -409,7 +342,7 @@ describe('fetchPositionChanges', () => {
 
 describe('fetchProtectiveOrders', () => {
   it('lists all order kinds for the symbol (no orderFilter) and keeps the position index protective ones', async () => {
-    handler = (req) =>
+    stub.handler = (req) =>
       req.query.get('cursor') === null
         ? v5(
             list(
@@ -447,13 +380,13 @@ describe('fetchProtectiveOrders', () => {
         { orderId: 'ro-0', symbol: 'BTCUSDT', positionIdx: 0, kind: 'reduce-only', createdAt: T0 - 30_000 },
       ],
     });
-    expect(requests[0]?.path).toBe('/v5/order/realtime');
-    expect(requests[0]?.query.get('orderFilter')).toBeNull();
-    expect(requests[0]?.query.get('limit')).toBe('50');
+    expect(stub.requests[0]?.path).toBe('/v5/order/realtime');
+    expect(stub.requests[0]?.query.get('orderFilter')).toBeNull();
+    expect(stub.requests[0]?.query.get('limit')).toBe('50');
   });
 
   it('a failure is unknown', async () => {
-    handler = () => v5({}, T0, { retCode: 10006, retMsg: 'Too many visits!' });
+    stub.handler = () => v5({}, T0, { retCode: 10006, retMsg: 'Too many visits!' });
     expect(await session().fetchProtectiveOrders('BTCUSDT', 0)).toMatchObject({
       status: 'unknown',
       failure: { reason: 'rate-limited' },
@@ -463,9 +396,9 @@ describe('fetchProtectiveOrders', () => {
 
 describe('cancelOrder', () => {
   it('posts the cancel and reports it', async () => {
-    handler = () => v5({ orderId: 'sl-0', orderLinkId: '' });
+    stub.handler = () => v5({ orderId: 'sl-0', orderLinkId: '' });
     expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toEqual({ status: 'cancelled', orderId: 'sl-0' });
-    expect(requests[0]).toMatchObject({
+    expect(stub.requests[0]).toMatchObject({
       method: 'POST',
       path: '/v5/order/cancel',
       body: { category: 'linear', symbol: 'BTCUSDT', orderId: 'sl-0' },
@@ -473,7 +406,7 @@ describe('cancelOrder', () => {
   });
 
   it.each([110001, 110008, 110010])('retCode %i is already-gone', async (code) => {
-    handler = () => v5({}, T0, { retCode: code, retMsg: 'order not exists or too late to cancel' });
+    stub.handler = () => v5({}, T0, { retCode: code, retMsg: 'order not exists or too late to cancel' });
     expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
       status: 'already-gone',
       orderId: 'sl-0',
@@ -481,7 +414,7 @@ describe('cancelOrder', () => {
   });
 
   it('10006 is a retryable failure with retryAt; 10002 explains the clock; 10003 is not retryable', async () => {
-    handler = () => ({
+    stub.handler = () => ({
       headers: limitHeaders(T0 + 12_000, 0),
       body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, time: T0 + 10_000 },
     });
@@ -493,14 +426,14 @@ describe('cancelOrder', () => {
       retryable: true,
       retryAt: T0 + 12_000,
     });
-    handler = () =>
+    stub.handler = () =>
       v5({}, T0, { retCode: 10002, retMsg: 'invalid request, please check your server timestamp' });
     expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
       status: 'failed',
       exchangeCode: 10002,
       detail: expect.stringMatching(/clock|NTP/),
     });
-    handler = () => v5({}, T0, { retCode: 10003, retMsg: 'API key is invalid.' });
+    stub.handler = () => v5({}, T0, { retCode: 10003, retMsg: 'API key is invalid.' });
     expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
       status: 'failed',
       retryable: false,
@@ -508,12 +441,12 @@ describe('cancelOrder', () => {
   });
 
   it('5xx and timeouts are retryable failures', async () => {
-    handler = () => ({ status: 503, body: 'unavailable' });
+    stub.handler = () => ({ status: 503, body: 'unavailable' });
     expect(await session().cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
       status: 'failed',
       retryable: true,
     });
-    handler = () => ({ ...v5({ orderId: 'sl-0' }), delayMs: 1_000 });
+    stub.handler = () => ({ ...v5({ orderId: 'sl-0' }), delayMs: 1_000 });
     expect(await session({ requestTimeoutMs: 150 }).cancelOrder('BTCUSDT', 'sl-0')).toMatchObject({
       status: 'failed',
       retryable: true,
