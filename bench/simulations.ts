@@ -2,8 +2,8 @@ import { runSimulation } from '#local/simulation/harness.js';
 import type { Strategy } from '#local/simulation/runner.js';
 import type { SimulationResult } from '#local/simulation/simulation-result.js';
 import type { WorkloadOptions } from '#local/simulation/traders.js';
-import type { VenueCalls } from '#local/simulation/venue.js';
 import { noFaults, type VenueFaults } from '#local/simulation/venue-faults.js';
+import type { VenueCalls } from '#local/simulation/venue-records.js';
 
 /**
  * One deterministic simulation run as the bench measures it: the drop rates, strategies and workloads

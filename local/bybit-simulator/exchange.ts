@@ -10,6 +10,7 @@ import {
   positionIdxForOpen,
   positionKey,
 } from './account-state.js';
+import { type FundingSchedule, fundingRate, MIN_FUNDING_EVERY_MS } from './funding.js';
 import { type FalseCancel, GroundTruthLedger, type JudgedCancel, type OrphanRecord } from './ground-truth.js';
 import { MatchingEngine, type NewOrderFields } from './matching-engine.js';
 import { positiveDecimal, SimRejection } from './rejection.js';
@@ -33,20 +34,6 @@ import {
 } from './types.js';
 
 const opposite = (side: Side): Side => (side === 'Buy' ? 'Sell' : 'Buy');
-
-/** Bybit's base funding rate per interval (0.01 %). */
-export const DEFAULT_FUNDING_RATE = '0.0001';
-/** The shortest automatic funding interval accepted (Bybit's shortest is an hour). */
-export const MIN_FUNDING_EVERY_MS = 60_000;
-
-/** Automatic funding: settled at every multiple of `everyMs` since the epoch (8 h: 00, 08, 16 UTC). */
-export interface FundingSchedule {
-  readonly everyMs: number;
-  /** Default `DEFAULT_FUNDING_RATE`. */
-  readonly rate?: string;
-}
-
-const SIGNED_DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /**
  * The simulated exchange as its callers (the HTTP endpoints, the admin API, tests) see it: accounts,
@@ -413,10 +400,4 @@ export class SimExchange {
     }
     return position;
   }
-}
-
-function fundingRate(rate: string | undefined): string {
-  if (rate === undefined) return DEFAULT_FUNDING_RATE;
-  if (!SIGNED_DECIMAL.test(rate)) throw new Error(`funding rate must be a signed decimal, got ${rate}`);
-  return rate;
 }

@@ -3,20 +3,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdmin, dispatchAdmin, type SimulatorAdmin } from './admin.js';
-import { DEFAULT_FUNDING_RATE, SimExchange } from './exchange.js';
+import { SimExchange } from './exchange.js';
 import { type FaultConfig, FaultInjector } from './faults.js';
+import { DEFAULT_FUNDING_RATE } from './funding.js';
 import { RateLimiter } from './rate-limit.js';
 import { SimulatorHttp } from './server.js';
 import type { SimAccountSpec } from './types.js';
 
 export type { GroundTruth, SimulatorAdmin } from './admin.js';
 export { createVirtualClock, type VirtualClock } from './clock.js';
-export {
-  DEFAULT_FUNDING_RATE,
-  type FundingSchedule,
-  MIN_FUNDING_EVERY_MS,
-  SimExchange,
-} from './exchange.js';
+export { SimExchange } from './exchange.js';
 export {
   defaultFaults,
   type FaultConfig,
@@ -26,6 +22,7 @@ export {
   type PrivateEndpoint,
   type TargetedFault,
 } from './faults.js';
+export { DEFAULT_FUNDING_RATE, type FundingSchedule, MIN_FUNDING_EVERY_MS } from './funding.js';
 export type { FalseCancel, JudgedCancel, OrphanEnd, OrphanRecord } from './ground-truth.js';
 export { BYBIT_LIMITS_PER_SECOND } from './rate-limit.js';
 export { type RequestCounts, UNKNOWN_ACCOUNT } from './server.js';

@@ -4,7 +4,8 @@ import type { ReconcileSettings } from '#contracts/settings.js';
 import type { AuditEntry } from '#ports/audit.js';
 import type { Runner, Strategy } from './runner.js';
 import { StopguardRunner } from './stopguard-runner.js';
-import type { SimVenue, VenueCalls } from './venue.js';
+import type { SimVenue } from './venue.js';
+import type { VenueCalls } from './venue-records.js';
 import { START } from './virtual-clock.js';
 
 /** The outcome and the cost of one run of one strategy. */

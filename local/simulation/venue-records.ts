@@ -49,3 +49,14 @@ export function observed(p: VenuePosition): ObservedPosition {
 export function stripAccount({ accountId: _accountId, ...order }: VenueOrder): ProtectiveOrder {
   return order;
 }
+
+/** Exchange calls by endpoint, as the venue counts them for cost figures. */
+export interface VenueCalls {
+  list: number;
+  recheck: number;
+  history: number;
+  /** Closed-PnL listings, read only when a fill comes without `closedSize`. */
+  closedPnl: number;
+  orders: number;
+  cancel: number;
+}

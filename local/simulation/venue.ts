@@ -23,6 +23,7 @@ import type { FalseCancel, Orphan } from './venue-ground-truth.js';
 import {
   observed,
   stripAccount,
+  type VenueCalls,
   type VenueFill,
   type VenueOrder,
   type VenuePosition,
@@ -31,15 +32,6 @@ import {
 /** A venue is built with its faults, so they can be imported along with it. */
 
 /** Calls the venue answered, by endpoint: the exchange cost of a strategy. */
-export interface VenueCalls {
-  list: number;
-  recheck: number;
-  history: number;
-  /** Closed-PnL listings, read only when a fill comes without `closedSize`. */
-  closedPnl: number;
-  orders: number;
-  cancel: number;
-}
 
 /**
  * A venue model at the level of the domain types, for the deterministic simulation: the same faults
