@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runSimulation } from '#local/simulation/harness.js';
-import { type FaultProfile, faultProfiles } from '#local/simulation/profiles.js';
+import { type FaultProfile, faultProfiles, profileOptions } from '#local/simulation/profiles.js';
 import type { Strategy } from '#local/simulation/runner.js';
 import type { SimulationResult } from '#local/simulation/simulation-result.js';
 import { writeSection } from './report.js';
@@ -45,8 +45,7 @@ for (const profile of profiles) {
       strategy,
       accounts,
       cycles,
-      faults: profile.faults,
-      ...(profile.infra ? { infra: profile.infra } : {}),
+      ...profileOptions(profile, accounts),
     });
     rows.push({ profile, result, seconds: (performance.now() - started) / 1000 });
     if (!values.json)

@@ -67,6 +67,7 @@ const candidates: { [K in keyof StopguardProps]: StopguardProps[K] | undefined }
   capGlobal: numberContext('capGlobal'),
   capWindow: durationContext('capWindowSeconds', Duration.seconds),
   claimLease: durationContext('claimLeaseSeconds', Duration.seconds),
+  fleetRequestsPer5s: numberContext('fleetRequestsPer5s'),
   shadow: booleanContext('shadow'),
   alarmEmail: stringContext('alarmEmail'),
   logLevel: oneOf<LogLevel>('logLevel', context('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR']),

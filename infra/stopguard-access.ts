@@ -25,8 +25,8 @@ export function grantRegister(registerQueue: Queue, grantee: IGrantable): Grant 
 }
 
 /**
- * The scheduler reads account records, claims (and gives back) schedule windows, and enqueues checks. Nothing else:
- * no secrets, no positions, suspects or caps (it holds no credentials and cannot cancel anything).
+ * The scheduler reads account records and the fleet's pause, claims (and gives back) schedule windows,
+ * and enqueues checks. Nothing else: no secrets, no positions, suspects or caps (it holds no credentials and cannot cancel anything).
  * `dynamodb:LeadingKeys` confines each statement to its partitions of the single table.
  */
 export function allowScheduling(fn: StopguardFunction, on: { table: Table; queue: Queue }): void {
@@ -50,6 +50,15 @@ export function allowScheduling(fn: StopguardFunction, on: { table: Table; queue
   );
   fn.allow(
     new PolicyStatement({
+      // Slots inside a fleet-wide pause (an address ban) are not sent at all.
+      sid: 'ReadFleetPause',
+      actions: ['dynamodb:GetItem'],
+      resources: [on.table.tableArn],
+      conditions: leadingKeysLike([Keys.fleetPause.PK]),
+    }),
+  );
+  fn.allow(
+    new PolicyStatement({
       sid: 'EnqueueChecks',
       actions: ['sqs:SendMessage'],
       resources: [on.queue.queueArn],
@@ -58,8 +67,8 @@ export function allowScheduling(fn: StopguardFunction, on: { table: Table; queue
 }
 
 /**
- * The worker keeps each account's ledger, suspects and state, counts cancels against the cap and
- * writes the audit trail. It reads account records but cannot change them, and cannot touch schedule
+ * The worker keeps each account's ledger, suspects and state, counts cancels against the cap and its
+ * requests against the fleet's budget, and writes the audit trail. It reads account records but cannot change them, and cannot touch schedule
  * claims. One statement per purpose, each confined by `dynamodb:LeadingKeys` to its partitions and
  * holding only the calls the DynamoDB adapters make there. It sends confirms to its own queue and
  * malformed messages to the dead-letter queue, and reads exchange credentials only from secrets under
@@ -110,6 +119,16 @@ export function allowReconciling(
       actions: ['dynamodb:UpdateItem'],
       resources: [on.table.tableArn],
       conditions: leadingKeysLike([Keys.capAccount('*', '*').PK, Keys.capGlobal('*').PK]),
+    }),
+  );
+  // The fleet guard: the pause every worker reads and extends when the exchange bans the address,
+  // and the per-second request budget counters (conditional ADDs).
+  fn.allow(
+    new PolicyStatement({
+      sid: 'ShareFleetPauseAndBudget',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [on.table.tableArn],
+      conditions: leadingKeysLike([Keys.fleetPause.PK, Keys.fleetBudget('*').PK]),
     }),
   );
   fn.allow(

@@ -182,6 +182,14 @@ function createAlarms(
         'its secret; nothing is being reconciled for that account. Search the worker log for ' +
         '"auth-error" to find the account; checks go on, so the alarm clears once its keys work.',
     }),
+    ipBans: alarm('IpBansAlarm', sum5(Metric.IpBans), {
+      threshold: 0,
+      description:
+        "The exchange banned the fleet's address (HTTP 403, Bybit's per-IP limit): every account's " +
+        'checks and confirmations pause until the ban ends (at least 10 minutes, in the worker log). ' +
+        'Nothing is cancelled meanwhile; cleanup resumes after. If it recurs, set or lower ' +
+        'fleetRequestsPer5s (at most 5/6 of the limit), or give the workers more addresses.',
+    }),
     workerErrors: alarm('WorkerErrorsAlarm', worker.function.metricErrors({ period: FIVE_MINUTES }), {
       threshold: 0,
       description:
@@ -288,6 +296,8 @@ function createDashboard(
         perMinute(Metric.UnknownSnapshots),
         perMinute(Metric.DistrustedSnapshots),
         perMinute(Metric.AuthErrors),
+        perMinute(Metric.IpBans),
+        perMinute(Metric.FleetDeferrals),
       ],
       right: [
         new MathExpression({

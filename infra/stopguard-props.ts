@@ -30,6 +30,12 @@ export interface StopguardProps {
   /** How long a confirmation claim is held before a redelivery may retake it. Default 60 s. */
   readonly claimLease?: Duration;
   /**
+   * Exchange requests all workers together may make per 5 s; default 0 (no budget). Set it when the
+   * workers send from one address (a NAT gateway): at most 5/6 of the exchange's per-address limit,
+   * 500 for Bybit's 600.
+   */
+  readonly fleetRequestsPer5s?: number;
+  /**
    * Record every decision but cancel nothing. Default TRUE: a first deployment shows what it would do
    * (ShadowCancelsSkipped, the audit trail) before it is allowed to touch an order.
    */
@@ -76,6 +82,7 @@ export function resolveSettings(props: StopguardProps): ReconcileSettings {
     capGlobal: props.capGlobal,
     capWindowMs: props.capWindow?.toMilliseconds(),
     claimLeaseMs: props.claimLease?.toMilliseconds(),
+    fleetRequestsPer5s: props.fleetRequestsPer5s,
     shadow: props.shadow ?? true,
   };
   const defined = Object.fromEntries(Object.entries(named).filter(([, v]) => v !== undefined));

@@ -17,6 +17,12 @@ export interface ReconcileSettings extends ReconcileConfig {
   readonly claimLeaseMs: number;
   /** Ledger entries are rewritten when the position changes, or at least this often. */
   readonly ledgerRefreshMs: number;
+  /**
+   * Exchange requests the whole fleet may make per 5 s (0: no budget). For a fleet that sends from one
+   * address, as behind a NAT: Bybit allows 600 per 5 s per address and bans it for 10 minutes beyond;
+   * set at most 5/6 of that limit (ports/fleet.ts `fleetBudgetOf` says why).
+   */
+  readonly fleetRequestsPer5s: number;
 }
 
 export const defaultSettings: ReconcileSettings = {
@@ -28,6 +34,7 @@ export const defaultSettings: ReconcileSettings = {
   shadow: false,
   claimLeaseMs: 60_000,
   ledgerRefreshMs: 300_000,
+  fleetRequestsPer5s: 0,
 };
 
 /** A whole number in [min, max], from a number or an environment string: durations and counts alike. */
@@ -52,13 +59,16 @@ export const settingsOverridesSchema = z.strictObject({
   shadow: bool.optional(),
   claimLeaseMs: boundedInt(1_000, 900_000).optional(),
   ledgerRefreshMs: boundedInt(0, 3_600_000).optional(),
+  fleetRequestsPer5s: boundedInt(0, 100_000)
+    .refine((v) => v === 0 || v >= 5, 'must be 0 (no budget) or at least 5 (one per second)')
+    .optional(),
 });
 
 export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
 
 /**
- * What an account record may override: everything but the shared cap budget and its window, which
- * bound all accounts together, and the claim lease, which must outlast a whole worker invocation (the
+ * What an account record may override: everything but the shared cap budget and its window and the
+ * fleet's request budget, which bound all accounts together, and the claim lease, which must outlast a whole worker invocation (the
  * stack sizes the worker timeout and the queue's visibility timeout to it): a shorter lease on one
  * account would let a second delivery retake a confirmation that is still running. These come from the
  * environment only. Naming them on an account is an error, not silently ignored.
@@ -67,6 +77,7 @@ export const accountSettingsOverridesSchema = settingsOverridesSchema.omit({
   capGlobal: true,
   capWindowMs: true,
   claimLeaseMs: true,
+  fleetRequestsPer5s: true,
 });
 
 export class InvalidSettingsError extends Error {

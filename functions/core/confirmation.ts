@@ -36,6 +36,11 @@ export interface ConfirmationInput {
   readonly renewal?: ClaimRenewal;
   /** The last look before the cancels: a targeted re-check, after the cap and the renewal. */
   readonly finalRecheck?: PositionRecheck;
+  /**
+   * A random draw in [0, 1) that spreads the next look over its back-off window, so suspects that
+   * failed together do not retry together. Default 1: the whole window, no spread.
+   */
+  readonly jitter?: number;
 }
 
 /**
@@ -56,7 +61,8 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   const position = suspect.position;
   const key = { accountId: suspect.accountId, symbol: suspect.symbol, positionIdx: suspect.positionIdx };
   const what = describePosition(position.symbol, position.side, position.positionIdx);
-  const retryAfterMs = retryDelay(suspect.attempts, config);
+  const jitter = input.jitter ?? 1;
+  const retryAfterMs = retryDelay(suspect.attempts, config, jitter);
   const waitFor = (
     reason: Extract<Decision, { kind: 'await-confirmation' }>['reason'],
     message: string,
@@ -67,10 +73,10 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     reason,
     key,
     alarm: false,
-    retryAfterMs: honourRetryAt(retryAfterMs, failure, now),
+    retryAfterMs: honourRetryAt(retryAfterMs, failure, now, jitter),
     resendConfirmation: false,
     snapshotIds,
-    message: `${what}: ${message}; will look again in ${seconds(honourRetryAt(retryAfterMs, failure, now))}. No order touched`,
+    message: `${what}: ${message}; will look again in ${seconds(honourRetryAt(retryAfterMs, failure, now, jitter))}. No order touched`,
   });
 
   const { recheck } = input;
@@ -330,14 +336,25 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
 
 /**
  * Exponential back-off from the confirm delay over the attempts made so far (the running one
- * included), capped by what a queue delay can express.
+ * included), capped by what a queue delay can express, with full jitter above the confirm delay: the
+ * next look lands anywhere from one confirm delay to the back-off ceiling, so suspects that failed
+ * together spread out, and none looks sooner than a confirmation's own delay.
  */
-export function retryDelay(attempts: number, config: ReconcileConfig): number {
+export function retryDelay(attempts: number, config: ReconcileConfig, jitter = 1): number {
   const doublings = Math.min(Math.max(attempts - 1, 0), 20);
-  return Math.min(config.confirmDelayMs * 2 ** doublings, config.maxRetryDelayMs);
+  const ceiling = Math.min(config.confirmDelayMs * 2 ** doublings, config.maxRetryDelayMs);
+  return config.confirmDelayMs + Math.floor(jitter * Math.max(0, ceiling - config.confirmDelayMs));
 }
 
-function honourRetryAt(delayMs: number, failure: SnapshotFailure | undefined, now: number): number {
+/** After a rate limit, not before the venue's reset time, plus up to a second so waiters do not all return at once. */
+const RESET_JITTER_MS = 1_000;
+
+function honourRetryAt(
+  delayMs: number,
+  failure: SnapshotFailure | undefined,
+  now: number,
+  jitter: number,
+): number {
   if (failure?.retryAt === undefined) return delayMs;
-  return Math.max(delayMs, failure.retryAt - now);
+  return Math.max(delayMs, failure.retryAt - now + Math.floor(jitter * RESET_JITTER_MS));
 }

@@ -1,5 +1,13 @@
 import { isPositive, remainingAfter } from './quantity.js';
-import type { ObservedPosition, PositionChange, ProtectiveOrder, TrackedPosition } from './types.js';
+import type {
+  ObservedPosition,
+  PositionChange,
+  PositionIdx,
+  PositionRecheck,
+  ProtectiveOrder,
+  SymbolRecheck,
+  TrackedPosition,
+} from './types.js';
 
 /**
  * Whether a fill happened after the position state we last saw. The venue's per-symbol sequence is
@@ -79,4 +87,13 @@ export function ordersOf(
   orders: readonly ProtectiveOrder[],
 ): readonly ProtectiveOrder[] {
   return orders.filter((o) => o.symbol === position.symbol && o.positionIdx === position.positionIdx);
+}
+
+/** What a look at a whole symbol says about one of its legs; an open row wins over a flat one. */
+export function recheckOfLeg(recheck: SymbolRecheck, positionIdx: PositionIdx): PositionRecheck {
+  const { checkedAt } = recheck;
+  const open = recheck.open.find((p) => p.positionIdx === positionIdx);
+  if (open !== undefined) return { status: 'open', checkedAt, position: open };
+  if (recheck.status === 'unknown') return { status: 'unknown', checkedAt, failure: recheck.failure };
+  return recheck.flat.includes(positionIdx) ? { status: 'flat', checkedAt } : { status: 'absent', checkedAt };
 }

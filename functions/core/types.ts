@@ -80,6 +80,16 @@ export type SnapshotFailureReason =
   | 'http-error'
   | 'timeout'
   | 'rate-limited'
+  /**
+   * The exchange refused the fleet's egress address for a while (Bybit: HTTP 403 over 600 requests
+   * per 5 s per IP, at least 10 minutes): every account is paused, not just this one.
+   */
+  | 'ip-banned'
+  /**
+   * Not sent at all: the fleet's own request budget was spent or the fleet is paused. Retried at
+   * `retryAt` like a rate limit, but ours, not the exchange's.
+   */
+  | 'held-back'
   | 'exchange-error'
   | 'schema-mismatch'
   | 'cursor-loop'
@@ -123,9 +133,25 @@ export type PositionSnapshot =
     };
 
 /**
- * The confirming look at one symbol. A venue that answers a per-symbol query with an explicit
- * size 0 gives `flat`: a positive sign of a close, stronger than mere absence.
+ * One targeted look at a symbol, every leg of it at once: what a by-symbol query answered. A venue that
+ * lists a flat leg with an explicit size 0 gives it in `flat`: a positive sign of a close, stronger than
+ * mere absence. `unknown` keeps the legs it did see open (presence is evidence).
  */
+export type SymbolRecheck =
+  | {
+      readonly status: 'listed';
+      readonly checkedAt: number;
+      readonly open: readonly ObservedPosition[];
+      readonly flat: readonly PositionIdx[];
+    }
+  | {
+      readonly status: 'unknown';
+      readonly checkedAt: number;
+      readonly open: readonly ObservedPosition[];
+      readonly failure: SnapshotFailure;
+    };
+
+/** The confirming look at one position (one leg of a `SymbolRecheck`). */
 export type PositionRecheck =
   | { readonly status: 'open'; readonly checkedAt: number; readonly position: ObservedPosition }
   | { readonly status: 'flat'; readonly checkedAt: number }

@@ -3,11 +3,14 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoAccounts } from '#adapters/dynamodb/dynamo-accounts.js';
 import { DynamoAudit } from '#adapters/dynamodb/dynamo-audit.js';
 import { DynamoCap } from '#adapters/dynamodb/dynamo-cap.js';
+import { DynamoFleetGuard } from '#adapters/dynamodb/dynamo-fleet.js';
 import { DynamoStore } from '#adapters/dynamodb/dynamo-store.js';
 import { SqsWorkQueue } from '#adapters/sqs/sqs-queue.js';
 import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import { type Clock, systemClock } from '#ports/clock.js';
+import { fleetBudgetOf } from '#ports/fleet.js';
 import { type IdSource, randomIds } from '#ports/ids.js';
+import { type Random, systemRandom } from '#ports/random.js';
 import type { Telemetry } from '#ports/telemetry.js';
 import { EnvVar, type FunctionEnvironment, required } from './environment.js';
 
@@ -26,6 +29,7 @@ export interface WiringInputs {
   readonly telemetry: Telemetry;
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  readonly random?: Random;
 }
 
 /** Everything but the exchange: shared by the scheduler and the worker (whose own wiring is in worker-wiring.ts). */
@@ -37,12 +41,14 @@ export function wireCommon(inputs: WiringInputs): Omit<ReconcilerDeps, 'exchange
   const queueUrl = required(environment.queueUrl, EnvVar.queueUrl, 'the scheduler and the worker');
   return {
     ...base,
+    random: inputs.random ?? systemRandom,
     settings,
     cap: new DynamoCap(table, {
       perAccount: settings.capPerAccount,
       global: settings.capGlobal,
       windowMs: settings.capWindowMs,
     }),
+    fleet: new DynamoFleetGuard(table, fleetBudgetOf(settings.fleetRequestsPer5s)),
     queue: new SqsWorkQueue({ client: sqs, queueUrl }),
     audit: new DynamoAudit({ ...table, retentionDays: environment.auditRetentionDays, ids: base.ids }),
   };

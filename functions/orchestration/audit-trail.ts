@@ -3,6 +3,12 @@ import { describeOutcome } from '#core/narrate.js';
 import type { CancelRecord } from '#ports/audit.js';
 import type { ReconcilerDeps } from './dependencies.js';
 
+/** A decision and, when it was a cancel, what each request came back with. */
+export interface Decided {
+  readonly decision: Decision;
+  readonly cancels?: readonly CancelRecord[];
+}
+
 /**
  * Writes decisions to the audit log and the structured log. Alarming decisions are logged at error
  * level with their full sentence, so "kept SL on BTCUSDT: … but no close event" is what an operator
@@ -11,15 +17,18 @@ import type { ReconcilerDeps } from './dependencies.js';
 export async function recordDecisions(
   deps: ReconcilerDeps,
   phase: 'check' | 'confirm',
-  decisions: readonly Decision[],
+  decided: readonly Decided[],
   shadow: boolean,
-  cancels?: readonly CancelRecord[],
 ): Promise<void> {
-  if (decisions.length === 0) return;
+  if (decided.length === 0) return;
   const at = deps.clock.now();
   // What was done, once per decision: the log line and the audit entry say the same.
-  const said = decisions.map((decision) => ({ decision, done: describeOutcome(decision, cancels) }));
-  for (const { decision, done } of said) {
+  const said = decided.map(({ decision, cancels }) => ({
+    decision,
+    cancels,
+    done: describeOutcome(decision, cancels),
+  }));
+  for (const { decision, cancels, done } of said) {
     deps.telemetry.log(
       // A stand-down is no failure, but a verified cancel that did not happen is worth a look.
       decision.alarm || done.failed ? 'error' : decision.kind === 'stand-down' ? 'warn' : 'info',
@@ -40,7 +49,7 @@ export async function recordDecisions(
     );
   }
   await deps.audit.record(
-    said.map(({ decision, done }) => ({
+    said.map(({ decision, cancels, done }) => ({
       accountId: decision.key.accountId,
       at,
       phase,

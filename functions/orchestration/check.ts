@@ -10,6 +10,7 @@ import { Metric } from '#ports/telemetry.js';
 import { loadEnabledAccount } from './account-context.js';
 import { recordDecisions } from './audit-trail.js';
 import type { ReconcilerDeps } from './dependencies.js';
+import { fleetSession, fleetWait, reportBan } from './fleet-access.js';
 
 export interface CheckOutcome {
   readonly accountId: string;
@@ -29,11 +30,18 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
   const loaded = await loadEnabledAccount(deps, accountId);
   if (loaded === undefined) return { accountId, status: 'skipped', decisions: [] };
   const { account, settings } = loaded;
-  const exchange = await deps.exchangeFor(account);
+  // A check is periodic: one put off by a fleet pause or a spent budget is simply the next one's. Its
+  // list is taken from the budget here, whole (one request per settle coin), not call by call.
+  if ((await fleetWait(deps, Math.max(1, account.exchange.settleCoins?.length ?? 1), deps.clock.now())) > 0) {
+    deps.telemetry.count(Metric.FleetDeferrals);
+    return { accountId, status: 'skipped', decisions: [] };
+  }
+  const exchange = fleetSession(deps, await deps.exchangeFor(account), {});
   const [snapshot, view] = await Promise.all([
-    exchange.fetchOpenPositions(),
+    exchange.session.fetchOpenPositions(),
     deps.store.loadAccountView(accountId),
   ]);
+  await reportBan(deps, exchange.bannedUntil(), accountId);
   const now = deps.clock.now();
   deps.telemetry.count(Metric.ChecksRun);
 
@@ -93,7 +101,12 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
   );
 
   const worthAuditing = assessment.decisions.filter(isNoteworthy);
-  await recordDecisions(deps, 'check', worthAuditing, settings.shadow);
+  await recordDecisions(
+    deps,
+    'check',
+    worthAuditing.map((decision) => ({ decision })),
+    settings.shadow,
+  );
   return { accountId, status: 'checked', trust: assessment.trust, decisions: assessment.decisions };
 }
 

@@ -4,8 +4,10 @@ import type { AuditLog } from '#ports/audit.js';
 import type { CancelCap } from '#ports/cap.js';
 import type { Clock } from '#ports/clock.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import type { FleetGuard } from '#ports/fleet.js';
 import type { IdSource } from '#ports/ids.js';
 import type { WorkQueue } from '#ports/queue.js';
+import type { Random } from '#ports/random.js';
 import type { ReconciliationStore } from '#ports/store.js';
 import type { Telemetry } from '#ports/telemetry.js';
 
@@ -16,9 +18,13 @@ import type { Telemetry } from '#ports/telemetry.js';
 export interface ReconcilerDeps {
   readonly clock: Clock;
   readonly ids: IdSource;
+  /** Retry jitter; seeded in the simulation. */
+  readonly random: Random;
   readonly accounts: AccountDirectory;
   readonly store: ReconciliationStore;
   readonly cap: CancelCap;
+  /** The pause and the request budget every account's exchange access shares. */
+  readonly fleet: FleetGuard;
   readonly queue: WorkQueue;
   readonly audit: AuditLog;
   readonly telemetry: Telemetry;

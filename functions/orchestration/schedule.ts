@@ -7,6 +7,8 @@ export interface ScheduleOutcome {
   readonly accountsScheduled: number;
   readonly accountsAlreadyScheduled: number;
   readonly checksSent: number;
+  /** Slots not sent because the fleet is paused through them (the exchange banned its address). */
+  readonly checksPaused: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -38,6 +40,9 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
   let accountsScheduled = 0;
   let accountsAlreadyScheduled = 0;
   const claimed: { accountId: string; windowId: string }[] = [];
+  // Read once: a check that would only be put off by the worker is not worth a message.
+  const pausedUntil = await deps.fleet.pausedUntil(startedAt);
+  let checksPaused = 0;
 
   const schedule = async (account: AccountRecord): Promise<void> => {
     const taken = await Promise.allSettled(
@@ -69,6 +74,10 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
         // Slots already past (the rest of a minute joined late, a retried invocation) are skipped
         // instead of firing all at once.
         if (at < now - cadenceMs) continue;
+        if (pausedUntil !== undefined && at < pausedUntil) {
+          checksPaused++;
+          continue;
+        }
         due.push({
           message: {
             type: 'check',
@@ -125,12 +134,14 @@ export async function runSchedule(deps: ReconcilerDeps, scheduledAt?: number): P
     }
     throw error;
   }
-  deps.telemetry.log('info', `scheduled ${checksSent} checks for ${accountsScheduled} accounts`, {
-    minute,
-    accountsScheduled,
-    accountsAlreadyScheduled,
-  });
-  return { accountsScheduled, accountsAlreadyScheduled, checksSent };
+  deps.telemetry.log(
+    checksPaused > 0 ? 'warn' : 'info',
+    checksPaused > 0
+      ? `scheduled ${checksSent} checks for ${accountsScheduled} accounts; held back ${checksPaused} that fall in the fleet's pause until ${new Date(pausedUntil ?? 0).toISOString()}`
+      : `scheduled ${checksSent} checks for ${accountsScheduled} accounts`,
+    { minute, accountsScheduled, accountsAlreadyScheduled, checksPaused },
+  );
+  return { accountsScheduled, accountsAlreadyScheduled, checksSent, checksPaused };
 }
 
 /** The account's cadence grid (`offset + k × cadenceMs`) inside [from, to). */

@@ -1,9 +1,9 @@
 import type {
   CloseEvidence,
   OpenProtectiveOrders,
-  PositionIdx,
-  PositionRecheck,
   PositionSnapshot,
+  SnapshotFailureReason,
+  SymbolRecheck,
   TrackedPosition,
 } from '#core/types.js';
 
@@ -16,6 +16,8 @@ export type CancelOutcome =
       readonly status: 'failed';
       readonly orderId: string;
       readonly detail: string;
+      /** Why, when it is one of the failures the orchestration acts on (an `ip-banned` pauses the fleet). */
+      readonly reason?: SnapshotFailureReason;
       readonly exchangeCode?: number;
       /** Whether trying again later can succeed (rate limit, 5xx, timeout). */
       readonly retryable: boolean;
@@ -26,19 +28,21 @@ export type CancelOutcome =
 /**
  * One account's view of an exchange. Implementations never throw for exchange faults: every
  * failure comes back as an `unknown` result with a reason, so a fault can never read as "empty".
- * They may throw only for programming errors.
+ * They may throw only for programming errors. Each method is one look, however many positions it
+ * serves: a confirmation pass shares them among all the suspects of its account.
  */
 export interface ExchangeSession {
   /** Every open position of the account, all pages. */
   fetchOpenPositions(): Promise<PositionSnapshot>;
-  /** A targeted look at one position (the confirming re-check). */
-  recheckPosition(symbol: string, positionIdx: PositionIdx): Promise<PositionRecheck>;
+  /** A targeted look at one symbol, every leg of it (the confirming re-checks). */
+  recheckSymbol(symbol: string): Promise<SymbolRecheck>;
   /**
-   * Fills that changed this position after the state in which it was last seen open, attributed
-   * to the position (closed/opened quantities), up to now.
+   * Fills that changed these positions after the states in which they were last seen open, each
+   * attributed to its position (closed/opened quantities), up to now, keyed by `positionIdOf`: one
+   * query, reaching back to the earliest of those states.
    */
-  fetchPositionChanges(position: TrackedPosition): Promise<CloseEvidence>;
-  /** The reduce-only / conditional orders resting on the exchange for this position. */
-  fetchProtectiveOrders(symbol: string, positionIdx: PositionIdx): Promise<OpenProtectiveOrders>;
+  fetchPositionChanges(positions: readonly TrackedPosition[]): Promise<ReadonlyMap<string, CloseEvidence>>;
+  /** Every reduce-only or conditional order resting on the account, all symbols, in one listing. */
+  fetchProtectiveOrders(): Promise<OpenProtectiveOrders>;
   cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome>;
 }

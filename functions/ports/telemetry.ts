@@ -22,6 +22,10 @@ export const Metric = {
   ExchangeErrors: 'ExchangeErrors',
   /** The exchange refused an account's keys (invalid, expired, IP, permission): only a person can fix it. */
   AuthErrors: 'AuthErrors',
+  /** The exchange banned the fleet's address (HTTP 403): every account pauses until it lifts. Once per ban. */
+  IpBans: 'IpBans',
+  /** Checks and confirmation passes put off: the fleet was paused or its request budget spent. */
+  FleetDeferrals: 'FleetDeferrals',
   /** Gauge, seconds: age of the account's last complete snapshot. */
   SnapshotAgeSeconds: 'SnapshotAgeSeconds',
   ShadowCancelsSkipped: 'ShadowCancelsSkipped',

@@ -276,12 +276,25 @@ export async function runExternal(options: ExternalRunOptions): Promise<External
       );
     }
   } finally {
-    await scheduler.stop();
     try {
       // What the checks stored is the account's own record of whether it ever got a complete list.
       const store = new DynamoStore({ client: pipeline.dynamoDb, tableName: pipeline.tableName });
-      states = await Promise.all(accounts.map(async (a) => (await store.loadAccountView(a.id)).state));
+      const readStates = () =>
+        Promise.all(accounts.map(async (a) => (await store.loadAccountView(a.id)).state));
+      states = await readStates();
+      // A short run still looks at every account once before it reports: on a busy machine a first
+      // check may finish just after --duration, and "never checked" would then say nothing true.
+      const waitUntil = Date.now() + FIRST_LOOK_GRACE_MS;
+      while (
+        states.some((s) => s.firstCheckedAt === undefined) &&
+        Date.now() < waitUntil &&
+        options.signal?.aborted !== true
+      ) {
+        await pause(250, options.signal);
+        states = await readStates();
+      }
     } finally {
+      await scheduler.stop();
       await pipeline.stop();
     }
   }
@@ -309,6 +322,9 @@ export async function runExternal(options: ExternalRunOptions): Promise<External
     alarms: [...telemetry.alarms],
   };
 }
+
+/** How long past --duration a run waits for accounts not yet checked once. */
+const FIRST_LOOK_GRACE_MS = 20_000;
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {

@@ -69,7 +69,7 @@ export class BaselineRunner implements Runner {
   private cancelAll(accountId: string, id: string): void {
     const [symbol = '', idx = '0'] = id.split('#');
     const positionIdx = Number(idx) as 0 | 1 | 2;
-    const orders = this.venue.listOrders(accountId, symbol, positionIdx);
+    const orders = this.venue.listOrders(accountId, { symbol, positionIdx });
     if (orders.status === 'known') for (const o of orders.orders) this.venue.cancel(accountId, o.orderId);
     this.tracked.get(accountId)?.delete(id);
   }

@@ -1,6 +1,9 @@
 /** The named fault profiles the simulation benchmark runs every strategy under. */
 
+import type { ReconcileSettings } from '#contracts/settings.js';
+import type { SimulationOptions } from './harness.js';
 import type { InfraFaults } from './runner.js';
+import type { WorkloadOptions } from './traders.js';
 import { noFaults, type VenueFaults } from './venue-faults.js';
 
 /** A named way for the exchange (and our own infrastructure) to misbehave. */
@@ -9,7 +12,47 @@ export interface FaultProfile {
   readonly description: string;
   readonly faults: VenueFaults;
   readonly infra?: InfraFaults;
+  readonly workload?: Partial<Omit<WorkloadOptions, 'seed'>>;
+  /**
+   * What depends on the fleet's size: a share of one egress address that a simulated fleet of any size
+   * fills as a real one of 400 accounts fills Bybit's 600 per 5 s, and the budget the operator sets
+   * for it.
+   */
+  readonly sizedTo?: (accounts: number) => {
+    readonly faults: Partial<VenueFaults>;
+    readonly settings: Partial<ReconcileSettings>;
+  };
 }
+
+/** The options a profile gives a run of `accounts` accounts. */
+export function profileOptions(
+  profile: FaultProfile,
+  accounts: number,
+): Pick<SimulationOptions, 'faults' | 'infra' | 'workload' | 'settings'> {
+  const sized = profile.sizedTo?.(accounts);
+  return {
+    faults: { ...profile.faults, ...sized?.faults },
+    ...(profile.infra ? { infra: profile.infra } : {}),
+    ...(profile.workload ? { workload: profile.workload } : {}),
+    ...(sized ? { settings: sized.settings } : {}),
+  };
+}
+
+/** Bybit's per-account limit at its harshest: 10 requests per second (10006 beyond it). */
+const harshLimits = { accountRequestsPerSecond: 10, ipBanMs: 600_000 } as const;
+
+/**
+ * One address shared by the fleet: 1.5 requests per account per 5 s (Bybit's 600 shared by 400
+ * accounts), of which steady checks at a 10 s cadence take a third; the confirmations of a market move
+ * go beyond it unless the fleet keeps to a budget, here 5/6 of the limit (see `fleetBudgetOf`).
+ */
+const crowdedAddress = (accounts: number) => {
+  const limit = Math.max(30, Math.round(accounts * 1.5));
+  return {
+    faults: { ipRequestsPer5s: limit },
+    settings: { fleetRequestsPer5s: Math.floor((limit * 5) / 6) },
+  };
+};
 
 export const faultProfiles: readonly FaultProfile[] = [
   {
@@ -56,6 +99,21 @@ export const faultProfiles: readonly FaultProfile[] = [
     },
   },
   {
+    name: 'rate-limited',
+    description:
+      "the incident's 2 % drops under Bybit's harshest limits: 10 requests/s per account (10006), one crowded address (403 and a 10-minute ban beyond its limit) kept to a fleet budget",
+    faults: { ...noFaults, dropProbability: 0.02, ...harshLimits },
+    sizedTo: crowdedAddress,
+  },
+  {
+    name: 'market-crash',
+    description:
+      'every hour a third of all positions on all accounts hit their stops within 10 s, under the harsh limits and the crowded address, 2 % drops',
+    faults: { ...noFaults, dropProbability: 0.02, ...harshLimits },
+    workload: { crashEveryCycles: 360 },
+    sizedTo: crowdedAddress,
+  },
+  {
     name: 'errors',
     description: '10 % of all calls fail (5xx, timeouts, rate limits), 2 % drops',
     faults: { ...noFaults, dropProbability: 0.02, failureProbability: 0.1 },
@@ -80,6 +138,9 @@ export const faultProfiles: readonly FaultProfile[] = [
       reopenBetweenCalls: 0.02,
       blankClosedSizeProbability: 0.2,
       fundingEveryMs: 3_600_000,
+      accountRequestsPerSecond: 0,
+      ipRequestsPer5s: 0,
+      ipBanMs: 600_000,
     },
     infra: { duplicateDelivery: 0.05, crashBeforeCancel: 0.02 },
   },

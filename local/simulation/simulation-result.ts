@@ -24,6 +24,8 @@ export interface SimulationResult {
   readonly orphansAdoptedByReopen: number;
   /** Positions the venue reopened under a confirmation (the `reopenBetweenCalls` fault). */
   readonly reopensInjected: number;
+  /** Times the fleet's address was banned for exceeding the venue's per-address limit. */
+  readonly ipBans: number;
   readonly cleanupDelayCycles: { readonly p50: number; readonly p99: number; readonly max: number };
   /** How many orphans were cleaned after each whole number of cycles (index = cycles): the distribution. */
   readonly cleanupDelayHistogram: readonly number[];
@@ -108,6 +110,7 @@ export function summarize(
     orphansNeverCleaned: neverCleaned.length,
     orphansAdoptedByReopen: adoptedByReopen.length,
     reopensInjected: venue.reopens,
+    ipBans: venue.limits.bans,
     cleanupDelayCycles: {
       p50: percentile(delays, 0.5),
       p99: percentile(delays, 0.99),

@@ -4,6 +4,7 @@ import { bybitMarketRules } from '#adapters/bybit/symbols.js';
 import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryAudit } from '#adapters/memory/memory-audit.js';
 import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
 import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
@@ -15,7 +16,9 @@ import { runCheck } from '#orchestration/check.js';
 import { runConfirm } from '#orchestration/confirm.js';
 import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import { runRegister } from '#orchestration/register.js';
+import { spreadOffset } from '#orchestration/schedule.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { fleetBudgetOf } from '#ports/fleet.js';
 import { Metric } from '#ports/telemetry.js';
 import { hashUnit } from './hash-random.js';
 import type { InfraFaults, Runner } from './runner.js';
@@ -40,6 +43,8 @@ export class StopguardRunner implements Runner {
   private healed = false;
   crashes = 0;
 
+  private readonly cadenceMs: number;
+
   heal(): void {
     this.healed = true;
   }
@@ -52,6 +57,7 @@ export class StopguardRunner implements Runner {
     accountIds: readonly string[],
     keepAudit = false,
   ) {
+    this.cadenceMs = settings.cadenceMs;
     this.queue = new MemoryQueue(clock);
     this.audit = new MemoryAudit(keepAudit);
     for (const accountId of accountIds) {
@@ -65,6 +71,7 @@ export class StopguardRunner implements Runner {
     for (const record of this.accounts.values()) this.directory.put(record);
     const sessions = new Map<string, ExchangeSession>();
     let ids = 0;
+    let draws = 0;
     const cap = new MemoryCap({
       perAccount: settings.capPerAccount,
       global: settings.capGlobal,
@@ -80,6 +87,8 @@ export class StopguardRunner implements Runner {
     this.deps = {
       clock,
       ids: { next: (prefix) => `${prefix}-${ids++}` },
+      // Seeded: a replayed seed draws the same jitter in the same order.
+      random: { next: () => hashUnit(options.seed, 'jitter', draws++) },
       accounts: this.directory,
       store: this.store,
       cap: {
@@ -88,6 +97,7 @@ export class StopguardRunner implements Runner {
           return cap.acquire(accountId, slots, now, accountLimit);
         },
       },
+      fleet: new MemoryFleetGuard(fleetBudgetOf(settings.fleetRequestsPer5s)),
       queue: this.queue,
       audit: this.audit,
       telemetry: this.telemetry,
@@ -157,7 +167,14 @@ export class StopguardRunner implements Runner {
   async check(accountId: string): Promise<void> {
     await Promise.all(this.pendingRegistrations.splice(0));
     if (!this.accounts.has(accountId)) return;
-    await this.deliver({ type: 'check', accountId, slot: this.slot++ });
+    // At the account's place in the cycle, as the scheduler spreads them: a fleet's checks do not all
+    // hit the exchange (and the fleet's request budget) in the same instant.
+    await this.queue.sendChecks([
+      {
+        message: { type: 'check', accountId, slot: this.slot++ },
+        delayMs: spreadOffset(accountId, this.cadenceMs),
+      },
+    ]);
   }
 
   async drainUntil(time: number): Promise<void> {

@@ -14,6 +14,11 @@ export interface WorkloadOptions {
   readonly meanFlatCycles: number;
   /** Share of accounts in hedge mode (both legs of a symbol open). */
   readonly hedgeShare: number;
+  /**
+   * Every this many cycles the market crashes: a third of all open positions, on every account, hit
+   * their stop-loss within that one cycle (undefined: never).
+   */
+  readonly crashEveryCycles?: number;
 }
 
 interface Slot {
@@ -70,9 +75,18 @@ export class TraderWorld {
 
   /** Advances every account's traders by one cycle (called at the start of each cycle). */
   step(cycle: number): void {
-    const { seed, meanLifetimeCycles, meanFlatCycles } = this.options;
+    const { seed, meanLifetimeCycles, meanFlatCycles, crashEveryCycles } = this.options;
+    const crash = crashEveryCycles !== undefined && cycle % crashEveryCycles === 0;
     for (const [accountId, slots] of this.slots) {
       slots.forEach((slot, i) => {
+        if (
+          crash &&
+          slot.openedAtCycle !== undefined &&
+          hashUnit(seed, accountId, i, cycle, 'crash') < 1 / 3
+        ) {
+          this.closeSlot(accountId, slot, 'stop-loss');
+          return;
+        }
         const draw = hashUnit(seed, accountId, i, cycle, 'life');
         if (slot.openedAtCycle === undefined) {
           if (draw < 1 / meanFlatCycles) this.openSlot(accountId, slot, cycle);

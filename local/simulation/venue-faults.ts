@@ -29,6 +29,17 @@ export interface VenueFaults {
   readonly blankClosedSizeProbability: number;
   /** Funding every this often moves each open position's sequence and update time, with no fill (0: never). */
   readonly fundingEveryMs: number;
+  /**
+   * Requests an account may make per rolling second, all endpoints together (0: no limit). Beyond it
+   * a call fails as rate-limited (10006) with the time the window frees up.
+   */
+  readonly accountRequestsPerSecond: number;
+  /**
+   * Requests the whole fleet may make per 5 s from its one egress address (0: no limit; Bybit: 600).
+   * Beyond it every call is refused (HTTP 403) for `ipBanMs`, and each call during the ban restarts it.
+   */
+  readonly ipRequestsPer5s: number;
+  readonly ipBanMs: number;
 }
 
 /** A venue that answers every call truthfully and at once. */
@@ -43,4 +54,7 @@ export const noFaults: VenueFaults = {
   reopenBetweenCalls: 0,
   blankClosedSizeProbability: 0,
   fundingEveryMs: 0,
+  accountRequestsPerSecond: 0,
+  ipRequestsPer5s: 0,
+  ipBanMs: 600_000,
 };

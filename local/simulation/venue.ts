@@ -7,19 +7,20 @@ import type {
   ObservedPosition,
   OpenProtectiveOrders,
   PositionIdx,
-  PositionRecheck,
   PositionSide,
   PositionSnapshot,
   ProtectiveOrderKind,
   SnapshotFailure,
+  SymbolRecheck,
   TrackedPosition,
 } from '#core/types.js';
 import type { Clock } from '#ports/clock.js';
 import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
-import { bybitShapedChanges } from './bybit-shaped-history.js';
 import { hashInt, hashUnit } from './hash-random.js';
 import type { VenueFaults } from './venue-faults.js';
 import type { FalseCancel, Orphan } from './venue-ground-truth.js';
+import { historyAnswers } from './venue-history.js';
+import { VenueLimits } from './venue-limits.js';
 import {
   observed,
   stripAccount,
@@ -56,6 +57,8 @@ export class SimVenue {
   closes = 0;
   /** Positions reopened by the `reopenBetweenCalls` fault. */
   reopens = 0;
+  /** The rate limits of the accounts and of the fleet's address. */
+  readonly limits = new VenueLimits();
   /** Called when a position opens or grows: the bot registering it with stopguard. */
   onOpen: ((accountId: string, position: ObservedPosition) => void) | undefined;
 
@@ -192,11 +195,9 @@ export class SimVenue {
     };
     return {
       fetchOpenPositions: async () => reopening(() => this.list(accountId)),
-      recheckPosition: async (symbol, positionIdx) =>
-        reopening(() => this.recheck(accountId, symbol, positionIdx)),
-      fetchPositionChanges: async (position) => reopening(() => this.history(accountId, position)),
-      fetchProtectiveOrders: async (symbol, positionIdx) =>
-        reopening(() => this.listOrders(accountId, symbol, positionIdx)),
+      recheckSymbol: async (symbol) => reopening(() => this.recheck(accountId, symbol)),
+      fetchPositionChanges: async (positions) => reopening(() => this.history(accountId, positions)),
+      fetchProtectiveOrders: async () => reopening(() => this.listOrders(accountId)),
       cancelOrder: async (_symbol, orderId) => this.cancel(accountId, orderId),
     };
   }
@@ -269,63 +270,65 @@ export class SimVenue {
     return dropped;
   }
 
-  recheck(accountId: string, symbol: string, positionIdx: PositionIdx): PositionRecheck {
+  /** A by-symbol look: every leg, flat ones listed with size 0; a lying answer omits the open ones. */
+  recheck(accountId: string, symbol: string): SymbolRecheck {
     this.applyFunding(accountId);
     this.calls.recheck++;
     const now = this.clock.now();
     const failure = this.failure(accountId, 'recheck');
-    if (failure !== undefined) return { status: 'unknown', checkedAt: now, failure };
-    const position = this.positionsOf(accountId).get(positionId(symbol, positionIdx));
-    if (position === undefined) return { status: 'flat', checkedAt: now };
-    if (hashUnit(this.seed, accountId, 'recheck-lie', symbol, now) < this.faults.recheckLieProbability) {
-      return { status: 'absent', checkedAt: now };
-    }
-    return { status: 'open', checkedAt: now, position: observed(position) };
+    if (failure !== undefined) return { status: 'unknown', checkedAt: now, open: [], failure };
+    const legs = ([0, 1, 2] as const).flatMap((idx) => {
+      const position = this.positionsOf(accountId).get(positionId(symbol, idx));
+      return position === undefined ? [] : [position];
+    });
+    const flat = ([0, 1, 2] as const).filter((idx) => !legs.some((p) => p.positionIdx === idx));
+    const lies =
+      hashUnit(this.seed, accountId, 'recheck-lie', symbol, now) < this.faults.recheckLieProbability;
+    return { status: 'listed', checkedAt: now, open: lies ? [] : legs.map(observed), flat };
   }
 
-  history(accountId: string, position: TrackedPosition): CloseEvidence {
+  /** One history query for several positions of an account, answered per position. */
+  history(accountId: string, positions: readonly TrackedPosition[]): ReadonlyMap<string, CloseEvidence> {
     this.calls.history++;
-    const now = this.clock.now();
     const failure = this.failure(accountId, 'history');
-    if (failure !== undefined) return { status: 'unknown', searchedFrom: position.stateUpdatedAt, failure };
-    // Like a venue's startTime filter (inclusive); telling which fills follow the state is the core's job.
-    const visible = (f: VenueFill) => f.visibleAt <= now && f.time >= position.stateUpdatedAt;
     const p = this.faults.blankClosedSizeProbability;
-    if (p > 0) {
-      // Bybit lists a symbol's fills of both hedge legs together, some without closedSize.
-      const fills = ([0, 1, 2] as const).flatMap((idx) =>
-        (this.fills.get(`${accountId}/${positionId(position.symbol, idx)}`) ?? []).filter(visible),
-      );
-      const read = bybitShapedChanges(fills, position, (f) => hashUnit(this.seed, 'blank', f.id) < p);
-      if (read.readClosedPnl) this.calls.closedPnl++;
-      return {
-        status: 'known',
-        searchedFrom: position.stateUpdatedAt,
-        searchedTo: now,
-        changes: read.changes,
-      };
-    }
-    const changes = (
-      this.fills.get(`${accountId}/${positionId(position.symbol, position.positionIdx)}`) ?? []
-    ).filter(visible);
-    return { status: 'known', searchedFrom: position.stateUpdatedAt, searchedTo: now, changes };
+    const answered = historyAnswers({
+      positions,
+      now: this.clock.now(),
+      fillsOf: (symbol, idx) => this.fills.get(`${accountId}/${positionId(symbol, idx)}`) ?? [],
+      ...(failure === undefined ? {} : { failure }),
+      ...(p > 0 ? { blank: (f: VenueFill) => hashUnit(this.seed, 'blank', f.id) < p } : {}),
+    });
+    if (answered.readClosedPnl) this.calls.closedPnl++;
+    return answered.answers;
   }
 
-  listOrders(accountId: string, symbol: string, positionIdx: PositionIdx): OpenProtectiveOrders {
+  /** The account's resting protective orders, all of them or those of one position (one listing). */
+  listOrders(accountId: string, of?: { symbol: string; positionIdx: PositionIdx }): OpenProtectiveOrders {
     this.calls.orders++;
     const failure = this.failure(accountId, 'orders');
     if (failure !== undefined) return { status: 'unknown', failure };
-    return {
-      status: 'known',
-      orders: this.protectiveOrdersOf(accountId, symbol, positionIdx).map(stripAccount),
-    };
+    const orders =
+      of === undefined
+        ? [...this.orders.values()].filter((o) => o.accountId === accountId)
+        : this.protectiveOrdersOf(accountId, of.symbol, of.positionIdx);
+    return { status: 'known', orders: orders.map(stripAccount) };
   }
 
   cancel(accountId: string, orderId: string): CancelOutcome {
     this.calls.cancel++;
     const now = this.clock.now();
     const failure = this.failure(accountId, 'cancel');
-    if (failure !== undefined) return { status: 'failed', orderId, detail: failure.detail, retryable: true };
+    if (failure !== undefined) {
+      return {
+        status: 'failed',
+        orderId,
+        detail: failure.detail,
+        reason: failure.reason,
+        retryable: true,
+        ...(failure.retryAt === undefined ? {} : { retryAt: failure.retryAt }),
+      };
+    }
     const order = this.orders.get(orderId);
     if (order === undefined || order.accountId !== accountId) {
       return { status: 'already-gone', orderId, detail: 'order not exists or too late to cancel' };
@@ -348,6 +351,8 @@ export class SimVenue {
   // ---- internals ----
 
   private failure(accountId: string, endpoint: string): SnapshotFailure | undefined {
+    const limited = this.limits.admit(this.faults, accountId, this.clock.now());
+    if (limited !== undefined) return limited;
     if (this.faults.failureProbability <= 0) return undefined;
     const draw = hashUnit(this.seed, accountId, endpoint, this.clock.now(), this.callIndex++);
     return draw < this.faults.failureProbability

@@ -113,7 +113,10 @@ describe('scheduler role', () => {
     );
   });
 
-  it('reads account records and writes (or gives back) schedule claims, nothing else in the table', () => {
+  it('reads account records and the fleet pause, writes (or gives back) schedule claims, nothing else in the table', () => {
+    expect(allows(scheduler, 'dynamodb:GetItem', Keys.fleetPause.PK)).toBe(true);
+    expect(allows(scheduler, 'dynamodb:UpdateItem', Keys.fleetPause.PK)).toBe(false);
+    expect(allows(scheduler, 'dynamodb:GetItem', Keys.fleetBudget('1').PK)).toBe(false);
     expect(allows(scheduler, 'dynamodb:Query', Keys.accountsPartition)).toBe(true);
     expect(allows(scheduler, 'dynamodb:PutItem', Keys.scheduleClaim('acc-1', '29000000').PK)).toBe(true);
     // releaseScheduleWindow after a failed send: only a claim can be deleted, never state or a record.
@@ -140,7 +143,7 @@ describe('worker role', () => {
     expect(resource).toContain(':secret:stopguard/*');
   });
 
-  it('keeps ledger, suspects, state, caps and audit, and only reads account records', () => {
+  it('keeps ledger, suspects, state, caps, the fleet guard and audit, and only reads account records', () => {
     const account = 'acc-1';
     const tracked = Keys.tracked(account, 'BTCUSDT', 1).PK;
     expect(allows(worker, 'dynamodb:Query', Keys.accountPartition(account))).toBe(true);
@@ -154,7 +157,11 @@ describe('worker role', () => {
     expect(allows(worker, 'dynamodb:UpdateItem', Keys.capGlobal('28000000').PK)).toBe(true);
     expect(allows(worker, 'dynamodb:PutItem', Keys.audit(account, Date.now(), 'x').PK)).toBe(true);
     expect(allows(worker, 'dynamodb:GetItem', Keys.accountsPartition)).toBe(true);
+    expect(allows(worker, 'dynamodb:GetItem', Keys.fleetPause.PK)).toBe(true);
+    expect(allows(worker, 'dynamodb:UpdateItem', Keys.fleetPause.PK)).toBe(true);
+    expect(allows(worker, 'dynamodb:UpdateItem', Keys.fleetBudget('1796065240').PK)).toBe(true);
 
+    expect(allows(worker, 'dynamodb:DeleteItem', Keys.fleetPause.PK)).toBe(false);
     expect(allows(worker, 'dynamodb:PutItem', Keys.accountsPartition)).toBe(false);
     expect(allows(worker, 'dynamodb:UpdateItem', Keys.accountsPartition)).toBe(false);
     expect(allows(worker, 'dynamodb:PutItem', Keys.scheduleClaim(account, '1').PK)).toBe(false);

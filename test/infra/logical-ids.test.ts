@@ -25,6 +25,7 @@ const DEPLOYED = {
   StopguardEveryMinuteAllowEventRuleStopguardSchedulerFunctionD01BAAEA5CA5C52C: 'AWS::Lambda::Permission',
   StopguardEveryMinuteEF648693: 'AWS::Events::Rule',
   StopguardIncompleteResponsesAlarm26DD8D6D: 'AWS::CloudWatch::Alarm',
+  StopguardIpBansAlarm183B1260: 'AWS::CloudWatch::Alarm',
   StopguardKeptForLackOfEvidenceAlarmBE5916A1: 'AWS::CloudWatch::Alarm',
   StopguardNoChecksAlarm947EE828: 'AWS::CloudWatch::Alarm',
   StopguardRegisterDeadLetterQueue88645B29: 'AWS::SQS::Queue',

@@ -296,7 +296,7 @@ describe('alarms', () => {
     });
   });
 
-  it('say where a refused registration lands and what a refused key means', () => {
+  it('say where a refused registration lands, what a refused key means and what an address ban pauses', () => {
     const description = (name: string): string => {
       const alarm = synth.stack.stopguard.alarms[name];
       if (alarm === undefined) throw new Error(`no alarm ${name}`);
@@ -307,6 +307,7 @@ describe('alarms', () => {
     expect(description('authErrors')).toMatch(
       /refused an account's keys .*: fix its secret; nothing is being reconciled for that account/,
     );
+    expect(description('ipBans')).toMatch(/banned the fleet's address .* pause .* fleetRequestsPer5s/);
   });
 
   it.each(['Errors', 'Throttles'])('watch %s of both functions', (metricName) => {
@@ -324,7 +325,7 @@ describe('alarms', () => {
 
   it('all say what to do, all notify the one topic, and no e-mail is subscribed unless given', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(13);
+    expect(alarms).toHaveLength(14);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(60);
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);

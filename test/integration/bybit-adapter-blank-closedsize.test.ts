@@ -4,6 +4,7 @@ import { accountForClose } from '#core/evidence.js';
 import type { PositionIdx, TrackedPosition } from '#core/types.js';
 import type { BybitSimulator, VirtualClock } from '#local/bybit-simulator/index.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { changesOf, recheckPosition } from '#test/support/session-views.js';
 import { client, HEDGE, ONE_WAY, simulatorPerTest } from './simulator-sdk.js';
 
 /**
@@ -55,7 +56,7 @@ async function world(blankProbability: number): Promise<World> {
 /** The position as a check would track it: re-checked open, with the exchange's seq and time. */
 async function track(w: World, account: Account, positionIdx: PositionIdx): Promise<TrackedPosition> {
   w.clock.advance(1_000);
-  const recheck = await w.session(account).recheckPosition(SYMBOL, positionIdx);
+  const recheck = await recheckPosition(w.session(account), SYMBOL, positionIdx);
   if (recheck.status !== 'open') throw new Error(`${SYMBOL}#${positionIdx} is ${recheck.status}`);
   const p = recheck.position;
   w.clock.advance(1_000);
@@ -76,7 +77,7 @@ async function track(w: World, account: Account, positionIdx: PositionIdx): Prom
 /** `fetchPositionChanges` accounted as the core does; fails the test on unknown evidence. */
 async function proof(w: World, position: TrackedPosition, account: Account = ONE_WAY) {
   w.clock.advance(1_000);
-  const evidence = await w.session(account).fetchPositionChanges(position);
+  const evidence = await changesOf(w.session(account), position);
   if (evidence.status !== 'known') throw new Error(`evidence unknown: ${JSON.stringify(evidence)}`);
   return accountForClose(position, evidence.changes);
 }

@@ -9,6 +9,7 @@ import {
   stubSession,
   useBybitStub,
 } from '#test/support/bybit-stub.js';
+import { changesOf, protectiveOrdersOf, recheckPosition } from '#test/support/session-views.js';
 import { rawExecution, rawOrder, rawPosition, T0 } from '#test/unit/bybit-fixtures.js';
 
 /**
@@ -205,13 +206,13 @@ describe('recheckPosition', () => {
         T0 + 20_000,
       );
     const s = session();
-    expect(await s.recheckPosition('BTCUSDT', 1)).toMatchObject({
+    expect(await recheckPosition(s, 'BTCUSDT', 1)).toMatchObject({
       status: 'open',
       checkedAt: T0 + 20_000,
       position: { positionIdx: 1, side: 'long', size: '2' },
     });
-    expect(await s.recheckPosition('BTCUSDT', 2)).toEqual({ status: 'flat', checkedAt: T0 + 20_000 });
-    expect(await s.recheckPosition('BTCUSDT', 0)).toEqual({ status: 'absent', checkedAt: T0 + 20_000 });
+    expect(await recheckPosition(s, 'BTCUSDT', 2)).toEqual({ status: 'flat', checkedAt: T0 + 20_000 });
+    expect(await recheckPosition(s, 'BTCUSDT', 0)).toEqual({ status: 'absent', checkedAt: T0 + 20_000 });
     expect(stub.requests[0]?.query.get('symbol')).toBe('BTCUSDT');
     expect(stub.requests[0]?.query.get('settleCoin')).toBeNull();
   });
@@ -238,7 +239,7 @@ describe('recheckPosition', () => {
             T0 + 20_000,
           )
         : v5(list([rawPosition({ positionIdx: 0, side: 'Buy', size: '3' })]), T0 + 20_100);
-    expect(await session().recheckPosition('BTCUSDT', 0)).toMatchObject({
+    expect(await recheckPosition(session(), 'BTCUSDT', 0)).toMatchObject({
       status: 'open',
       position: { positionIdx: 0, side: 'long', size: '3' },
     });
@@ -247,7 +248,7 @@ describe('recheckPosition', () => {
 
   it('a failure is unknown, never absent', async () => {
     stub.handler = () => ({ status: 503, body: 'unavailable' });
-    expect(await session().recheckPosition('BTCUSDT', 0)).toMatchObject({
+    expect(await recheckPosition(session(), 'BTCUSDT', 0)).toMatchObject({
       status: 'unknown',
       checkedAt: T0 + 10_000,
       failure: { reason: 'http-error' },
@@ -283,7 +284,7 @@ describe('fetchPositionChanges', () => {
             list([rawExecution({ execId: 'x-old', side: 'Buy', closedSize: '', seq: 8_172_331_004 })]),
             T0 + 30_100,
           );
-    const evidence = await session().fetchPositionChanges(tracked());
+    const evidence = await changesOf(session(), tracked());
     expect(evidence).toEqual({
       status: 'known',
       searchedFrom: T0,
@@ -303,18 +304,48 @@ describe('fetchPositionChanges', () => {
     });
     expect(Object.fromEntries(stub.requests[0]?.query ?? [])).toEqual({
       category: 'linear',
-      symbol: 'BTCUSDT',
       startTime: String(T0),
       limit: '100',
     });
     expect(stub.requests.map((r) => r.query.get('cursor'))).toEqual([null, 'h2']);
   });
 
+  it('answers several positions of several symbols from one walk, from the earliest state', async () => {
+    stub.handler = () =>
+      v5(
+        list([
+          rawExecution({
+            execId: 'x-eth',
+            symbol: 'ETHUSDT',
+            execQty: '2',
+            closedSize: '2',
+            seq: 50,
+            execTime: String(T0 + 40_000),
+          }),
+          rawExecution({ execId: 'x-btc', seq: 8_172_331_010, execTime: String(T0 + 60_000) }),
+        ]),
+        T0 + 70_000,
+      );
+    const btc = tracked();
+    const eth = tracked({ symbol: 'ETHUSDT', size: '2', stateUpdatedAt: T0 - 10_000, stateSequence: 40 });
+    const answers = await session({ clock: { now: () => T0 + 70_000 } }).fetchPositionChanges([btc, eth]);
+    expect(answers.get('BTCUSDT#0')).toMatchObject({
+      status: 'known',
+      changes: [{ id: 'x-btc', closedQty: '0.5' }],
+    });
+    expect(answers.get('ETHUSDT#0')).toMatchObject({
+      status: 'known',
+      changes: [{ id: 'x-eth', closedQty: '2' }],
+    });
+    expect(stub.requests).toHaveLength(1);
+    expect(stub.requests[0]?.query.get('startTime')).toBe(String(T0 - 10_000));
+  });
+
   it('splits an old state into 7-day windows (endTime - startTime <= 7 days)', async () => {
     stub.handler = () => v5(list([]));
     const week = 7 * 24 * 3_600_000;
     const s = session({ clock: { now: () => T0 + 2 * week + 1_000_000 } });
-    expect(await s.fetchPositionChanges(tracked())).toMatchObject({ status: 'known', changes: [] });
+    expect(await changesOf(s, tracked())).toMatchObject({ status: 'known', changes: [] });
     expect(stub.requests.map((r) => [r.query.get('startTime'), r.query.get('endTime')])).toEqual([
       [String(T0), String(T0 + week)],
       [String(T0 + week), String(T0 + 2 * week)],
@@ -332,7 +363,7 @@ describe('fetchPositionChanges', () => {
             ),
           )
         : { status: 500, body: { retCode: 10016, retMsg: 'server error' } };
-    expect(await session().fetchPositionChanges(tracked())).toMatchObject({
+    expect(await changesOf(session(), tracked())).toMatchObject({
       status: 'unknown',
       searchedFrom: T0,
       failure: { reason: 'exchange-error', exchangeCode: 10016 },
@@ -365,7 +396,7 @@ describe('fetchProtectiveOrders', () => {
             ),
           )
         : v5(list([rawOrder({ orderId: 'ro-0', stopOrderType: '', triggerPrice: '', orderStatus: 'New' })]));
-    const orders = await session().fetchProtectiveOrders('BTCUSDT', 0);
+    const orders = await protectiveOrdersOf(session(), 'BTCUSDT', 0);
     expect(orders).toEqual({
       status: 'known',
       orders: [
@@ -387,7 +418,7 @@ describe('fetchProtectiveOrders', () => {
 
   it('a failure is unknown', async () => {
     stub.handler = () => v5({}, T0, { retCode: 10006, retMsg: 'Too many visits!' });
-    expect(await session().fetchProtectiveOrders('BTCUSDT', 0)).toMatchObject({
+    expect(await protectiveOrdersOf(session(), 'BTCUSDT', 0)).toMatchObject({
       status: 'unknown',
       failure: { reason: 'rate-limited' },
     });
@@ -422,6 +453,7 @@ describe('cancelOrder', () => {
       status: 'failed',
       orderId: 'sl-0',
       detail: expect.stringContaining('10006'),
+      reason: 'rate-limited',
       exchangeCode: 10006,
       retryable: true,
       retryAt: T0 + 12_000,
@@ -452,5 +484,22 @@ describe('cancelOrder', () => {
       retryable: true,
       detail: expect.stringMatching(/no response in time/),
     });
+  });
+});
+
+describe('an address ban (HTTP 403, "access too frequent")', () => {
+  it('every method answers ip-banned until ten minutes on, never rate-limited or empty', async () => {
+    stub.handler = () => ({
+      status: 403,
+      headers: { 'content-type': 'text/plain' },
+      body: 'access too frequent',
+    });
+    const s = session();
+    const banned = { reason: 'ip-banned', retryAt: T0 + 10_000 + 600_000 };
+    expect(await s.fetchOpenPositions()).toMatchObject({ status: 'unknown', failure: banned });
+    expect(await recheckPosition(s, 'BTCUSDT', 0)).toMatchObject({ status: 'unknown', failure: banned });
+    expect(await changesOf(s, tracked())).toMatchObject({ status: 'unknown', failure: banned });
+    expect(await protectiveOrdersOf(s, 'BTCUSDT', 0)).toMatchObject({ status: 'unknown', failure: banned });
+    expect(await s.cancelOrder('BTCUSDT', 'sl-1')).toMatchObject({ status: 'failed', ...banned });
   });
 });

@@ -12,6 +12,7 @@ import {
   startBybitSimulator,
 } from '#local/bybit-simulator/index.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { changesOf, protectiveOrdersOf, recheckPosition } from '#test/support/session-views.js';
 
 /**
  * `createBybitSession` over HTTP against the local Bybit V5 simulator. The simulator runs on a
@@ -122,7 +123,7 @@ async function trackOpen(
   symbol: string,
   idx: PositionIdx,
 ): Promise<TrackedPosition> {
-  const recheck = await session.recheckPosition(symbol, idx);
+  const recheck = await recheckPosition(session, symbol, idx);
   if (recheck.status !== 'open') throw new Error(`${symbol}#${idx} is ${recheck.status}, expected open`);
   return trackedFrom(ACCOUNTS[name].id, recheck.position, recheck.checkedAt);
 }
@@ -183,7 +184,7 @@ describe('the bulk position list', () => {
     const missing = sim.admin.positions(ACCOUNTS.big.id).find((p) => !seen.has(p.symbol));
     expect(missing).toBeDefined();
     if (missing === undefined) return;
-    expect(await session.recheckPosition(missing.symbol, 0)).toMatchObject({ status: 'open' });
+    expect(await recheckPosition(session, missing.symbol, 0)).toMatchObject({ status: 'open' });
   });
 
   it('a list silently cut after its first page reads as complete; the re-check finds what it lost', async () => {
@@ -199,7 +200,7 @@ describe('the bulk position list', () => {
     const lost = sim.admin.positions(ACCOUNTS.big.id).find((p) => !seen.has(p.symbol));
     expect(lost).toBeDefined();
     if (lost === undefined) return;
-    expect(await session.recheckPosition(lost.symbol, 0)).toMatchObject({ status: 'open' });
+    expect(await recheckPosition(session, lost.symbol, 0)).toMatchObject({ status: 'open' });
   });
 
   it('a 5xx is unknown (http-error)', async () => {
@@ -250,7 +251,7 @@ describe('the bulk position list', () => {
     expect(stale.status).toBe('complete');
     expect(stale.positions.some((p) => p.symbol === 'STALEUSDT')).toBe(true);
     sim.admin.setFaults(cleared);
-    expect(await session.recheckPosition('STALEUSDT', 0)).toMatchObject({ status: 'flat' });
+    expect(await recheckPosition(session, 'STALEUSDT', 0)).toMatchObject({ status: 'flat' });
   });
 });
 
@@ -264,20 +265,20 @@ describe('the targeted re-check', () => {
       qty: '3',
       price: '3000',
     });
-    const open = await session.recheckPosition('ETHUSDT', 0);
+    const open = await recheckPosition(session, 'ETHUSDT', 0);
     expect(open).toMatchObject({
       status: 'open',
       checkedAt: clock.now(),
       position: { side: 'short', size: '3' },
     });
-    expect(await session.recheckPosition('ETHUSDT', 1)).toMatchObject({ status: 'absent' });
+    expect(await recheckPosition(session, 'ETHUSDT', 1)).toMatchObject({ status: 'absent' });
     sim.admin.closePosition({ accountId: ACCOUNTS.oneWay.id, symbol: 'ETHUSDT' });
-    expect(await session.recheckPosition('ETHUSDT', 0)).toMatchObject({ status: 'flat' });
+    expect(await recheckPosition(session, 'ETHUSDT', 0)).toMatchObject({ status: 'flat' });
   });
 
   it('a failure is unknown, never flat or absent', async () => {
     sim.admin.setFaults({ serverError: { probability: 1 } });
-    expect(await sessionFor('oneWay').recheckPosition('ETHUSDT', 0)).toMatchObject({
+    expect(await recheckPosition(sessionFor('oneWay'), 'ETHUSDT', 0)).toMatchObject({
       status: 'unknown',
       failure: { reason: 'http-error' },
     });
@@ -297,12 +298,12 @@ describe('close evidence from the execution list', () => {
       triggerPrice: '59000',
     });
     const position = await trackOpen(session, 'oneWay', 'BTCUSDT', 0);
-    expect(await session.fetchPositionChanges(position)).toMatchObject({ status: 'known', changes: [] });
+    expect(await changesOf(session, position)).toMatchObject({ status: 'known', changes: [] });
 
     clock.advance(5_000);
     sim.admin.setPrice('BTCUSDT', '58900');
-    expect(await session.recheckPosition('BTCUSDT', 0)).toMatchObject({ status: 'flat' });
-    const evidence = await session.fetchPositionChanges(position);
+    expect(await recheckPosition(session, 'BTCUSDT', 0)).toMatchObject({ status: 'flat' });
+    const evidence = await changesOf(session, position);
     expect(evidence).toMatchObject({
       status: 'known',
       searchedFrom: position.stateUpdatedAt,
@@ -328,7 +329,7 @@ describe('close evidence from the execution list', () => {
     const short = await trackOpen(session, 'oneWay', 'SOLUSDT', 0);
     clock.advance(1_000);
     sim.admin.setPrice('SOLUSDT', '139');
-    expect(await session.fetchPositionChanges(short)).toMatchObject({
+    expect(await changesOf(session, short)).toMatchObject({
       status: 'known',
       changes: [{ kind: 'take-profit', closedQty: '10' }],
     });
@@ -345,7 +346,7 @@ describe('close evidence from the execution list', () => {
     sim.admin.setPrice('SOLUSDT', '145');
     clock.advance(1_000);
     sim.admin.setPrice('SOLUSDT', '139.5');
-    expect(await session.fetchPositionChanges(long)).toMatchObject({
+    expect(await changesOf(session, long)).toMatchObject({
       status: 'known',
       changes: [{ kind: 'trailing-stop', closedQty: '4' }],
     });
@@ -358,7 +359,7 @@ describe('close evidence from the execution list', () => {
     const liquidated = await trackOpen(session, 'oneWay', 'LIQUSDT', 0);
     clock.advance(1_000);
     sim.admin.closePosition({ accountId: account, symbol: 'LIQUSDT', how: 'liquidation' });
-    expect(await session.fetchPositionChanges(liquidated)).toMatchObject({
+    expect(await changesOf(session, liquidated)).toMatchObject({
       status: 'known',
       changes: [{ kind: 'liquidation', closedQty: '7' }],
     });
@@ -367,7 +368,7 @@ describe('close evidence from the execution list', () => {
     const deleveraged = await trackOpen(session, 'oneWay', 'ADLUSDT', 0);
     clock.advance(1_000);
     sim.admin.closePosition({ accountId: account, symbol: 'ADLUSDT', how: 'adl' });
-    const evidence = await session.fetchPositionChanges(deleveraged);
+    const evidence = await changesOf(session, deleveraged);
     expect(evidence).toMatchObject({
       status: 'known',
       changes: [{ kind: 'auto-deleverage', closedQty: '1.25' }],
@@ -380,7 +381,7 @@ describe('close evidence from the execution list', () => {
     sim.admin.openPosition({ accountId: account, symbol: 'FLIPUSDT', side: 'Buy', qty: '5', price: '1' });
     const position = await trackOpen(session, 'oneWay', 'FLIPUSDT', 0);
     const accounted = async () => {
-      const evidence = await session.fetchPositionChanges(position);
+      const evidence = await changesOf(session, position);
       if (evidence.status !== 'known') throw new Error(`evidence ${evidence.status}`);
       return accountForClose(position, evidence.changes);
     };
@@ -393,7 +394,7 @@ describe('close evidence from the execution list', () => {
     sim.admin.openPosition({ accountId: account, symbol: 'FLIPUSDT', side: 'Sell', qty: '4' });
     // Sold 4 of a long 3: closed 3, opened a short of 1.
     expect(await accounted()).toMatchObject({ closed: false, remaining: '1' });
-    expect(await session.recheckPosition('FLIPUSDT', 0)).toMatchObject({
+    expect(await recheckPosition(session, 'FLIPUSDT', 0)).toMatchObject({
       status: 'open',
       position: { side: 'short', size: '1' },
     });
@@ -425,19 +426,19 @@ describe('close evidence from the execution list', () => {
     clock.advance(1_000);
     sim.admin.setPrice('XRPUSDT', '1.79');
 
-    const longEvidence = await session.fetchPositionChanges(longLeg);
+    const longEvidence = await changesOf(session, longLeg);
     expect(longEvidence).toMatchObject({
       status: 'known',
       changes: [{ kind: 'stop-loss', closedQty: '100' }],
     });
-    expect(await session.fetchPositionChanges(shortLeg)).toMatchObject({ status: 'known', changes: [] });
-    expect(await session.recheckPosition('XRPUSDT', 1)).toMatchObject({ status: 'flat' });
-    expect(await session.recheckPosition('XRPUSDT', 2)).toMatchObject({ status: 'open' });
+    expect(await changesOf(session, shortLeg)).toMatchObject({ status: 'known', changes: [] });
+    expect(await recheckPosition(session, 'XRPUSDT', 1)).toMatchObject({ status: 'flat' });
+    expect(await recheckPosition(session, 'XRPUSDT', 2)).toMatchObject({ status: 'open' });
 
     // Adding to the short leg is the short's change only.
     clock.advance(1_000);
     sim.admin.openPosition({ accountId: account, symbol: 'XRPUSDT', side: 'Sell', qty: '10' });
-    expect(await session.fetchPositionChanges(shortLeg)).toMatchObject({
+    expect(await changesOf(session, shortLeg)).toMatchObject({
       status: 'known',
       changes: [{ closedQty: '0', openedQty: '10' }],
     });
@@ -459,11 +460,11 @@ describe('close evidence from the execution list', () => {
     clock.advance(1_000);
     sim.admin.setPrice('LAGUSDT', '8.9');
 
-    expect(await session.recheckPosition('LAGUSDT', 0)).toMatchObject({ status: 'flat' });
+    expect(await recheckPosition(session, 'LAGUSDT', 0)).toMatchObject({ status: 'flat' });
     // Known and empty: history answered, the fill just is not in it yet. The core's grace period covers this.
-    expect(await session.fetchPositionChanges(position)).toMatchObject({ status: 'known', changes: [] });
+    expect(await changesOf(session, position)).toMatchObject({ status: 'known', changes: [] });
     clock.advance(30_000);
-    expect(await session.fetchPositionChanges(position)).toMatchObject({
+    expect(await changesOf(session, position)).toMatchObject({
       status: 'known',
       changes: [{ kind: 'stop-loss', closedQty: '3' }],
     });
@@ -480,7 +481,7 @@ describe('close evidence from the execution list', () => {
     }
     clock.advance(10);
     sim.admin.closePosition({ accountId: account, symbol: 'MANYUSDT' });
-    const evidence = await session.fetchPositionChanges(position);
+    const evidence = await changesOf(session, position);
     expect(evidence.status).toBe('known');
     if (evidence.status !== 'known') return;
     expect(evidence.changes).toHaveLength(121);
@@ -501,7 +502,7 @@ describe('close evidence from the execution list', () => {
     const position = await trackOpen(session, 'history', 'OLDUSDT', 0);
     clock.advance(2 * HISTORY_WINDOW_MS + 3_600_000);
     sim.admin.setPrice('OLDUSDT', '56');
-    expect(await session.fetchPositionChanges(position)).toMatchObject({
+    expect(await changesOf(session, position)).toMatchObject({
       status: 'known',
       changes: [{ kind: 'stop-loss', closedQty: '2' }],
     });
@@ -511,7 +512,7 @@ describe('close evidence from the execution list', () => {
     const session = sessionFor('oneWay');
     const position = await trackOpen(session, 'oneWay', ...(await anyOpen(session)));
     sim.admin.setFaults({ serverError: { probability: 1, endpoints: ['/v5/execution/list'] } });
-    expect(await session.fetchPositionChanges(position)).toMatchObject({
+    expect(await changesOf(session, position)).toMatchObject({
       status: 'unknown',
       searchedFrom: position.stateUpdatedAt,
       failure: { reason: 'http-error' },
@@ -565,7 +566,7 @@ describe('protective orders and cancels', () => {
       triggerPrice: '5.5',
     });
 
-    const longOrders = await session.fetchProtectiveOrders('DOTUSDT', 1);
+    const longOrders = await protectiveOrdersOf(session, 'DOTUSDT', 1);
     expect(longOrders.status).toBe('known');
     if (longOrders.status !== 'known') return;
     const byId = new Map(longOrders.orders.map((o) => [o.orderId, o]));
@@ -582,7 +583,7 @@ describe('protective orders and cancels', () => {
     expect(byId.get(ids.trailing)?.kind).toBe('trailing-stop');
     expect(byId.get(ids.limit)).toMatchObject({ kind: 'reduce-only' });
     expect(byId.get(ids.limit)).not.toHaveProperty('triggerPrice');
-    expect(await session.fetchProtectiveOrders('DOTUSDT', 2)).toMatchObject({
+    expect(await protectiveOrdersOf(session, 'DOTUSDT', 2)).toMatchObject({
       status: 'known',
       orders: [{ orderId: shortStop, kind: 'stop-loss' }],
     });
@@ -602,14 +603,14 @@ describe('protective orders and cancels', () => {
         qty: '1',
       });
     }
-    const orders = await session.fetchProtectiveOrders('PAGEUSDT', 0);
+    const orders = await protectiveOrdersOf(session, 'PAGEUSDT', 0);
     expect(orders).toMatchObject({ status: 'known' });
     if (orders.status === 'known') expect(orders.orders).toHaveLength(70);
   });
 
   it('a failing order listing is unknown', async () => {
     sim.admin.setFaults({ serverError: { probability: 1 } });
-    expect(await sessionFor('history').fetchProtectiveOrders('PAGEUSDT', 0)).toMatchObject({
+    expect(await protectiveOrdersOf(sessionFor('history'), 'PAGEUSDT', 0)).toMatchObject({
       status: 'unknown',
       failure: { reason: 'http-error' },
     });
@@ -630,7 +631,7 @@ describe('protective orders and cancels', () => {
 
     expect(await session.cancelOrder('AAVEUSDT', tp)).toEqual({ status: 'cancelled', orderId: tp });
     expect(await session.cancelOrder('AAVEUSDT', tp)).toMatchObject({ status: 'already-gone', orderId: tp });
-    expect(await session.fetchProtectiveOrders('AAVEUSDT', 0)).toEqual({ status: 'known', orders: [] });
+    expect(await protectiveOrdersOf(session, 'AAVEUSDT', 0)).toEqual({ status: 'known', orders: [] });
     const truth = sim.admin.groundTruth();
     expect(truth.falseCancels).toEqual([]);
     expect(truth.cancels.find((c) => c.orderId === tp)).toMatchObject({ cleanedOrphan: true });

@@ -12,6 +12,7 @@ import {
   useBybitStub,
   withWireNumbers,
 } from '#test/support/bybit-stub.js';
+import { changesOf as evidenceOf } from '#test/support/session-views.js';
 
 /**
  * Every recorded `GET /v5/position/closed-pnl` answer (test/fixtures/bybit/closed-pnl) through
@@ -27,7 +28,7 @@ const tracked = trackedPosition;
 
 /** Runs `fetchPositionChanges` with our clock at `now` (the answer's own time: one 7-day window). */
 function changesOf(position: TrackedPosition, now: number): Promise<CloseEvidence> {
-  return stubSession(stub.baseUrl, { clock: { now: () => now } }).fetchPositionChanges(position);
+  return evidenceOf(stubSession(stub.baseUrl, { clock: { now: () => now } }), position);
 }
 
 // closed-pnl/bybitdocs-*: ETHPERP Sell 3 of order 5a373bfe…; its cursor embeds the 19-digit createdTime.
@@ -119,7 +120,8 @@ describe('closed-pnl fixtures, read for a fill of the same order whose closedSiz
         changes: [closeChange],
       });
       expect(requestLines(stub.requests)).toEqual([EXEC, PNL, `${PNL} cursor=${c.cursor}`]);
-      expect(stub.requests[1]?.query.get('symbol')).toBe(c.symbol);
+      // Account-wide: the records of every symbol come back, each fill matched by its order id.
+      expect(stub.requests[1]?.query.get('symbol')).toBeNull();
     });
 
     it(`${file}: on hedge legs the Sell closes leg 1 (long) and is not leg 2's (it closed, so it did not open a short)`, async () => {

@@ -12,6 +12,7 @@ import {
   useBybitStub,
   withWireNumbers,
 } from '#test/support/bybit-stub.js';
+import { changesOf as evidenceOf } from '#test/support/session-views.js';
 
 /**
  * Every recorded `GET /v5/execution/list` answer (test/fixtures/bybit/execution-list) through
@@ -27,7 +28,7 @@ const tracked = trackedPosition;
 
 /** Runs `fetchPositionChanges` with our clock at `now` (the answer's own time: one 7-day window). */
 function changesOf(position: TrackedPosition, now: number): Promise<CloseEvidence> {
-  return stubSession(stub.baseUrl, { clock: { now: () => now } }).fetchPositionChanges(position);
+  return evidenceOf(stubSession(stub.baseUrl, { clock: { now: () => now } }), position);
 }
 
 // --- execution-list ----------------------------------------------------------------------------
@@ -188,9 +189,9 @@ describe('execution-list fixtures', () => {
         PNL,
         `${PNL} cursor=${PNL_DOCS_CURSOR}`,
       ]);
+      // One account-wide listing (no symbol): it serves every position a confirmation pass checks.
       expect(Object.fromEntries(stub.requests[2]?.query ?? [])).toEqual({
         category: 'linear',
-        symbol: 'ETHPERP',
         startTime: String(ETH_FILL_AT - 60_000),
         limit: '100',
       });

@@ -11,6 +11,7 @@ import {
   useBybitStub,
   withWireNumbers,
 } from '#test/support/bybit-stub.js';
+import { protectiveOrdersOf } from '#test/support/session-views.js';
 
 /**
  * Every recorded `GET /v5/order/realtime` answer (test/fixtures/bybit/order-realtime) through
@@ -241,7 +242,7 @@ describe('order-realtime fixtures', () => {
       it(`${file}: as recorded (retCode "0", time, positionIdx as strings) is refused as unknown`, async () => {
         stub.handler = serveFixtures({ [REALTIME]: recorded });
         const session = stubSession(stub.baseUrl, { clock: { now: () => NOW } });
-        expect(await session.fetchProtectiveOrders(c.symbol, c.positionIdx)).toEqual({
+        expect(await protectiveOrdersOf(session, c.symbol, c.positionIdx)).toEqual({
           status: 'unknown',
           failure: { reason: 'schema-mismatch', detail: expect.stringContaining('not a V5 response') },
         });
@@ -253,13 +254,13 @@ describe('order-realtime fixtures', () => {
     it(`${file}${c.ccxt === true ? " (Bybit's number types restored)" : ''}: ${c.what}`, async () => {
       stub.handler = serveFixtures({ [REALTIME]: body });
       const session = stubSession(stub.baseUrl, { clock: { now: () => NOW } });
-      const orders = await session.fetchProtectiveOrders(c.symbol, c.positionIdx);
+      const orders = await protectiveOrdersOf(session, c.symbol, c.positionIdx);
       if (c.time === undefined) {
         expect(orders).toEqual({
           status: 'unknown',
           failure: {
             reason: 'schema-mismatch',
-            detail: `GET /v5/order/realtime symbol=${c.symbol}: response without time (page 1)`,
+            detail: 'GET /v5/order/realtime settleCoin=USDT: response without time (page 1)',
           },
         });
         expect(requestLines(stub.requests)).toEqual([REALTIME]);
@@ -270,7 +271,9 @@ describe('order-realtime fixtures', () => {
           c.cursor === '' ? [REALTIME] : [REALTIME, `${REALTIME} cursor=${c.cursor}`],
         );
       }
-      expect(stub.requests[0]?.query.get('symbol')).toBe(c.symbol);
+      // One listing of the account's orders per settle coin, all symbols.
+      expect(stub.requests[0]?.query.get('symbol')).toBeNull();
+      expect(stub.requests[0]?.query.get('settleCoin')).toBe('USDT');
       expectEntries((body as { result: unknown }).result, c);
     });
   }

@@ -10,6 +10,7 @@ import {
   withWireNumbers,
   wsAsRestList,
 } from '#test/support/bybit-stub.js';
+import { recheckPosition } from '#test/support/session-views.js';
 
 /**
  * Every recorded position answer (test/fixtures/bybit/position-list, and the websocket position pushes
@@ -214,7 +215,7 @@ async function expectRead(body: unknown, c: PositionCase): Promise<void> {
 
   const leg = c.open ?? c.flat;
   if (leg === undefined) throw new Error('a case names its open or flat row');
-  expect(await session.recheckPosition(leg.symbol, leg.positionIdx)).toEqual(
+  expect(await recheckPosition(session, leg.symbol, leg.positionIdx)).toEqual(
     c.open === undefined
       ? { status: 'flat', checkedAt: c.time }
       : { status: 'open', checkedAt: c.time, position: c.open },
@@ -222,7 +223,7 @@ async function expectRead(body: unknown, c: PositionCase): Promise<void> {
   expect(stub.requests[1]?.query.get('symbol')).toBe(leg.symbol);
   // A leg the answer does not list is absent, not flat.
   const otherLeg: PositionIdx = leg.positionIdx === 1 ? 2 : 1;
-  expect(await session.recheckPosition(leg.symbol, otherLeg)).toEqual({
+  expect(await recheckPosition(session, leg.symbol, otherLeg)).toEqual({
     status: 'absent',
     checkedAt: c.time,
   });
@@ -249,7 +250,7 @@ describe('position-list fixtures', () => {
         });
         if (snapshot.status === 'unknown') expect(snapshot.failure.detail).toMatch(/retCode/);
         const leg = c.open ?? c.flat;
-        expect(await session.recheckPosition(leg?.symbol ?? '', leg?.positionIdx ?? 0)).toMatchObject({
+        expect(await recheckPosition(session, leg?.symbol ?? '', leg?.positionIdx ?? 0)).toMatchObject({
           status: 'unknown',
           checkedAt: NOW,
           failure: { reason: 'schema-mismatch' },

@@ -11,6 +11,7 @@ import {
   stubSession,
   useBybitStub,
 } from '#test/support/bybit-stub.js';
+import { changesOf, protectiveOrdersOf, recheckPosition } from '#test/support/session-views.js';
 
 /**
  * The rate-limit examples (test/fixtures/bybit/rate-limit): Bybit documents the headers
@@ -94,17 +95,17 @@ async function expectEveryMethod(reply: StubReply, failure: Partial<SnapshotFail
     positions: [],
     failure: f,
   });
-  expect(await session.recheckPosition('BTCUSDT', 0)).toEqual({
+  expect(await recheckPosition(session, 'BTCUSDT', 0)).toEqual({
     status: 'unknown',
     checkedAt: NOW,
     failure: f,
   });
-  expect(await session.fetchPositionChanges(position)).toEqual({
+  expect(await changesOf(session, position)).toEqual({
     status: 'unknown',
     searchedFrom: position.stateUpdatedAt,
     failure: f,
   });
-  expect(await session.fetchProtectiveOrders('BTCUSDT', 0)).toEqual({ status: 'unknown', failure: f });
+  expect(await protectiveOrdersOf(session, 'BTCUSDT', 0)).toEqual({ status: 'unknown', failure: f });
   const cancel = await session.cancelOrder('BTCUSDT', 'sl-1');
   expect(cancel).toMatchObject({ status: 'failed', orderId: 'sl-1', retryable: true });
   if (cancel.status === 'failed') {
@@ -159,9 +160,9 @@ describe('rate-limit fixtures', () => {
     stub.handler = () => ({ body: fragment });
     const session = stubSession(stub.baseUrl, { clock: { now: () => NOW } });
     expect(await session.fetchOpenPositions()).toMatchObject({ status: 'unknown', positions: [] });
-    expect(await session.recheckPosition('BTCUSDT', 0)).toMatchObject({ status: 'unknown' });
-    expect(await session.fetchPositionChanges(position)).toMatchObject({ status: 'unknown' });
-    expect(await session.fetchProtectiveOrders('BTCUSDT', 0)).toMatchObject({ status: 'unknown' });
+    expect(await recheckPosition(session, 'BTCUSDT', 0)).toMatchObject({ status: 'unknown' });
+    expect(await changesOf(session, position)).toMatchObject({ status: 'unknown' });
+    expect(await protectiveOrdersOf(session, 'BTCUSDT', 0)).toMatchObject({ status: 'unknown' });
     expect(await session.cancelOrder('BTCUSDT', 'sl-1')).toMatchObject({ status: 'failed', retryable: true });
   });
 

@@ -59,6 +59,7 @@ describe('order-cancel fixtures, through cancelOrder', () => {
       status: 'failed',
       orderId: 'some-other-order',
       detail: `POST /v5/order/cancel BTCUSDT some-other-order: Bybit acknowledged a different order (${orderId})`,
+      reason: 'schema-mismatch',
       retryable: true,
     });
   });
@@ -84,6 +85,7 @@ describe('order-cancel fixtures, through cancelOrder', () => {
       status: 'failed',
       orderId,
       detail: expect.stringMatching(/: a success without result$/),
+      reason: 'schema-mismatch',
       retryable: true,
     });
     // The envelope parser itself: schema-mismatch; the "header" object in the body is not HTTP headers.

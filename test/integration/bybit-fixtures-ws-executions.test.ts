@@ -11,6 +11,7 @@ import {
   useBybitStub,
   wsAsRestList,
 } from '#test/support/bybit-stub.js';
+import { changesOf as evidenceOf } from '#test/support/session-views.js';
 
 /**
  * Every websocket execution push (test/fixtures/bybit/ws-execution) served as a REST execution list
@@ -26,7 +27,7 @@ const PNL = 'GET /v5/position/closed-pnl';
 const tracked = trackedPosition;
 
 function changesOf(position: TrackedPosition, now: number): Promise<CloseEvidence> {
-  return stubSession(stub.baseUrl, { clock: { now: () => now } }).fetchPositionChanges(position);
+  return evidenceOf(stubSession(stub.baseUrl, { clock: { now: () => now } }), position);
 }
 
 function pushOf(file: string): Record<string, unknown> {

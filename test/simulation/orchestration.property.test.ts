@@ -23,6 +23,9 @@ const faultsArb: fc.Arbitrary<VenueFaults> = fc.record({
   reopenBetweenCalls: fc.constantFrom(0, 0, 0.05, 0.2),
   blankClosedSizeProbability: fc.constantFrom(0, 0, 0.5, 1),
   fundingEveryMs: fc.constantFrom(0, 600_000),
+  accountRequestsPerSecond: fc.constantFrom(0, 0, 10, 4),
+  ipRequestsPer5s: fc.constantFrom(0, 0, 600, 60),
+  ipBanMs: fc.constantFrom(600_000),
 });
 
 describe('stopguard over arbitrary exchange and infrastructure faults', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '#local/simulation/harness.js';
-import { faultProfiles } from '#local/simulation/profiles.js';
+import { faultProfiles, profileOptions } from '#local/simulation/profiles.js';
 
 /** The short form of `npm run simulate`: every fault profile, in CI. */
 describe.each(faultProfiles)('fault profile $name ($description)', (profile) => {
@@ -10,8 +10,7 @@ describe.each(faultProfiles)('fault profile $name ($description)', (profile) => 
       strategy: 'stopguard',
       accounts: 8,
       cycles: 400,
-      faults: profile.faults,
-      ...(profile.infra ? { infra: profile.infra } : {}),
+      ...profileOptions(profile, 8),
     });
     expect(result.violations).toEqual([]);
     expect(result.falseCancels).toBe(0);

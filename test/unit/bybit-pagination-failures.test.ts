@@ -183,7 +183,11 @@ describe('failure classification', () => {
       requestOptions: { key: KEY, secret: SECRET },
     });
     expect(failureFromThrown(http(503), 'ctx', redact).reason).toBe('http-error');
-    expect(failureFromThrown(http(403), 'ctx', redact).reason).toBe('rate-limited');
+    // 403 bans the address, not the account: a different failure, acted on fleet-wide.
+    expect(failureFromThrown(http(403), 'ctx', redact).reason).toBe('ip-banned');
+    expect(
+      failureFromThrown(http(403, '', { 'X-Bapi-Limit-Reset-Timestamp': '1700000600000' }), 'ctx', redact),
+    ).toMatchObject({ reason: 'ip-banned', retryAt: 1_700_000_600_000 });
     expect(
       failureFromThrown(http(429, '', { 'x-bapi-limit-reset-timestamp': '1700000009000' }), 'ctx', redact),
     ).toMatchObject({ reason: 'rate-limited', retryAt: 1_700_000_009_000 });
@@ -257,6 +261,19 @@ describe('callBybit', () => {
         retryAt: 1_700_000_002_000,
         exchangeCode: 10006,
       }),
+    });
+  });
+
+  it('dates an address ban that names no end ten minutes from when it was seen', async () => {
+    const banned = await callBybit(
+      () => Promise.reject({ code: 403, message: 'Forbidden', body: 'access too frequent', headers: {} }),
+      'ctx',
+      redact,
+      () => 1_700_000_000_000,
+    );
+    expect(banned).toEqual({
+      ok: false,
+      failure: expect.objectContaining({ reason: 'ip-banned', retryAt: 1_700_000_600_000 }),
     });
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryAudit } from '#adapters/memory/memory-audit.js';
 import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
 import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
@@ -22,8 +23,8 @@ function rig(answers: () => PositionSnapshot) {
   const telemetry = new MemoryTelemetry();
   const exchange: ExchangeSession = {
     fetchOpenPositions: async () => answers(),
-    recheckPosition: async () => ({ status: 'absent', checkedAt: now }),
-    fetchPositionChanges: async () => ({ status: 'known', searchedFrom: 0, searchedTo: now, changes: [] }),
+    recheckSymbol: async () => ({ status: 'listed', checkedAt: now, open: [], flat: [] }),
+    fetchPositionChanges: async () => new Map(),
     fetchProtectiveOrders: async () => ({ status: 'known', orders: [] }),
     cancelOrder: async (_s, orderId) => ({ status: 'cancelled', orderId }),
   };
@@ -37,6 +38,8 @@ function rig(answers: () => PositionSnapshot) {
     audit: new MemoryAudit(),
     telemetry,
     settings: defaultSettings,
+    random: { next: () => 0.5 },
+    fleet: new MemoryFleetGuard(),
     exchangeFor: async () => exchange,
   };
   return {

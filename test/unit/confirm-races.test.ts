@@ -3,16 +3,25 @@ import { bybitMarketRules } from '#adapters/bybit/symbols.js';
 import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryAudit } from '#adapters/memory/memory-audit.js';
 import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
 import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
 import { defaultSettings, type ReconcileSettings } from '#contracts/settings.js';
-import type { ObservedPosition, OpenProtectiveOrders, PositionChange, PositionRecheck } from '#core/types.js';
+import { positionIdOf } from '#core/keys.js';
+import type {
+  ObservedPosition,
+  OpenProtectiveOrders,
+  PositionChange,
+  PositionRecheck,
+  SymbolRecheck,
+} from '#core/types.js';
 import { runConfirm } from '#orchestration/confirm.js';
 import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import { runRegister } from '#orchestration/register.js';
 import type { CancelCap } from '#ports/cap.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { fleetBudgetOf } from '#ports/fleet.js';
 import { Metric } from '#ports/telemetry.js';
 import { account, order, suspect, T0, tracked } from '#test/support/records.js';
 
@@ -39,6 +48,20 @@ const observedOpen: ObservedPosition = {
   updatedAt: position.stateUpdatedAt,
   ...(position.stateSequence === undefined ? {} : { sequence: position.stateSequence }),
 };
+/** A look at the symbol that says, for the one-way leg, what `leg` says. */
+function symbolLook(leg: PositionRecheck): SymbolRecheck {
+  switch (leg.status) {
+    case 'open':
+      return { status: 'listed', checkedAt: leg.checkedAt, open: [leg.position], flat: [] };
+    case 'flat':
+      return { status: 'listed', checkedAt: leg.checkedAt, open: [], flat: [0] };
+    case 'absent':
+      return { status: 'listed', checkedAt: leg.checkedAt, open: [], flat: [] };
+    case 'unknown':
+      return { status: 'unknown', checkedAt: leg.checkedAt, open: [], failure: leg.failure };
+  }
+}
+
 const orphans: OpenProtectiveOrders = {
   status: 'known',
   orders: [order(), order({ orderId: 'tp-1', kind: 'take-profit', triggerPrice: '99000' })],
@@ -64,6 +87,7 @@ async function world(
     failingCancels?: readonly string[];
     /** What the second re-check, the last look before the cancels, answers (default flat). */
     finalRecheck?: PositionRecheck;
+    fleet?: MemoryFleetGuard;
   } = {},
 ): Promise<World> {
   const store = new MemoryStore();
@@ -92,21 +116,23 @@ async function world(
       calls.push('list');
       return { status: 'complete', snapshotId: 'snap-3', fetchedAt: NOW, pages: 1, positions: [] };
     },
-    recheckPosition: async () => {
+    recheckSymbol: async () => {
       calls.push('recheck');
       const final = calls.filter((c) => c === 'recheck').length > 1;
-      return final && options.finalRecheck !== undefined
-        ? options.finalRecheck
-        : { status: 'flat', checkedAt: NOW };
+      return symbolLook(
+        final && options.finalRecheck !== undefined
+          ? options.finalRecheck
+          : { status: 'flat', checkedAt: NOW },
+      );
     },
-    fetchPositionChanges: async () => {
+    fetchPositionChanges: async (positions) => {
       calls.push('history');
-      return {
-        status: 'known',
-        searchedFrom: position.stateUpdatedAt,
-        searchedTo: NOW,
-        changes: [closeFill],
-      };
+      return new Map(
+        positions.map((p) => [
+          positionIdOf(p),
+          { status: 'known', searchedFrom: p.stateUpdatedAt, searchedTo: NOW, changes: [closeFill] } as const,
+        ]),
+      );
     },
     fetchProtectiveOrders: async () => {
       calls.push('orders');
@@ -132,6 +158,8 @@ async function world(
     audit,
     telemetry,
     settings: defaultSettings,
+    random: { next: () => 0.5 },
+    fleet: options.fleet ?? new MemoryFleetGuard(),
     exchangeFor: async () => exchange,
   };
   return { deps, store, telemetry, audit, cancelled, capAsks, calls };
@@ -149,9 +177,39 @@ describe('runConfirm at its edges', () => {
   it('cancels a proven orphan and forgets the position (the baseline the races below depart from)', async () => {
     const w = await world();
     const outcome = await runConfirm(w.deps, confirm);
-    expect(outcome.decision?.kind).toBe('cancel-orphans');
+    expect(outcome.decided[0]?.decision?.kind).toBe('cancel-orphans');
     expect(w.cancelled.sort()).toEqual(['sl-1', 'tp-1']);
     expect((await w.store.loadAccountView('acct-1')).tracked).toEqual([]);
+  });
+
+  it("a pass the fleet's request budget cannot fit sends nothing and waits for the budget, audited as such", async () => {
+    const fleet = new MemoryFleetGuard(fleetBudgetOf(5)); // one request per second
+    expect(await fleet.admit(1, NOW)).toBe(NOW); // someone else took this second's
+    const w = await world({ fleet });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.calls).toEqual([]);
+    expect(w.cancelled).toEqual([]);
+    expect(outcome.decided[0]?.decision?.kind).toBe('await-confirmation');
+    expect(w.telemetry.countOf(Metric.FleetDeferrals)).toBe(1);
+    const [waiting] = (await w.store.loadAccountView('acct-1')).suspects;
+    expect(waiting?.nextAttemptAt).toBeGreaterThan(NOW);
+    expect(w.audit.entries.map((e) => e.decision.message)).toEqual([
+      expect.stringMatching(/re-check failed \(held-back\); will look again .* No order touched/),
+    ]);
+  });
+
+  it('a paused fleet puts the message off until the pause ends, without claiming anything', async () => {
+    const fleet = new MemoryFleetGuard();
+    await fleet.pause(NOW + 600_000);
+    const w = await world({ fleet });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(outcome.status).toBe('deferred');
+    expect(w.calls).toEqual([]);
+    const [untouched] = (await w.store.loadAccountView('acct-1')).suspects;
+    expect(untouched?.claimedUntil).toBeUndefined();
+    const queue = w.deps.queue as MemoryQueue;
+    expect(queue.takeDue(NOW + 599_999)).toEqual([]);
+    expect(queue.takeDue(NOW + 600_000 + 30_000)).toHaveLength(1);
   });
 
   it('renews its claim and re-checks the position after every other step: the cancels follow that last look', async () => {
@@ -179,12 +237,12 @@ describe('runConfirm at its edges', () => {
     const w = await world({ finalRecheck: { status: 'open', checkedAt: NOW, position: reopenedState } });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.cancelled).toEqual([]);
-    expect(outcome.decision).toMatchObject({
+    expect(outcome.decided[0]?.decision).toMatchObject({
       kind: 'still-open',
       reason: 'present-in-final-recheck',
       alarm: false,
     });
-    expect(outcome.cancels).toBeUndefined();
+    expect(outcome.decided[0]?.cancels).toBeUndefined();
     const entry = w.audit.entries.at(-1);
     expect(entry?.decision.reason).toBe('present-in-final-recheck');
     expect(entry?.decision.message).toMatch(
@@ -203,7 +261,10 @@ describe('runConfirm at its edges', () => {
     });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.cancelled).toEqual([]);
-    expect(outcome.decision).toMatchObject({ kind: 'await-confirmation', reason: 'recheck-unknown' });
+    expect(outcome.decided[0]?.decision).toMatchObject({
+      kind: 'await-confirmation',
+      reason: 'recheck-unknown',
+    });
     expect((await w.store.loadAccountView('acct-1')).suspects).toHaveLength(1);
   });
 
@@ -211,8 +272,12 @@ describe('runConfirm at its edges', () => {
     const w = await world({ between: async (store) => void (await store.deleteSuspect(position)) });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.cancelled).toEqual([]);
-    expect(outcome.decision).toMatchObject({ kind: 'stand-down', reason: 'claim-lost', alarm: false });
-    expect(outcome.cancels).toBeUndefined();
+    expect(outcome.decided[0]?.decision).toMatchObject({
+      kind: 'stand-down',
+      reason: 'claim-lost',
+      alarm: false,
+    });
+    expect(outcome.decided[0]?.cancels).toBeUndefined();
     expect(w.calls.filter((c) => c === 'recheck')).toHaveLength(1);
     expect(w.telemetry.countOf(Metric.CancelsAbandoned)).toBe(2);
     expect(w.telemetry.countOf(Metric.CancelsExecuted)).toBe(0);
@@ -235,8 +300,11 @@ describe('runConfirm at its edges', () => {
     const w = await world({ between: async (store) => void (await store.registerTracked(reopened)) });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.cancelled).toEqual([]);
-    expect(outcome.decision).toMatchObject({ kind: 'stand-down', reason: 'newer-state-registered' });
-    expect(outcome.decision?.message).toMatch(
+    expect(outcome.decided[0]?.decision).toMatchObject({
+      kind: 'stand-down',
+      reason: 'newer-state-registered',
+    });
+    expect(outcome.decided[0]?.decision?.message).toMatch(
       /the bot registered a newer state of it since \(a reopen\); suspect ended$/,
     );
     const view = await w.store.loadAccountView('acct-1');
@@ -285,8 +353,8 @@ describe('runConfirm at its edges', () => {
   it('an account with a cap of 0 keeps its orders and raises the cap alarm, never "cancelling no orders"', async () => {
     const w = await world({ settings: { capPerAccount: 0 } });
     const outcome = await runConfirm(w.deps, confirm);
-    expect(outcome.decision).toMatchObject({ kind: 'defer-cap-spent', alarm: true });
-    expect(outcome.decision?.message).toMatch(/^kept 2 orders .* granted no slot/);
+    expect(outcome.decided[0]?.decision).toMatchObject({ kind: 'defer-cap-spent', alarm: true });
+    expect(outcome.decided[0]?.decision?.message).toMatch(/^kept 2 orders .* granted no slot/);
     expect(w.cancelled).toEqual([]);
     expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
     // Kept, with a path to resolution: the suspect waits for a later window.
@@ -297,16 +365,30 @@ describe('runConfirm at its edges', () => {
     const w = await world({ settings: { shadow: true, capPerAccount: 0 } });
     const outcome = await runConfirm(w.deps, confirm);
     expect(w.capAsks).toEqual([]);
-    expect(outcome.decision).toMatchObject({ kind: 'defer-cap-spent', alarm: true });
+    expect(outcome.decided[0]?.decision).toMatchObject({ kind: 'defer-cap-spent', alarm: true });
     expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
     expect(w.telemetry.countOf(Metric.ShadowCancelsSkipped)).toBe(0);
+  });
+
+  it('takes what is left of a budget another pass spent in part, instead of nothing', async () => {
+    const w = await world({ settings: { capPerAccount: 3 } });
+    // A racing pass took two of the account's three slots: the whole ask (two orders) no longer fits.
+    expect(await w.deps.cap.acquire('acct-1', 2, NOW, 3)).toMatchObject({ status: 'granted' });
+    const outcome = await runConfirm(w.deps, confirm);
+    expect(w.capAsks.slice(1)).toEqual([2, 1]);
+    expect(w.cancelled).toHaveLength(1);
+    expect(outcome.decided[0]?.decision).toMatchObject({ kind: 'cancel-orphans', ordersDeferred: 1 });
   });
 
   it('a partial grant cancels what it may, says what it kept, and counts a cap refusal', async () => {
     const w = await world({ settings: { capPerAccount: 1 } });
     const outcome = await runConfirm(w.deps, confirm);
-    expect(outcome.decision).toMatchObject({ kind: 'cancel-orphans', alarm: true, ordersDeferred: 1 });
-    expect(outcome.decision?.message).toMatch(/kept 1 more for a later cap window/);
+    expect(outcome.decided[0]?.decision).toMatchObject({
+      kind: 'cancel-orphans',
+      alarm: true,
+      ordersDeferred: 1,
+    });
+    expect(outcome.decided[0]?.decision?.message).toMatch(/kept 1 more for a later cap window/);
     expect(w.cancelled).toHaveLength(1);
     expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
     expect((await w.store.loadAccountView('acct-1')).suspects).toHaveLength(1);
@@ -318,7 +400,7 @@ describe('runConfirm at its edges', () => {
     expect(w.capAsks).toEqual([]);
     expect(w.cancelled).toEqual([]);
     // Both orders, though a live run would take two windows for them: shadow finishes in one go.
-    expect(outcome.cancels?.map((c) => [c.orderId, c.status])).toEqual([
+    expect(outcome.decided[0]?.cancels?.map((c) => [c.orderId, c.status])).toEqual([
       ['sl-1', 'skipped-shadow'],
       ['tp-1', 'skipped-shadow'],
     ]);

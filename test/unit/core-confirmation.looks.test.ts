@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { retryDelay } from '#core/confirmation.js';
 import { describeOutcome } from '#core/narrate.js';
 import {
   config,
@@ -200,7 +201,18 @@ describe('decideConfirmation: the order of looks', () => {
     expect(decision).toMatchObject({
       kind: 'await-confirmation',
       reason: 'recheck-unknown',
-      retryAfterMs: 60_000,
+      // The reset time, plus up to a second so waiters do not all return at once (here the whole second).
+      retryAfterMs: 61_000,
     });
+  });
+
+  it('spreads retries over the back-off window (full jitter above the confirm delay), never sooner', () => {
+    // Fourth attempt: ceiling 5 s × 2^3 = 40 s.
+    expect(retryDelay(4, config, 0)).toBe(config.confirmDelayMs);
+    expect(retryDelay(4, config, 0.5)).toBe(config.confirmDelayMs + 17_500);
+    expect(retryDelay(4, config, 0.999)).toBeLessThanOrEqual(40_000);
+    // The first retry is the confirm delay itself; the cap bounds the later ones.
+    expect(retryDelay(1, config, 0.9)).toBe(config.confirmDelayMs);
+    expect(retryDelay(30, config, 1)).toBe(config.maxRetryDelayMs);
   });
 });

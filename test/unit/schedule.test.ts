@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryAudit } from '#adapters/memory/memory-audit.js';
 import { MemoryCap } from '#adapters/memory/memory-cap.js';
+import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
 import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
@@ -19,7 +20,13 @@ const account = (accountId: string, enabled = true): AccountRecord => ({
   exchange: { category: 'linear', settleCoins: ['USDT'] },
 });
 
-function depsAt(now: number, accounts: MemoryAccounts, queue: WorkQueue): ReconcilerDeps {
+function depsAt(
+  now: number,
+  accounts: MemoryAccounts,
+  queue: WorkQueue,
+  fleet = new MemoryFleetGuard(),
+  telemetry = new MemoryTelemetry(),
+): ReconcilerDeps {
   return {
     clock: { now: () => now },
     ids: { next: (p) => `${p}-1` },
@@ -28,8 +35,10 @@ function depsAt(now: number, accounts: MemoryAccounts, queue: WorkQueue): Reconc
     cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: MINUTE }),
     queue,
     audit: new MemoryAudit(),
-    telemetry: new MemoryTelemetry(),
+    telemetry,
     settings: defaultSettings,
+    random: { next: () => 0.5 },
+    fleet,
     exchangeFor: async () => {
       throw new Error('the scheduler has no exchange');
     },
@@ -68,11 +77,30 @@ describe('runSchedule', () => {
     const queue = new MemoryQueue({ now: () => minuteStart });
     const outcome = await runSchedule(depsAt(minuteStart, accounts, queue), minuteStart);
     // A first run: nothing claimed this minute yet, so it covers it as well as the next.
-    expect(outcome).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
+    expect(outcome).toEqual({
+      accountsScheduled: 2,
+      accountsAlreadyScheduled: 0,
+      checksSent: 24,
+      checksPaused: 0,
+    });
     const due = queue.takeDue(minuteStart + 2 * MINUTE);
     expect(due.filter((m) => m.message.accountId === 'a').map((m) => m.deliverAt - minuteStart)).toEqual(
       Array.from({ length: 12 }, (_, i) => spreadOffset('a', 10_000) + i * 10_000),
     );
+  });
+
+  it('holds back the slots that fall in a fleet-wide pause, and says so', async () => {
+    const accounts = new MemoryAccounts([account('a')]);
+    const queue = new MemoryQueue({ now: () => minuteStart });
+    const fleet = new MemoryFleetGuard();
+    await fleet.pause(minuteStart + 75_000);
+    const telemetry = new MemoryTelemetry();
+    const outcome = await runSchedule(depsAt(minuteStart, accounts, queue, fleet, telemetry), minuteStart);
+    // 'a' has slots at :02.2 + 10 s steps: all six of this minute and :62.2, :72.2 fall in the pause.
+    expect(outcome).toMatchObject({ checksSent: 4, checksPaused: 8 });
+    const due = queue.takeDue(minuteStart + 2 * MINUTE).map((m) => m.deliverAt - minuteStart);
+    expect(due[0]).toBe(82_220);
+    expect(telemetry.lines.find((l) => l.level === 'warn')?.message).toMatch(/held back 8 .* pause until/);
   });
 
   it('sends nothing for minutes already scheduled (EventBridge delivers at least once)', async () => {
@@ -81,7 +109,12 @@ describe('runSchedule', () => {
     await runSchedule(depsAt(minuteStart, accounts, queue), minuteStart);
     // The duplicate carries the same event time, however late it arrives.
     const again = await runSchedule(depsAt(minuteStart + 2_000, accounts, queue), minuteStart);
-    expect(again).toEqual({ accountsScheduled: 0, accountsAlreadyScheduled: 1, checksSent: 0 });
+    expect(again).toEqual({
+      accountsScheduled: 0,
+      accountsAlreadyScheduled: 1,
+      checksSent: 0,
+      checksPaused: 0,
+    });
     expect(queue.size).toBe(12);
   });
 
@@ -156,7 +189,12 @@ describe('runSchedule', () => {
     );
     const queue = new MemoryQueue({ now: () => minuteStart });
     const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue), minuteStart);
-    expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
+    expect(retried).toEqual({
+      accountsScheduled: 2,
+      accountsAlreadyScheduled: 0,
+      checksSent: 24,
+      checksPaused: 0,
+    });
   });
 
   it('a claim that fails outright fails the run and gives back the claims already taken', async () => {
@@ -175,7 +213,12 @@ describe('runSchedule', () => {
     // Everything was given back: the retried event schedules both accounts in full.
     accounts.claimScheduleWindow = claim;
     const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue), minuteStart);
-    expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
+    expect(retried).toEqual({
+      accountsScheduled: 2,
+      accountsAlreadyScheduled: 0,
+      checksSent: 24,
+      checksPaused: 0,
+    });
   });
 
   it('a listing that fails mid-way gives back the claims still in flight too', async () => {
@@ -199,7 +242,12 @@ describe('runSchedule', () => {
     );
     accounts.listEnabled = list;
     const retried = await runSchedule(depsAt(minuteStart + 1_000, accounts, queue), minuteStart);
-    expect(retried).toEqual({ accountsScheduled: 2, accountsAlreadyScheduled: 0, checksSent: 24 });
+    expect(retried).toEqual({
+      accountsScheduled: 2,
+      accountsAlreadyScheduled: 0,
+      checksSent: 24,
+      checksPaused: 0,
+    });
   });
 
   it('a release that fails too is logged, and the send failure is what surfaces', async () => {

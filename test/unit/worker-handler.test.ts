@@ -6,6 +6,7 @@ import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryAudit } from '#adapters/memory/memory-audit.js';
 import { MemoryCap } from '#adapters/memory/memory-cap.js';
 import { MemoryDeadLetters } from '#adapters/memory/memory-dead-letters.js';
+import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
 import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
@@ -41,6 +42,8 @@ function rig(): {
     audit,
     telemetry: new MemoryTelemetry(),
     settings: defaultSettings,
+    random: { next: () => 0.5 },
+    fleet: new MemoryFleetGuard(),
     exchangeFor: async (account) => venue.session(account.accountId),
   };
   return { deps: { reconciler, deadLetters }, venue, deadLetters, audit, queue };

@@ -20,11 +20,15 @@ import type { BybitClosedPnl, BybitExecution } from './schemas.js';
 /** Per closing order: what it closed and its side (a Sell closes a long). */
 export type CloseRecords = ReadonlyMap<string, { readonly closed: Big; readonly side: 'Buy' | 'Sell' }>;
 
-/** Closed-PnL entries summed per order (a recording may hold one per closing fill rather than per order). */
-export function closeRecordsOf(entries: readonly BybitClosedPnl[], symbol: string): CloseRecords {
+/**
+ * Closed-PnL entries summed per order (a recording may hold one per closing fill rather than per
+ * order); of one symbol only, when given. Order ids are unique across symbols, so an account-wide
+ * listing serves every position's fills.
+ */
+export function closeRecordsOf(entries: readonly BybitClosedPnl[], symbol?: string): CloseRecords {
   const byOrder = new Map<string, { closed: Big; side: 'Buy' | 'Sell' }>();
   for (const e of entries) {
-    if (e.symbol !== symbol) continue;
+    if (symbol !== undefined && e.symbol !== symbol) continue;
     const known = byOrder.get(e.orderId);
     byOrder.set(e.orderId, { closed: (known?.closed ?? new Big(0)).plus(e.closedSize), side: e.side });
   }

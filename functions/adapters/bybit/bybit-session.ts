@@ -2,23 +2,22 @@
 // (and `ws`), which the worker never uses, into a bundle that must stay under 1 MB.
 import { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
 import type * as z from 'zod';
-import { formatIssues } from '#contracts/issues.js';
 import { positionIdOf } from '#core/keys.js';
 import type {
   CloseEvidence,
   ObservedPosition,
   OpenProtectiveOrders,
   PositionIdx,
-  PositionRecheck,
   PositionSnapshot,
   ProtectiveOrder,
   SnapshotFailure,
+  SymbolRecheck,
   TrackedPosition,
 } from '#core/types.js';
 import { type Clock, systemClock } from '#ports/clock.js';
 import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
 import type { IdSource } from '#ports/ids.js';
-import { attributeFills, closeRecordsOf } from './attribution.js';
+import { attributeFills, type CloseRecords, closeRecordsOf } from './attribution.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
 import {
   HISTORY_RETENTION_MS,
@@ -27,7 +26,7 @@ import {
   toObservedPosition,
   toProtectiveOrder,
 } from './mapping.js';
-import { type CollectedPages, collectPages, type PageResult } from './pagination.js';
+import { type CollectedPages, collectPages } from './pagination.js';
 import {
   type BybitClosedPnl,
   type BybitExecution,
@@ -36,11 +35,10 @@ import {
   cancelResultSchema,
   closedPnlEntrySchema,
   executionEntrySchema,
-  listResultSchema,
   orderEntrySchema,
   positionEntrySchema,
 } from './schemas.js';
-import { callBybit } from './transport.js';
+import { callBybit, readListPage } from './transport.js';
 
 export interface BybitSessionConfig {
   /** Mainnet, testnet, demo, or the local simulator (e.g. `http://127.0.0.1:4010`). */
@@ -104,45 +102,8 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     { timeout: config.requestTimeoutMs ?? 10_000 },
   );
 
-  /** Reads one page of a list endpoint; entries are validated one by one so valid ones survive a bad one. */
-  async function readPage<S extends z.ZodType>(
-    call: () => Promise<unknown>,
-    context: string,
-    entrySchema: S,
-  ): Promise<PageResult<z.output<S>>> {
-    const reply = await callBybit(call, context, redact);
-    if (!reply.ok) return reply;
-    const list = listResultSchema.safeParse(reply.result);
-    if (!list.success) {
-      return {
-        ok: false,
-        failure: {
-          reason: 'schema-mismatch',
-          detail: redact(`${context}: ${formatIssues(list.error.issues, { limit: 3 })}`),
-        },
-      };
-    }
-    const items: z.output<S>[] = [];
-    let firstBad: { readonly index: number; readonly error: z.ZodError } | undefined;
-    for (const [index, raw] of list.data.list.entries()) {
-      const entry = entrySchema.safeParse(raw);
-      if (entry.success) items.push(entry.data);
-      else firstBad ??= { index, error: entry.error };
-    }
-    if (firstBad !== undefined) {
-      const { index, error } = firstBad;
-      const issues = error.issues.map((i) => ({ ...i, path: ['list', index, ...i.path] }));
-      return {
-        ok: false,
-        items,
-        failure: {
-          reason: 'schema-mismatch',
-          detail: redact(`${context}: ${formatIssues(issues, { limit: 3 })}`),
-        },
-      };
-    }
-    return { ok: true, items, nextCursor: list.data.nextPageCursor, time: reply.time };
-  }
+  const readPage = <S extends z.ZodType>(call: () => Promise<unknown>, context: string, entrySchema: S) =>
+    readListPage(call, context, entrySchema, redact, clock.now);
 
   function listPositions(
     filter: { readonly settleCoin?: string; readonly symbol?: string },
@@ -212,118 +173,142 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
 
     /**
      * By symbol Bybit lists a position "regardless of having position or not"
-     * (docs/v5/position/position.mdx): size 0 is a positive `flat`; a missing entry is only `absent`.
-     * Any open row of the leg wins over a size-0 row of the same leg, whichever comes first: a stale
-     * placeholder listed before the live row must not read as flat.
+     * (docs/v5/position/position.mdx): every leg of the account's mode, size 0 for a flat one, which is
+     * a positive `flat`; a leg not listed at all is only `absent`. Any open row of a leg wins over a
+     * size-0 row of the same leg, whichever comes first.
      */
-    async recheckPosition(symbol: string, positionIdx: PositionIdx): Promise<PositionRecheck> {
-      const isTarget = (p: BybitPosition) => p.symbol === symbol && p.positionIdx === positionIdx;
-      const openRow = (items: readonly BybitPosition[]) =>
-        items
-          .filter(isTarget)
-          .map(toObservedPosition)
-          .find((p) => p !== undefined);
-      const listed = await listPositions({ symbol }, (items) => openRow(items) !== undefined);
+    async recheckSymbol(symbol: string): Promise<SymbolRecheck> {
+      const listed = await listPositions({ symbol });
       const checkedAt = listed.firstTime ?? clock.now();
-      const open = openRow(listed.items);
-      // Found open even on a page that then failed: presence is evidence.
-      if (open !== undefined) return { status: 'open', checkedAt, position: open };
-      if (listed.failure !== undefined) return { status: 'unknown', checkedAt, failure: listed.failure };
-      return listed.items.some(isTarget) ? { status: 'flat', checkedAt } : { status: 'absent', checkedAt };
+      const rows = listed.items.filter((p) => p.symbol === symbol);
+      const open = new Map<PositionIdx, ObservedPosition>();
+      for (const row of rows) {
+        const observed = toObservedPosition(row);
+        if (observed !== undefined && !open.has(observed.positionIdx))
+          open.set(observed.positionIdx, observed);
+      }
+      // Legs found open even on a page that then failed: presence is evidence.
+      if (listed.failure !== undefined) {
+        return { status: 'unknown', checkedAt, open: [...open.values()], failure: listed.failure };
+      }
+      const flat = [...new Set(rows.map((r) => r.positionIdx))].filter((idx) => !open.has(idx));
+      return { status: 'listed', checkedAt, open: [...open.values()], flat };
     },
 
     /**
-     * Close evidence from `GET /v5/execution/list`, not `/v5/position/closed-pnl`:
+     * Close evidence for several positions from one walk of `GET /v5/execution/list` (all symbols,
+     * from the earliest last seen state), attributed per position (attribution.ts), and from
+     * `/v5/position/closed-pnl` only when a fill lacks `closedSize`. Executions, not closed-PnL, are
+     * primary:
      * - executions carry every fill, opening ones included. Closed-PnL has only closing records, so
      *   "closed then reopened" would read as closed; the core's `size - closed + opened` needs both.
      * - executions carry `seq`, the cross sequence shared with the position's `seq`, so fills can be
      *   ordered against the last seen state without trusting clocks; closed-PnL has no sequence.
      * - executions say why: `execType` BustTrade (liquidation), AdlTrade (ADL), Delivery/Settle,
-     *   and `stopOrderType` StopLoss/TakeProfit/TrailingStop. Closed-PnL's execType list
-     *   (Trade, BustTrade, SessionSettlePnL, Settle, MovePosition) has no ADL and no stop type.
-     * - closed-PnL is one record per closing order, written when the order's closing completes; a
-     *   fill is in the execution list as it happens.
+     *   and `stopOrderType` StopLoss/TakeProfit/TrailingStop.
      * Both keep 2 years and answer at most 7 days per query, hence the windows.
      */
-    async fetchPositionChanges(position: TrackedPosition): Promise<CloseEvidence> {
-      const searchedFrom = position.stateUpdatedAt;
+    async fetchPositionChanges(
+      positions: readonly TrackedPosition[],
+    ): Promise<ReadonlyMap<string, CloseEvidence>> {
       const now = clock.now();
-      if (now - searchedFrom > HISTORY_RETENTION_MS) {
-        return {
+      const answers = new Map<string, CloseEvidence>();
+      const searchable = positions.filter((p) => {
+        if (now - p.stateUpdatedAt <= HISTORY_RETENTION_MS) return true;
+        answers.set(positionIdOf(p), {
           status: 'unknown',
-          searchedFrom,
+          searchedFrom: p.stateUpdatedAt,
           failure: {
             reason: 'exchange-error',
-            detail: `GET /v5/execution/list: the last seen state is older than Bybit's 2-year fill history`,
+            detail: "GET /v5/execution/list: the last seen state is older than Bybit's 2-year fill history",
           },
-        };
-      }
-      const windows = historyWindows(searchedFrom, now);
+        });
+        return false;
+      });
+      if (searchable.length === 0) return answers;
+      const unknownAll = (failure: SnapshotFailure) => {
+        for (const p of searchable)
+          answers.set(positionIdOf(p), { status: 'unknown', searchedFrom: p.stateUpdatedAt, failure });
+        return answers;
+      };
+      const windows = historyWindows(Math.min(...searchable.map((p) => p.stateUpdatedAt)), now);
       const fills: BybitExecution[] = [];
       let searchedTo: number | undefined;
       for (const window of windows) {
-        const listed = await listExecutions(position.symbol, window);
-        if (listed.failure !== undefined) return { status: 'unknown', searchedFrom, failure: listed.failure };
+        const listed = await listExecutions(window);
+        if (listed.failure !== undefined) return unknownAll(listed.failure);
         fills.push(...listed.items);
         // The list is newest first: its first page is the moment the newest fills were read. A fill
         // landing while later pages load may be missed by an offset cursor, so no later time is claimed.
         searchedTo = listed.firstTime;
       }
-      let attribution = attributeFills(fills, position);
-      if (attribution.status === 'needs-close-records') {
+      const first = searchable.map((p) => [p, attributeFills(fills, p)] as const);
+      let records: CloseRecords | undefined;
+      if (first.some(([, a]) => a.status === 'needs-close-records')) {
         // A fill without closedSize: closed-PnL says which orders closed what (see attribution.ts).
         const closes: BybitClosedPnl[] = [];
         for (const window of windows) {
-          const listed = await listClosedPnl(position.symbol, window);
-          if (listed.failure !== undefined)
-            return { status: 'unknown', searchedFrom, failure: listed.failure };
+          const listed = await listClosedPnl(window);
+          if (listed.failure !== undefined) return unknownAll(listed.failure);
           closes.push(...listed.items);
         }
-        attribution = attributeFills(fills, position, closeRecordsOf(closes, position.symbol));
+        records = closeRecordsOf(closes);
       }
-      return {
-        status: 'known',
-        searchedFrom,
-        searchedTo: searchedTo ?? now,
-        changes: attribution.status === 'attributed' ? attribution.changes : [],
-      };
+      for (const [position, attribution] of first) {
+        const final =
+          attribution.status === 'attributed' ? attribution : attributeFills(fills, position, records);
+        answers.set(positionIdOf(position), {
+          status: 'known',
+          searchedFrom: position.stateUpdatedAt,
+          searchedTo: searchedTo ?? now,
+          changes: final.status === 'attributed' ? final.changes : [],
+        });
+      }
+      return answers;
     },
 
     /**
-     * `GET /v5/order/realtime` by symbol. Without `orderFilter` it returns "all kinds of orders"
-     * for futures (docs/v5/order/open-order.mdx), i.e. active orders and conditional ones (StopOrder,
-     * where position TP/SL live): exactly what we need, in one listing.
+     * `GET /v5/order/realtime` per settle coin, all symbols. Without `orderFilter` it returns "all
+     * kinds of orders" for futures (docs/v5/order/open-order.mdx), i.e. active orders and conditional
+     * ones (StopOrder, where position TP/SL live): exactly what we need, in one listing per coin.
      */
-    async fetchProtectiveOrders(symbol: string, positionIdx: PositionIdx): Promise<OpenProtectiveOrders> {
-      const what = `GET /v5/order/realtime symbol=${symbol}`;
-      const listed = await collectPages<BybitOrder>(
-        (cursor) =>
-          readPage(
-            () =>
-              client.getActiveOrders({
-                category,
-                symbol,
-                openOnly: 0,
-                limit: ORDER_PAGE_LIMIT,
-                ...(cursor === undefined ? {} : { cursor }),
-              }),
-            what,
-            orderEntrySchema,
-          ),
-        { maxPages, what },
-      );
-      if (listed.failure !== undefined) return { status: 'unknown', failure: listed.failure };
+    async fetchProtectiveOrders(): Promise<OpenProtectiveOrders> {
       const orders = new Map<string, ProtectiveOrder>();
-      for (const order of listed.items) {
-        const protective = order.symbol === symbol ? toProtectiveOrder(order, positionIdx) : undefined;
-        if (protective !== undefined) orders.set(protective.orderId, protective);
+      for (const settleCoin of settleCoins) {
+        const what = `GET /v5/order/realtime settleCoin=${settleCoin ?? '(none)'}`;
+        const listed = await collectPages<BybitOrder>(
+          (cursor) =>
+            readPage(
+              () =>
+                client.getActiveOrders({
+                  category,
+                  ...(settleCoin === undefined ? {} : { settleCoin }),
+                  openOnly: 0,
+                  limit: ORDER_PAGE_LIMIT,
+                  ...(cursor === undefined ? {} : { cursor }),
+                }),
+              what,
+              orderEntrySchema,
+            ),
+          { maxPages, what },
+        );
+        if (listed.failure !== undefined) return { status: 'unknown', failure: listed.failure };
+        for (const order of listed.items) {
+          const protective = toProtectiveOrder(order, order.positionIdx);
+          if (protective !== undefined) orders.set(protective.orderId, protective);
+        }
       }
       return { status: 'known', orders: [...orders.values()] };
     },
 
     async cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome> {
       const context = `POST /v5/order/cancel ${symbol} ${orderId}`;
-      const reply = await callBybit(() => client.cancelOrder({ category, symbol, orderId }), context, redact);
+      const reply = await callBybit(
+        () => client.cancelOrder({ category, symbol, orderId }),
+        context,
+        redact,
+        clock.now,
+      );
       if (reply.ok) {
         const parsed = cancelResultSchema.safeParse(reply.result);
         // The cancel was accepted (retCode 0) even if the echo is odd; say so rather than retry it.
@@ -342,15 +327,14 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     },
   };
 
-  function listClosedPnl(symbol: string, window: HistoryWindow): Promise<CollectedPages<BybitClosedPnl>> {
-    const what = `GET /v5/position/closed-pnl symbol=${symbol} startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
+  function listClosedPnl(window: HistoryWindow): Promise<CollectedPages<BybitClosedPnl>> {
+    const what = `GET /v5/position/closed-pnl startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
     return collectPages(
       (cursor) =>
         readPage(
           () =>
             client.getClosedPnL({
               category,
-              symbol,
               startTime: window.startTime,
               ...(window.endTime === undefined ? {} : { endTime: window.endTime }),
               limit: CLOSED_PNL_PAGE_LIMIT,
@@ -363,15 +347,14 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     );
   }
 
-  function listExecutions(symbol: string, window: HistoryWindow): Promise<CollectedPages<BybitExecution>> {
-    const what = `GET /v5/execution/list symbol=${symbol} startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
+  function listExecutions(window: HistoryWindow): Promise<CollectedPages<BybitExecution>> {
+    const what = `GET /v5/execution/list startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
     return collectPages(
       (cursor) =>
         readPage(
           () =>
             client.getExecutionList({
               category,
-              symbol,
               startTime: window.startTime,
               ...(window.endTime === undefined ? {} : { endTime: window.endTime }),
               limit: EXECUTION_PAGE_LIMIT,
@@ -390,6 +373,7 @@ function failedCancel(orderId: string, failure: SnapshotFailure): CancelOutcome 
     status: 'failed',
     orderId,
     detail: failure.detail,
+    reason: failure.reason,
     ...(failure.exchangeCode === undefined ? {} : { exchangeCode: failure.exchangeCode }),
     retryable: isRetryable(failure),
     ...(failure.retryAt === undefined ? {} : { retryAt: failure.retryAt }),

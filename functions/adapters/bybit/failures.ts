@@ -13,6 +13,12 @@ export const SYSTEM_RATE_LIMITED = 10429;
 export const TIMESTAMP_OUT_OF_WINDOW = 10002;
 /** "Server Timeout". */
 export const SERVER_TIMEOUT = 10000;
+/**
+ * How long Bybit bans an address that exceeded its per-address limit (HTTP 403, "access too
+ * frequent"): "at least 10 minutes", then lifted automatically. Without a reset time in the answer the
+ * ban is taken to last this long from when it was seen.
+ */
+export const IP_BAN_MS = 600_000;
 /** "Order does not exist" (filled, cancelled, or too late to cancel). */
 export const ORDER_NOT_EXISTS = 110001;
 /** "The order has been completed or cancelled." */
@@ -126,9 +132,16 @@ function failureFromHttpStatus(
     }
   }
   const detail = redact(`${context}: HTTP ${status} ${statusText}`.trim());
-  // 403 is Bybit's IP rate limit ("access too frequent"), 429 its system-level frequency protection.
-  if (status === 403 || status === 429)
-    return withRetryAt({ reason: 'rate-limited', detail }, 'rate-limited', resetAt);
+  // 403 is Bybit's per-address limit: the whole address is banned, not this account (callBybit dates
+  // a ban that names no end). 429 is its system-level frequency protection.
+  if (status === 403) {
+    return {
+      reason: 'ip-banned',
+      detail: `${detail}: the address is banned for exceeding Bybit's per-IP limit`,
+      ...(resetAt === undefined ? {} : { retryAt: resetAt }),
+    };
+  }
+  if (status === 429) return withRetryAt({ reason: 'rate-limited', detail }, 'rate-limited', resetAt);
   if (status === 401) return { reason: 'auth-error', detail };
   if (status === 504 || status === 408) return { reason: 'timeout', detail };
   return { reason: 'http-error', detail };

@@ -1,7 +1,9 @@
+import type * as z from 'zod';
 import { formatIssues } from '#contracts/issues.js';
 import type { SnapshotFailure } from '#core/types.js';
-import { failureFromRetCode, failureFromThrown, type Redactor } from './failures.js';
-import { envelopeSchema } from './schemas.js';
+import { failureFromRetCode, failureFromThrown, IP_BAN_MS, type Redactor } from './failures.js';
+import type { PageResult } from './pagination.js';
+import { envelopeSchema, listResultSchema } from './schemas.js';
 
 /** A V5 response that arrived with `retCode` 0 and a readable envelope. */
 export interface BybitReply {
@@ -16,18 +18,23 @@ export type BybitCallResult = BybitReply | { readonly ok: false; readonly failur
 /**
  * Runs one `RestClientV5` call and never throws: HTTP errors, timeouts, thrown strings, a
  * malformed envelope and a non-zero `retCode` all come back as a typed failure. `context` names
- * the call in failure details ("GET /v5/position/list settleCoin=USDT").
+ * the call in failure details ("GET /v5/position/list settleCoin=USDT"). `now` dates an address ban
+ * whose answer named no end.
  */
 export async function callBybit(
   call: () => Promise<unknown>,
   context: string,
   redact: Redactor,
+  now: () => number = Date.now,
 ): Promise<BybitCallResult> {
   let raw: unknown;
   try {
     raw = await call();
   } catch (error) {
-    return { ok: false, failure: failureFromThrown(error, context, redact) };
+    const failure = failureFromThrown(error, context, redact);
+    if (failure.reason === 'ip-banned' && failure.retryAt === undefined)
+      return { ok: false, failure: { ...failure, retryAt: now() + IP_BAN_MS } };
+    return { ok: false, failure };
   }
   const envelope = envelopeSchema.safeParse(raw);
   if (!envelope.success) {
@@ -68,4 +75,46 @@ function resetAtOf(raw: unknown): number | undefined {
   if (limits === null || typeof limits !== 'object') return undefined;
   const resetAt = (limits as { resetAtTimestamp?: unknown }).resetAtTimestamp;
   return typeof resetAt === 'number' && Number.isFinite(resetAt) && resetAt > 0 ? resetAt : undefined;
+}
+
+/** Reads one page of a list endpoint; entries are validated one by one so valid ones survive a bad one. */
+export async function readListPage<S extends z.ZodType>(
+  call: () => Promise<unknown>,
+  context: string,
+  entrySchema: S,
+  redact: Redactor,
+  now: () => number,
+): Promise<PageResult<z.output<S>>> {
+  const reply = await callBybit(call, context, redact, now);
+  if (!reply.ok) return reply;
+  const list = listResultSchema.safeParse(reply.result);
+  if (!list.success) {
+    return {
+      ok: false,
+      failure: {
+        reason: 'schema-mismatch',
+        detail: redact(`${context}: ${formatIssues(list.error.issues, { limit: 3 })}`),
+      },
+    };
+  }
+  const items: z.output<S>[] = [];
+  let firstBad: { readonly index: number; readonly error: z.ZodError } | undefined;
+  for (const [index, raw] of list.data.list.entries()) {
+    const entry = entrySchema.safeParse(raw);
+    if (entry.success) items.push(entry.data);
+    else firstBad ??= { index, error: entry.error };
+  }
+  if (firstBad !== undefined) {
+    const { index, error } = firstBad;
+    const issues = error.issues.map((i) => ({ ...i, path: ['list', index, ...i.path] }));
+    return {
+      ok: false,
+      items,
+      failure: {
+        reason: 'schema-mismatch',
+        detail: redact(`${context}: ${formatIssues(issues, { limit: 3 })}`),
+      },
+    };
+  }
+  return { ok: true, items, nextCursor: list.data.nextPageCursor, time: reply.time };
 }

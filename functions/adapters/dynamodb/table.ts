@@ -13,6 +13,8 @@
  *   CAP#<windowId>#ACCOUNT#<accountId>   CAP                      per-account cancels     window end + 1 d
  *   CAP#<windowId>#GLOBAL                CAP                      all cancels             window end + 1 d
  *   AUDIT#<accountId>#<yyyy-mm-dd>       <iso time>#<id>          audit entry             at + retention
+ *   FLEET                                PAUSE                    fleet-wide pause        until + 1 d
+ *   FLEET#BUDGET#<windowId>              BUDGET                   fleet's requests        window end + 1 d
  *
  * Why this shape:
  * - An account's ledger, suspects and state share a partition, so a check loads them with ONE Query.
@@ -78,6 +80,8 @@ export const Keys = {
   capGlobal: (windowId: string): ItemKey => ({ PK: `CAP#${windowId}#GLOBAL`, SK: 'CAP' }),
   auditPartition: (accountId: string, at: number): string =>
     `AUDIT#${accountId}#${new Date(at).toISOString().slice(0, 10)}`,
+  fleetPause: { PK: 'FLEET', SK: 'PAUSE' } as ItemKey,
+  fleetBudget: (windowId: string): ItemKey => ({ PK: `FLEET#BUDGET#${windowId}`, SK: 'BUDGET' }),
   audit: (accountId: string, at: number, id: string): ItemKey => ({
     PK: Keys.auditPartition(accountId, at),
     SK: `${new Date(at).toISOString()}#${id}`,
