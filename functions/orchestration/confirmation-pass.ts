@@ -260,8 +260,14 @@ export class ConfirmationPass {
           break;
         case 'defer-cap-spent':
           telemetry.count(Metric.CapRefusals);
+          // Spread over the first half of the next window: refused passes that all came back at its
+          // start would meet in the same order every window, and the same ones would always lose.
           await retry(
-            Math.max(decision.retryAfterMs, untilNextWindow(deps.clock.now(), settings.capWindowMs)),
+            Math.max(
+              decision.retryAfterMs,
+              untilNextWindow(deps.clock.now(), settings.capWindowMs) +
+                Math.floor(deps.random.next() * (settings.capWindowMs / 2)),
+            ),
           );
           break;
         case 'stand-down':
