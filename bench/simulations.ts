@@ -45,7 +45,7 @@ export interface RunFigures {
   readonly strategy: Strategy;
   readonly seed: number;
   readonly result: SimulationResult;
-  /** Checks run (accounts × (cycles + healing cycles)): the denominator of every per-account-cycle cost. */
+  /** Checks run, healing cycles included: the denominator of every per-account-cycle cost. */
   readonly checks: number;
   /** Exchange calls by endpoint, counted by the simulated venue. */
   readonly calls: VenueCalls;
@@ -71,7 +71,7 @@ export async function measureRun(input: {
   readonly cycles: number;
   /** Overrides the named workload's shape (the churn sweep). */
   readonly shape?: Workload;
-  /** Fault-free cycles after the main ones (default 60, the harness's own default). */
+  /** Most fault-free cycles after the main ones (default 60, the harness's own default). */
   readonly healCycles?: number;
 }): Promise<RunFigures> {
   const healCycles = input.healCycles ?? HEAL_CYCLES;

@@ -24,8 +24,9 @@ export interface SimulationOptions {
   readonly workload?: Partial<Omit<WorkloadOptions, 'seed'>>;
   readonly settings?: Partial<ReconcileSettings>;
   /**
-   * Cycles run after the main ones with every fault switched off. Liveness is judged after them: once
-   * the exchange behaves, every real orphan must be gone. Default 60 (ten minutes at 10 s cadence).
+   * Most cycles run after the main ones with every fault switched off, fewer once no real orphan is
+   * left. Liveness is judged after them: once the exchange behaves, every real orphan must be gone.
+   * Default 60 (ten minutes at 10 s cadence).
    */
   readonly healCycles?: number;
   /** Whether the simulated bot registers each position it opens (default true). */
@@ -61,13 +62,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   }
   for (const id of accountIds) world.addAccount(id);
 
-  const healCycles = options.healCycles ?? 60;
+  const maxHealCycles = options.healCycles ?? 60;
   let pendingBeforeHealing = 0;
-  for (let cycle = 1; cycle <= options.cycles + healCycles; cycle++) {
+  let healCycles = 0;
+  for (let cycle = 1; cycle <= options.cycles + maxHealCycles; cycle++) {
     if (cycle === options.cycles + 1) {
       pendingBeforeHealing = venue.pendingOrphans().length;
       venue.faults = noFaults;
       runner.heal();
+    }
+    if (cycle > options.cycles) {
+      // Healing ends once no real orphan is left: what remains after the longest heal is never cleaned.
+      if (venue.pendingOrphans().every((o) => o.reopenedAt !== undefined)) break;
+      healCycles++;
     }
     const cycleStart = START + cycle * settings.cadenceMs;
     clock.time = cycleStart;
