@@ -26,6 +26,7 @@ import {
   toObservedPosition,
   toProtectiveOrder,
 } from './mapping.js';
+import { type BybitEndpoint, EndpointPacer } from './pacing.js';
 import { type CollectedPages, collectPages } from './pagination.js';
 import {
   type BybitClosedPnl,
@@ -61,8 +62,10 @@ export interface BybitSessionConfig {
   readonly maxPages?: number;
   /** Snapshot ids. */
   readonly ids: IdSource;
-  /** Only used to plan history windows and to date failures that got no exchange time; default system. */
+  /** Only used to plan history windows, to pace requests and to date failures that got no exchange time; default system. */
   readonly clock?: Clock;
+  /** How the pacer waits for an endpoint's budget; default a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Bulk position list page size: the documented maximum, so that 1-2 pages cover most accounts. */
@@ -102,8 +105,48 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     { timeout: config.requestTimeoutMs ?? 10_000 },
   );
 
-  const readPage = <S extends z.ZodType>(call: () => Promise<unknown>, context: string, entrySchema: S) =>
-    readListPage(call, context, entrySchema, redact, clock.now);
+  // One pacer per session, and the worker keeps one session per account for the container's life.
+  const pacer = new EndpointPacer(
+    clock.now,
+    config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  );
+
+  /**
+   * One paced request. A 10006 whose reset is at most the pacer's longest wait away is waited out and
+   * the same request (the same page) asked again, up to twice, so that the pages a listing has read
+   * survive it; a budget further off than that is not spent asking.
+   */
+  async function send(endpoint: BybitEndpoint, call: () => Promise<unknown>, context: string) {
+    for (let attempt = 1; ; attempt++) {
+      const later = await pacer.take(endpoint);
+      if (later !== undefined) {
+        return {
+          ok: false,
+          failure: {
+            reason: 'rate-limited',
+            detail: `${context}: not sent, the account's ${endpoint} budget is spent until ${new Date(later).toISOString()}`,
+            retryAt: later,
+          },
+        } as const;
+      }
+      const reply = await callBybit(call, context, redact, clock.now);
+      if (reply.ok) {
+        if (reply.limits !== undefined) pacer.observe(endpoint, reply.limits);
+        return reply;
+      }
+      const { reason, retryAt } = reply.failure;
+      if (reason !== 'rate-limited' || retryAt === undefined) return reply;
+      pacer.observe(endpoint, { remaining: 0, resetAt: retryAt });
+      if (attempt >= 3 || retryAt - clock.now() > pacer.maxWaitMs) return reply;
+    }
+  }
+
+  const readPage = <S extends z.ZodType>(
+    endpoint: BybitEndpoint,
+    call: () => Promise<unknown>,
+    context: string,
+    entrySchema: S,
+  ) => readListPage(() => send(endpoint, call, context), context, entrySchema, redact);
 
   function listPositions(
     filter: { readonly settleCoin?: string; readonly symbol?: string },
@@ -113,6 +156,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     return collectPages(
       (cursor) =>
         readPage(
+          '/v5/position/list',
           () =>
             client.getPositionInfo({
               category,
@@ -279,6 +323,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
         const listed = await collectPages<BybitOrder>(
           (cursor) =>
             readPage(
+              '/v5/order/realtime',
               () =>
                 client.getActiveOrders({
                   category,
@@ -303,11 +348,10 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
 
     async cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome> {
       const context = `POST /v5/order/cancel ${symbol} ${orderId}`;
-      const reply = await callBybit(
+      const reply = await send(
+        '/v5/order/cancel',
         () => client.cancelOrder({ category, symbol, orderId }),
         context,
-        redact,
-        clock.now,
       );
       if (reply.ok) {
         const parsed = cancelResultSchema.safeParse(reply.result);
@@ -332,6 +376,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     return collectPages(
       (cursor) =>
         readPage(
+          '/v5/position/closed-pnl',
           () =>
             client.getClosedPnL({
               category,
@@ -352,6 +397,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     return collectPages(
       (cursor) =>
         readPage(
+          '/v5/execution/list',
           () =>
             client.getExecutionList({
               category,

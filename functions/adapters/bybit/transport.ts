@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import { formatIssues } from '#contracts/issues.js';
 import type { SnapshotFailure } from '#core/types.js';
 import { failureFromRetCode, failureFromThrown, IP_BAN_MS, type Redactor } from './failures.js';
+import type { ObservedLimit } from './pacing.js';
 import type { PageResult } from './pagination.js';
 import { envelopeSchema, listResultSchema } from './schemas.js';
 
@@ -11,6 +12,8 @@ export interface BybitReply {
   readonly result: unknown;
   /** The exchange's clock when it answered. */
   readonly time: number;
+  /** The account's budget on this endpoint, as the answer's `X-Bapi-Limit*` headers stated it. */
+  readonly limits?: ObservedLimit;
 }
 
 export type BybitCallResult = BybitReply | { readonly ok: false; readonly failure: SnapshotFailure };
@@ -50,7 +53,10 @@ export async function callBybit(
   }
   const { retCode, retMsg, result, time } = envelope.data;
   if (retCode !== 0) {
-    return { ok: false, failure: failureFromRetCode(retCode, retMsg, context, redact, resetAtOf(raw)) };
+    return {
+      ok: false,
+      failure: failureFromRetCode(retCode, retMsg, context, redact, limitsOf(raw).resetAt),
+    };
   }
   if (result === undefined) {
     return {
@@ -62,30 +68,38 @@ export async function callBybit(
     // Every time we report is the exchange's; a response without one cannot be placed in time.
     return { ok: false, failure: { reason: 'schema-mismatch', detail: `${context}: response without time` } };
   }
-  return { ok: true, result, time };
+  const limits = limitsOf(raw);
+  return { ok: true, result, time, ...(Object.keys(limits).length === 0 ? {} : { limits }) };
 }
 
 /**
- * `X-Bapi-Limit-Reset-Timestamp` as `RestClientV5` parsed it (`parseAPIRateLimits: true` puts the
- * three rate-limit headers on the response as `rateLimitApi`).
+ * The three `X-Bapi-Limit*` headers as `RestClientV5` parsed them (`parseAPIRateLimits: true` puts
+ * them on the response as `rateLimitApi`); whatever is missing or not a positive number is left out.
  */
-function resetAtOf(raw: unknown): number | undefined {
-  if (raw === null || typeof raw !== 'object') return undefined;
+function limitsOf(raw: unknown): ObservedLimit {
+  if (raw === null || typeof raw !== 'object') return {};
   const limits = (raw as { rateLimitApi?: unknown }).rateLimitApi;
-  if (limits === null || typeof limits !== 'object') return undefined;
-  const resetAt = (limits as { resetAtTimestamp?: unknown }).resetAtTimestamp;
-  return typeof resetAt === 'number' && Number.isFinite(resetAt) && resetAt > 0 ? resetAt : undefined;
+  if (limits === null || typeof limits !== 'object') return {};
+  const { maxRequests, remainingRequests, resetAtTimestamp } = limits as Record<string, unknown>;
+  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  const limit = count(maxRequests);
+  const remaining = count(remainingRequests);
+  const resetAt = count(resetAtTimestamp);
+  return {
+    ...(limit === undefined || limit === 0 ? {} : { limit }),
+    ...(remaining === undefined ? {} : { remaining }),
+    ...(resetAt === undefined || resetAt === 0 ? {} : { resetAt }),
+  };
 }
 
 /** Reads one page of a list endpoint; entries are validated one by one so valid ones survive a bad one. */
 export async function readListPage<S extends z.ZodType>(
-  call: () => Promise<unknown>,
+  send: () => Promise<BybitCallResult>,
   context: string,
   entrySchema: S,
   redact: Redactor,
-  now: () => number,
 ): Promise<PageResult<z.output<S>>> {
-  const reply = await callBybit(call, context, redact, now);
+  const reply = await send();
   if (!reply.ok) return reply;
   const list = listResultSchema.safeParse(reply.result);
   if (!list.success) {
