@@ -27,6 +27,15 @@ function numberContext(key: string): number | undefined {
   return parsed;
 }
 
+/** `fixedEgressNatGateways`: 1 or 2 NAT gateways (and addresses) for the worker; absent, no VPC. */
+function natGatewaysContext(): { natGateways: 1 | 2 } | undefined {
+  const natGateways = numberContext('fixedEgressNatGateways');
+  if (natGateways === undefined) return undefined;
+  if (natGateways !== 1 && natGateways !== 2)
+    throw new Error(`context fixedEgressNatGateways must be 1 or 2, got ${natGateways}`);
+  return { natGateways };
+}
+
 function booleanContext(key: string): boolean | undefined {
   const value = context(key);
   if (value === undefined || typeof value === 'boolean') return value;
@@ -68,6 +77,7 @@ const candidates: { [K in keyof StopguardProps]: StopguardProps[K] | undefined }
   capWindow: durationContext('capWindowSeconds', Duration.seconds),
   claimLease: durationContext('claimLeaseSeconds', Duration.seconds),
   fleetRequestsPer5s: numberContext('fleetRequestsPer5s'),
+  fixedEgress: natGatewaysContext(),
   shadow: booleanContext('shadow'),
   alarmEmail: stringContext('alarmEmail'),
   logLevel: oneOf<LogLevel>('logLevel', context('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR']),

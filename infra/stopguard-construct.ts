@@ -22,6 +22,7 @@ import type { ReconcileSettings } from '#contracts/settings.js';
 import { EnvVar } from '#handlers/environment.js';
 import { acknowledge } from './acknowledge.js';
 import { allowReconciling, allowRegistering, allowScheduling, grantRegister } from './stopguard-access.js';
+import { createFixedEgress } from './stopguard-egress.js';
 import { StopguardFunction } from './stopguard-function.js';
 import { addMonitoring } from './stopguard-monitoring.js';
 import {
@@ -121,6 +122,7 @@ export class Stopguard extends Construct {
       environment,
       logRetention,
     });
+    const network = props.fixedEgress === undefined ? undefined : createFixedEgress(this, props.fixedEgress);
     this.worker = new StopguardFunction(this, 'Worker', {
       entry: 'functions/handlers/worker.ts',
       description: 'Checks positions, confirms suspects, cancels proven orphans under the cap',
@@ -138,6 +140,7 @@ export class Stopguard extends Construct {
       // queue, leaving the suspect unresolved. It is no runaway loop: every hop waits out an SQS delay,
       // and the chain ends when its suspect is resolved.
       recursiveLoop: RecursiveLoop.ALLOW,
+      ...(network === undefined ? {} : { network }),
     });
 
     this.register = new StopguardFunction(this, 'Register', {

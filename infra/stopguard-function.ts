@@ -1,13 +1,15 @@
 /** StopguardFunction: how every stopguard Lambda function is built, bundled, logged and given a role. */
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { type IGrantable, type PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type RecursiveLoop, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** The repository root: entry points and the lockfile are resolved from here, not from the shell's cwd. */
+import type { EgressNetwork } from './stopguard-egress.js';
+
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /**
@@ -26,6 +28,8 @@ export interface StopguardFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetention: RetentionDays;
   readonly recursiveLoop?: RecursiveLoop;
+  /** A VPC to run in (the worker with fixed egress); default none, Lambda's own networking. */
+  readonly network?: EgressNetwork;
 }
 
 /**
@@ -73,6 +77,13 @@ export class StopguardFunction extends Construct implements IGrantable {
         NODE_OPTIONS: '--enable-source-maps',
       },
       ...(props.recursiveLoop === undefined ? {} : { recursiveLoop: props.recursiveLoop }),
+      ...(props.network === undefined
+        ? {}
+        : {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.vpcSubnets,
+            securityGroups: [...props.network.securityGroups],
+          }),
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
@@ -108,6 +119,35 @@ export class StopguardFunction extends Construct implements IGrantable {
           'The structured logs and EMF metrics carry the account, snapshot and message ids instead.',
       },
     );
+    if (props.network !== undefined) this.allowNetworkInterfaces();
+  }
+
+  /**
+   * What Lambda needs to attach a function to a VPC (the actions of AWSLambdaVPCAccessExecutionRole,
+   * which a role of our own does not get by itself). Lambda creates and removes the interfaces itself.
+   */
+  private allowNetworkInterfaces(): void {
+    this.allow(
+      new PolicyStatement({
+        sid: 'AttachToVpc',
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The EC2 network-interface actions Lambda uses to attach a function to its VPC: the Describe ones ' +
+        'accept only Resource "*", and the interfaces do not exist before Lambda creates them. Only with ' +
+        'fixed egress, and only the worker.',
+    });
   }
 
   get grantPrincipal() {

@@ -13,6 +13,7 @@ import {
   type ReconcileSettings,
   type SettingsOverrides,
 } from '#contracts/settings.js';
+import type { FixedEgressProps } from './stopguard-egress.js';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -42,6 +43,11 @@ export interface StopguardProps {
   readonly shadow?: boolean;
   /** Any other reconciliation setting (evidence grace, distrust fraction, …); the named props win. */
   readonly settings?: SettingsOverrides;
+  /**
+   * Run the worker in a VPC whose NAT gateways give it fixed addresses (the `EgressAddresses` output),
+   * so that API keys can be bound to them. Default none. Costs a NAT gateway per address (docs/DEPLOY.md).
+   */
+  readonly fixedEgress?: FixedEgressProps;
   /** Subscribed to the alarm topic when given; otherwise subscribe to the topic yourself. */
   readonly alarmEmail?: string;
   /** Powertools log level. Default INFO. */

@@ -52,6 +52,10 @@ const variants: [string, (app: App) => void][] = [
       }),
   ],
   [
+    'the stack with fixed egress (the worker in a VPC behind NAT gateways)',
+    (app) => new StopguardStack(app, 'Stopguard', { stopguard: { fixedEgress: { natGateways: 2 } } }),
+  ],
+  [
     'the construct in a host stack with a concrete account and region',
     (app) =>
       new Stopguard(new Stack(app, 'Host', { env: { account: '111122223333', region: 'eu-west-1' } }), 'G'),
