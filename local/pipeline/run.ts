@@ -21,6 +21,11 @@ export interface EmbeddedRunOptions {
   /** Called about once a second with the live figures. */
   readonly onProgress?: (progress: Progress) => void;
   readonly echo?: (line: string) => void;
+  /**
+   * The simulator's limit per account and endpoint, requests per second: default Bybit's documented
+   * ones (50 for reads, 10 for cancels); 10 is the harshest tier on every endpoint.
+   */
+  readonly rateLimitPerSecond?: number;
   /** Extra settings, as environment overrides. */
   readonly settings?: Record<string, string | number | boolean>;
   /** Runs once the backlog has settled, before the stand-ins stop (the soak's throughput burst). */
@@ -78,6 +83,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     seed: options.seed,
     faults: { dropPositions: { probability: options.dropRate, maxDropped: 1 } },
     accounts: accounts.map((a) => ({ id: a.id, apiKey: a.apiKey, apiSecret: a.apiSecret })),
+    ...(options.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: options.rateLimitPerSecond }),
   });
   let pipeline: LocalPipeline | undefined;
   try {
