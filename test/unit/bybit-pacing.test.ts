@@ -29,6 +29,29 @@ describe('EndpointPacer', () => {
     expect(waits).toEqual([1_000]);
   });
 
+  it('books slots before waiting: requests that wait together go out a second apart, not all at once', async () => {
+    const now = 1_000_000;
+    const waits: number[] = [];
+    const paced = new EndpointPacer(
+      () => now,
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
+    const taken = await Promise.all(Array.from({ length: 120 }, () => paced.take('/v5/position/list')));
+    expect(taken.filter((t) => t === undefined)).toHaveLength(100);
+    expect(waits).toEqual(Array.from({ length: 50 }, () => 1_000));
+    // The third second is further off than a wait may be: not sent, with when to come back.
+    expect(taken.filter((t) => t === now + 2_000)).toHaveLength(20);
+  });
+
+  it('never makes a caller wait that may not (a cancel, which must follow its last look at once)', async () => {
+    const { paced, waits, now } = pacer();
+    for (let i = 0; i < 10; i++) await paced.take('/v5/order/cancel', 0);
+    expect(await paced.take('/v5/order/cancel', 0)).toBe(now() + 1_000);
+    expect(waits).toEqual([]);
+  });
+
   it('believes an answer that says nothing is left until its reset, then forgets it', async () => {
     const { paced, waits, now } = pacer();
     paced.observe('/v5/execution/list', { limit: 50, remaining: 0, resetAt: now() + 400 });

@@ -39,7 +39,7 @@ import {
   orderEntrySchema,
   positionEntrySchema,
 } from './schemas.js';
-import { callBybit, readListPage } from './transport.js';
+import { pacedSender, readListPage } from './transport.js';
 
 export interface BybitSessionConfig {
   /** Mainnet, testnet, demo, or the local simulator (e.g. `http://127.0.0.1:4010`). */
@@ -111,35 +111,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   );
 
-  /**
-   * One paced request. A 10006 whose reset is at most the pacer's longest wait away is waited out and
-   * the same request (the same page) asked again, up to twice, so that the pages a listing has read
-   * survive it; a budget further off than that is not spent asking.
-   */
-  async function send(endpoint: BybitEndpoint, call: () => Promise<unknown>, context: string) {
-    for (let attempt = 1; ; attempt++) {
-      const later = await pacer.take(endpoint);
-      if (later !== undefined) {
-        return {
-          ok: false,
-          failure: {
-            reason: 'rate-limited',
-            detail: `${context}: not sent, the account's ${endpoint} budget is spent until ${new Date(later).toISOString()}`,
-            retryAt: later,
-          },
-        } as const;
-      }
-      const reply = await callBybit(call, context, redact, clock.now);
-      if (reply.ok) {
-        if (reply.limits !== undefined) pacer.observe(endpoint, reply.limits);
-        return reply;
-      }
-      const { reason, retryAt } = reply.failure;
-      if (reason !== 'rate-limited' || retryAt === undefined) return reply;
-      pacer.observe(endpoint, { remaining: 0, resetAt: retryAt });
-      if (attempt >= 3 || retryAt - clock.now() > pacer.maxWaitMs) return reply;
-    }
-  }
+  const send = pacedSender(pacer, redact, clock.now);
 
   const readPage = <S extends z.ZodType>(
     endpoint: BybitEndpoint,

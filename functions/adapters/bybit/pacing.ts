@@ -49,6 +49,7 @@ export class EndpointPacer {
     const now = this.now();
     const stated = this.stated.get(endpoint);
     const limit = stated?.limit ?? DOCUMENTED_LIMITS_PER_SECOND[endpoint];
+    // Booked slots may lie ahead of now: they count until a second after they go out.
     const recent = (this.sent.get(endpoint) ?? []).filter((t) => t > now - 1_000);
     this.sent.set(endpoint, recent);
     let at = now;
@@ -61,16 +62,17 @@ export class EndpointPacer {
 
   /**
    * Takes one request on `endpoint`, waiting for it when that is at most `maxWaitMs`: undefined means
-   * send now; a number is when the budget frees up, and nothing must be sent before then.
+   * send now; a number is when the budget frees up, and nothing must be sent before then. The slot is
+   * booked before the wait, so that requests waiting together go out one slot after another.
    */
-  async take(endpoint: BybitEndpoint): Promise<number | undefined> {
+  async take(endpoint: BybitEndpoint, maxWaitMs = this.maxWaitMs): Promise<number | undefined> {
     const at = this.nextAt(endpoint);
     const wait = at - this.now();
-    if (wait > this.maxWaitMs) return at;
-    if (wait > 0) await this.sleep(wait);
+    if (wait > maxWaitMs) return at;
     const sent = this.sent.get(endpoint) ?? [];
-    sent.push(this.now());
+    sent.push(Math.max(at, this.now()));
     this.sent.set(endpoint, sent);
+    if (wait > 0) await this.sleep(wait);
     // What an earlier answer said is spent once its reset has passed.
     const stated = this.stated.get(endpoint);
     if (stated?.resetAt !== undefined && stated.resetAt <= this.now())

@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import { formatIssues } from '#contracts/issues.js';
 import type { SnapshotFailure } from '#core/types.js';
 import { failureFromRetCode, failureFromThrown, IP_BAN_MS, type Redactor } from './failures.js';
-import type { ObservedLimit } from './pacing.js';
+import type { BybitEndpoint, EndpointPacer, ObservedLimit } from './pacing.js';
 import type { PageResult } from './pagination.js';
 import { envelopeSchema, listResultSchema } from './schemas.js';
 
@@ -131,4 +131,47 @@ export async function readListPage<S extends z.ZodType>(
     };
   }
   return { ok: true, items, nextCursor: list.data.nextPageCursor, time: reply.time };
+}
+
+/**
+ * One paced request. A read waits for its endpoint's budget (at most the pacer's longest wait), and
+ * a 10006 whose reset is that near is waited out and the same request (the same page) asked again,
+ * up to twice, so that the pages a listing has read survive it. A cancel never waits and is never
+ * resent: it must follow its position's last look at once, so one that finds no budget fails unsent
+ * and the next pass looks again before trying.
+ */
+export function pacedSender(
+  pacer: EndpointPacer,
+  redact: Redactor,
+  now: () => number,
+): (endpoint: BybitEndpoint, call: () => Promise<unknown>, context: string) => Promise<BybitCallResult> {
+  return async function send(
+    endpoint: BybitEndpoint,
+    call: () => Promise<unknown>,
+    context: string,
+  ): Promise<BybitCallResult> {
+    const waits = endpoint !== '/v5/order/cancel';
+    for (let attempt = 1; ; attempt++) {
+      const later = await pacer.take(endpoint, waits ? pacer.maxWaitMs : 0);
+      if (later !== undefined) {
+        return {
+          ok: false,
+          failure: {
+            reason: 'rate-limited',
+            detail: `${context}: not sent, the account's ${endpoint} budget is spent until ${new Date(later).toISOString()}`,
+            retryAt: later,
+          },
+        } as const;
+      }
+      const reply = await callBybit(call, context, redact, now);
+      if (reply.ok) {
+        if (reply.limits !== undefined) pacer.observe(endpoint, reply.limits);
+        return reply;
+      }
+      const { reason, retryAt } = reply.failure;
+      if (reason !== 'rate-limited' || retryAt === undefined) return reply;
+      pacer.observe(endpoint, { remaining: 0, resetAt: retryAt });
+      if (!waits || attempt >= 3 || retryAt - now() > pacer.maxWaitMs) return reply;
+    }
+  };
 }
