@@ -89,6 +89,8 @@ export function resolveSettings(props: StopguardProps): ReconcileSettings {
     capWindowMs: props.capWindow?.toMilliseconds(),
     claimLeaseMs: props.claimLease?.toMilliseconds(),
     fleetRequestsPer5s: props.fleetRequestsPer5s,
+    // Behind the stack's own NAT gateways every worker shares their addresses, and their bans.
+    sharedEgress: props.fixedEgress === undefined ? undefined : true,
     shadow: props.shadow ?? true,
   };
   const defined = Object.fromEntries(Object.entries(named).filter(([, v]) => v !== undefined));

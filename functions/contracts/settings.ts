@@ -23,6 +23,12 @@ export interface ReconcileSettings extends ReconcileConfig {
    * set at most 5/6 of that limit (ports/fleet.ts `fleetBudgetOf` says why).
    */
   readonly fleetRequestsPer5s: number;
+  /**
+   * Whether every worker sends from the same address(es) (fixed egress, a NAT): then a ban of the
+   * address (HTTP 403) pauses the whole fleet. Otherwise only the account that met it waits: a 403 can
+   * also be a region block of one account's host, which must not stop everyone else.
+   */
+  readonly sharedEgress: boolean;
 }
 
 export const defaultSettings: ReconcileSettings = {
@@ -35,6 +41,7 @@ export const defaultSettings: ReconcileSettings = {
   claimLeaseMs: 60_000,
   ledgerRefreshMs: 300_000,
   fleetRequestsPer5s: 0,
+  sharedEgress: false,
 };
 
 /** A whole number in [min, max], from a number or an environment string: durations and counts alike. */
@@ -62,13 +69,14 @@ export const settingsOverridesSchema = z.strictObject({
   fleetRequestsPer5s: boundedInt(0, 100_000)
     .refine((v) => v === 0 || v >= 5, 'must be 0 (no budget) or at least 5 (one per second)')
     .optional(),
+  sharedEgress: bool.optional(),
 });
 
 export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
 
 /**
  * What an account record may override: everything but the shared cap budget and its window and the
- * fleet's request budget, which bound all accounts together, and the claim lease, which must outlast a whole worker invocation (the
+ * fleet's request budget and egress, which bound all accounts together, and the claim lease, which must outlast a whole worker invocation (the
  * stack sizes the worker timeout and the queue's visibility timeout to it): a shorter lease on one
  * account would let a second delivery retake a confirmation that is still running. These come from the
  * environment only. Naming them on an account is an error, not silently ignored.
@@ -78,6 +86,7 @@ export const accountSettingsOverridesSchema = settingsOverridesSchema.omit({
   capWindowMs: true,
   claimLeaseMs: true,
   fleetRequestsPer5s: true,
+  sharedEgress: true,
 });
 
 export class InvalidSettingsError extends Error {

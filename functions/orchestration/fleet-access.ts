@@ -22,37 +22,40 @@ export async function fleetWait(
 }
 
 /**
- * A session that notes the latest ban any of its answers carried, and sends nothing while the fleet is
- * paused (a ban seen by another account mid-way), or at all before `heldUntil` (its requests did not
- * fit the budget): such a call comes back unknown, `held-back` until then, which the core retries
- * like a rate limit.
+ * A session that notes the latest ban any of its answers carried and sends nothing more until it ends,
+ * nothing while the fleet is paused (a ban another worker saw, as far as the guard's last read knows),
+ * and nothing at all before `heldUntil` (its requests did not fit the budget): such a call comes back
+ * unknown, `held-back` until then, which the core retries like a rate limit.
  */
 export function fleetSession(
   deps: Pick<ReconcilerDeps, 'fleet' | 'clock' | 'ids'>,
   session: ExchangeSession,
   options: { readonly heldUntil?: number },
 ): { readonly session: ExchangeSession; readonly bannedUntil: () => number | undefined } {
-  let until: number | undefined;
+  /** The latest ban this session's own answers carried: nothing more is sent before it ends. */
+  let banned: number | undefined;
   const note = (failure: Pick<SnapshotFailure, 'reason' | 'retryAt'> | undefined) => {
     if (failure?.reason === 'ip-banned' && failure.retryAt !== undefined)
-      until = Math.max(until ?? 0, failure.retryAt);
+      banned = Math.max(banned ?? 0, failure.retryAt);
   };
-  /** The failure of a call held back, or undefined when it may go. */
-  const holdBack = async (): Promise<SnapshotFailure | undefined> => {
+  /**
+   * The failure of a call held back, or undefined when it may go. A cancel asks only what this
+   * session already knows (its budget, a ban one of its own answers carried): it follows its
+   * position's last look, and a table read between the two would widen that window.
+   */
+  const holdBack = async (call: 'look' | 'cancel' = 'look'): Promise<SnapshotFailure | undefined> => {
     const now = deps.clock.now();
-    const until =
-      options.heldUntil !== undefined && options.heldUntil > now
-        ? options.heldUntil
-        : await deps.fleet.pausedUntil(now);
-    if (until === undefined) return undefined;
+    const known = Math.max(options.heldUntil ?? 0, banned ?? 0);
+    const holdUntil = known > now ? known : call === 'cancel' ? undefined : await deps.fleet.pausedUntil(now);
+    if (holdUntil === undefined) return undefined;
     return {
       reason: 'held-back',
-      detail: `held back, not sent: the fleet's request budget is spent or it is paused until ${new Date(until).toISOString()}`,
-      retryAt: until,
+      detail: `held back, not sent: the fleet's request budget is spent or it is paused until ${new Date(holdUntil).toISOString()}`,
+      retryAt: holdUntil,
     };
   };
   return {
-    bannedUntil: () => until,
+    bannedUntil: () => banned,
     session: {
       fetchOpenPositions: async () => {
         const now = deps.clock.now();
@@ -95,7 +98,7 @@ export function fleetSession(
         return answer;
       },
       cancelOrder: async (symbol, orderId) => {
-        const held = await holdBack();
+        const held = await holdBack('cancel');
         if (held !== undefined) {
           return {
             status: 'failed',
@@ -120,18 +123,33 @@ export function fleetSession(
   };
 }
 
-/** After using the exchange: a ban it answered with pauses the whole fleet, with one alarm per ban. */
+/**
+ * After using the exchange: a ban one of its answers carried. When the workers share their address
+ * (`sharedEgress`) the whole fleet pauses, with one alarm per ban. Otherwise only this account waits
+ * (its session sent nothing more, its suspects retry after the ban): a 403 from one account's host may
+ * be a region block, and must not stop every other account.
+ */
 export async function reportBan(
-  deps: Pick<ReconcilerDeps, 'fleet' | 'telemetry'>,
+  deps: Pick<ReconcilerDeps, 'fleet' | 'telemetry' | 'settings'>,
   bannedUntil: number | undefined,
   accountId: string,
 ): Promise<void> {
   if (bannedUntil === undefined) return;
+  const until = new Date(bannedUntil).toISOString();
+  if (!deps.settings.sharedEgress) {
+    deps.telemetry.count(Metric.IpBans);
+    deps.telemetry.log(
+      'error',
+      `the exchange refused ${accountId}'s requests with HTTP 403 until ${until} (an address ban or a region block): this account waits; others go on`,
+      { accountId, bannedUntil },
+    );
+    return;
+  }
   if (!(await deps.fleet.pause(bannedUntil))) return;
   deps.telemetry.count(Metric.IpBans);
   deps.telemetry.log(
     'error',
-    `the exchange banned the fleet's address until ${new Date(bannedUntil).toISOString()} (seen by ${accountId}): every account's checks and confirmations pause until then`,
+    `the exchange banned the fleet's address until ${until} (seen by ${accountId}): every account's checks and confirmations pause until then`,
     { accountId, bannedUntil },
   );
 }

@@ -50,7 +50,7 @@ const crowdedAddress = (accounts: number) => {
   const limit = Math.max(30, Math.round(accounts * 1.5));
   return {
     faults: { ipRequestsPer5s: limit },
-    settings: { fleetRequestsPer5s: Math.floor((limit * 5) / 6) },
+    settings: { fleetRequestsPer5s: Math.floor((limit * 5) / 6), sharedEgress: true },
   };
 };
 

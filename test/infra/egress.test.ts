@@ -53,12 +53,14 @@ describe('fixed egress', () => {
       expect(statements(fn.role).some((s) => s.Sid === 'AttachToVpc')).toBe(false);
   });
 
-  it('sets the fleet budget the shared addresses need', () => {
+  it('sets the fleet budget the shared addresses need, and says they are shared', () => {
     const env =
       template.findResources('AWS::Lambda::Function')[
         logicalId(synth.stack, synth.stack.stopguard.worker.function)
       ]?.Properties.Environment.Variables;
     expect(env.STOPGUARD_FLEET_REQUESTS_PER5S).toBe('500');
+    // Every worker shares the gateways' addresses: a ban of one is a ban of all.
+    expect(env.STOPGUARD_SHARED_EGRESS).toBe('true');
   });
 
   it('logs rejected traffic and passes cdk-nag', () => {

@@ -22,7 +22,7 @@ describe('one crowded address through market crashes', () => {
       cycles: 400,
       ...base,
       faults: { ...base.faults, ipRequestsPer5s: 30 },
-      settings: { fleetRequestsPer5s },
+      settings: { fleetRequestsPer5s, sharedEgress: true },
       // Longer than a ban, so that one still running when the faults stop is waited out.
       healCycles: 120,
     };
