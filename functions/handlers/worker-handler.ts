@@ -33,9 +33,35 @@ export async function handleRecord(deps: WorkerDeps, record: QueueRecord): Promi
   const { reconciler } = deps;
   const message = await parseOrDeadLetter(record, parseWorkMessage, deps.deadLetters, reconciler.telemetry);
   if (message === undefined) return;
-  const started = performance.now();
-  await handleWorkMessage(reconciler, message);
-  reconciler.telemetry.gauge(DURATION_METRIC[message.type], performance.now() - started);
+  await inLane(deps, message.accountId, async () => {
+    const started = performance.now();
+    await handleWorkMessage(reconciler, message);
+    reconciler.telemetry.gauge(DURATION_METRIC[message.type], performance.now() - started);
+  });
+}
+
+/** Per worker: the tail of each account's work in this container. */
+const lanes = new WeakMap<WorkerDeps, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs an account's messages one after another within a container (a batch's records run in parallel):
+ * the confirmations of positions that closed together arrive together, and the first one's pass claims
+ * them all only if the others have not each claimed their own first. Other accounts go on meanwhile.
+ */
+async function inLane<T>(deps: WorkerDeps, accountId: string, run: () => Promise<T>): Promise<T> {
+  let byAccount = lanes.get(deps);
+  if (byAccount === undefined) {
+    byAccount = new Map();
+    lanes.set(deps, byAccount);
+  }
+  const mine = (byAccount.get(accountId) ?? Promise.resolve()).then(run);
+  const tail = mine.catch(() => undefined);
+  byAccount.set(accountId, tail);
+  try {
+    return await mine;
+  } finally {
+    if (byAccount.get(accountId) === tail) byAccount.delete(accountId);
+  }
 }
 
 const DURATION_METRIC = {

@@ -25,8 +25,10 @@ function rig(): {
   deadLetters: MemoryDeadLetters;
   audit: MemoryAudit;
   queue: MemoryQueue;
+  advance: (ms: number) => void;
 } {
-  const clock = { now: () => NOW };
+  let now = NOW;
+  const clock = { now: () => now };
   const venue = new SimVenue(1, clock, noFaults);
   const deadLetters = new MemoryDeadLetters();
   const audit = new MemoryAudit();
@@ -46,7 +48,16 @@ function rig(): {
     fleet: new MemoryFleetGuard(),
     exchangeFor: async (account) => venue.session(account.accountId),
   };
-  return { deps: { reconciler, deadLetters }, venue, deadLetters, audit, queue };
+  return {
+    deps: { reconciler, deadLetters },
+    venue,
+    deadLetters,
+    audit,
+    queue,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 const account: AccountRecord = {
@@ -163,5 +174,37 @@ describe('the worker Lambda (middy + Powertools batch), on real SQS event shapes
       expect.stringMatching(/^type: /),
     ]);
     expect(venue.calls.list).toBe(0);
+  });
+
+  it("runs one account's confirmations of a batch one after another, so the first pass takes them all", async () => {
+    const { deps, venue, queue, advance } = rig();
+    const handler = createWorkerHandler(
+      async () => deps,
+      new Logger({ logLevel: 'SILENT' }),
+      new Metrics({ namespace: 'Test', serviceName: 'stopguard' }),
+    );
+    // Two of five close: fewer than half, so the list that misses them is believed.
+    const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'XRPUSDT', 'ADAUSDT'];
+    for (const symbol of symbols) {
+      venue.open('acct-1', symbol, 0, 'long', 1);
+      venue.placeProtective('acct-1', symbol, 0, 'stop-loss');
+    }
+    const check = (slot: number) =>
+      record(`c${slot}`, JSON.stringify({ type: 'check', accountId: 'acct-1', slot }));
+    await handler({ Records: [check(1)] }, context);
+    for (const symbol of symbols.slice(0, 2)) venue.close('acct-1', symbol, 0, 'manual');
+    await handler({ Records: [check(2)] }, context);
+    advance(60_000);
+    const confirms = queue.takeDue(NOW + 60_000);
+    expect(confirms).toHaveLength(2);
+    const listsBefore = venue.calls.list;
+    const response = await handler(
+      { Records: confirms.map((c, i) => record(`f${i}`, JSON.stringify(c.message))) },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    // One pass: one positions list for the two, not one each.
+    expect(venue.calls.list - listsBefore).toBe(1);
+    expect(venue.pendingOrphans()).toEqual([]);
   });
 });
