@@ -73,6 +73,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     reason,
     key,
     alarm: false,
+    ...(failure === undefined ? {} : { failureReason: failure.reason }),
     retryAfterMs: honourRetryAt(retryAfterMs, failure, now, jitter),
     resendConfirmation: false,
     snapshotIds,
@@ -85,7 +86,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     return reappeared(what, key, suspect, recheck.position, 'a direct re-check', 'present-in-recheck');
   }
   if (recheck.status === 'unknown') {
-    return waitFor('recheck-unknown', `the re-check failed (${recheck.failure.reason})`, recheck.failure);
+    return waitFor('recheck-unknown', couldNot('the re-check', recheck.failure), recheck.failure);
   }
 
   const { snapshot } = input;
@@ -121,7 +122,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   if (evidence.status === 'unknown') {
     return waitFor(
       'evidence-unknown',
-      `${fetches}, re-check ${recheck.status}, but the history fetch failed (${evidence.failure.reason})`,
+      `${fetches}, re-check ${recheck.status}, but ${couldNot('the history fetch', evidence.failure)}`,
       evidence.failure,
       snapshotIds,
     );
@@ -144,7 +145,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     if (orders.status === 'unknown') {
       return waitFor(
         'orders-unknown',
-        `listing its orders failed (${orders.failure.reason})`,
+        couldNot('listing its orders', orders.failure),
         orders.failure,
         snapshotIds,
       );
@@ -184,7 +185,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   if (orders.status === 'unknown') {
     return waitFor(
       'orders-unknown',
-      `${closeWords}, but listing its orders failed (${orders.failure.reason})`,
+      `${closeWords}, but ${couldNot('listing its orders', orders.failure)}`,
       orders.failure,
       snapshotIds,
     );
@@ -309,7 +310,7 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   if (finalRecheck.status === 'unknown') {
     return waitFor(
       'recheck-unknown',
-      `${closeWords}, but the last re-check before cancelling failed (${finalRecheck.failure.reason})`,
+      `${closeWords}, but ${couldNot('the last re-check before cancelling', finalRecheck.failure)}`,
       finalRecheck.failure,
       snapshotIds,
     );
@@ -357,4 +358,11 @@ function honourRetryAt(
 ): number {
   if (failure?.retryAt === undefined) return delayMs;
   return Math.max(delayMs, failure.retryAt - now + Math.floor(jitter * RESET_JITTER_MS));
+}
+
+/** "the re-check failed (timeout)", or, for a look the fleet held back, that nothing was sent. */
+function couldNot(what: string, failure: SnapshotFailure): string {
+  return failure.reason === 'held-back'
+    ? `${what} was held back (the fleet's request budget or pause; nothing was sent)`
+    : `${what} failed (${failure.reason})`;
 }

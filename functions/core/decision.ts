@@ -1,4 +1,4 @@
-import type { PositionChange, PositionKey, ProtectiveOrder } from './types.js';
+import type { PositionChange, PositionKey, ProtectiveOrder, SnapshotFailureReason } from './types.js';
 
 /**
  * Every outcome of looking at one tracked position. Each carries a machine-readable `reason`, a
@@ -68,6 +68,8 @@ export interface AwaitConfirmation extends DecisionBase {
     | 'orders-after-close'
     | 'awaiting-history'
     | 'recheck-not-listed';
+  /** Why a look was unknown, when one was: `held-back` means nothing was sent (ours, not the venue's). */
+  readonly failureReason?: SnapshotFailureReason;
   readonly retryAfterMs: number;
   /** The check phase sets this when the confirmation message looks lost and must be sent again. */
   readonly resendConfirmation: boolean;

@@ -40,7 +40,7 @@ const MAX_QUEUE_DELAY_MS = 900_000;
 /**
  * The delayed second look, for every due suspect of the account at once: one pass shares one
  * positions list, one targeted re-check per symbol, one fill query reaching back to the earliest last
- * seen state, one open-orders listing, one cap request and one last re-check per symbol, however many
+ * seen state, one open-orders listing, one cap request (smaller ones when it no longer fits) and one last re-check per symbol, however many
  * positions closed together (a market move that hits many stops must not burst the account's rate
  * limit once per position). Each suspect is still claimed on its own, decided on its own by the core,
  * and ends or waits on its own.
@@ -91,8 +91,8 @@ export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage):
   deps.telemetry.count(Metric.ConfirmsRun, claimed.length);
 
   // The pass takes what it may use from the fleet's budget at once. Refused, it still runs, on a
-  // session that sends nothing: every look is unknown, rate-limited until the budget frees up, and
-  // each suspect waits for that like for any rate limit, audited as such.
+  // session that sends nothing: every look is unknown, held back until the budget frees up, and each
+  // suspect waits for that as for a rate limit, audited as held back.
   const admittedAt = await deps.fleet.admit(passRequests(claimed), now);
   if (admittedAt > now) deps.telemetry.count(Metric.FleetDeferrals);
   const exchange = fleetSession(

@@ -5,11 +5,12 @@ import type { CancelRecord, ClaimRenewal, ConfirmationStep, Decision } from '#co
 import { recheckOfLeg } from '#core/evidence.js';
 import { positionIdOf } from '#core/keys.js';
 import { renewedClaim, suspectAfterAttempt } from '#core/suspect.js';
-import type { CapVerdict, SuspectRecord } from '#core/types.js';
+import type { SuspectRecord } from '#core/types.js';
 import type { ExchangeSession } from '#ports/exchange.js';
 import { Metric } from '#ports/telemetry.js';
 import type { Decided } from './audit-trail.js';
 import type { ReconcilerDeps } from './dependencies.js';
+import { acquirePassCap } from './pass-cap.js';
 
 /**
  * One confirmation pass over the claimed suspects of an account (see `runConfirm`): it gathers what
@@ -131,7 +132,12 @@ export class ConfirmationPass {
       }
       case 'cap': {
         const asked = asking.map((a) => (a.need.kind === 'need' && a.need.step === 'cap' ? a.need.slots : 0));
-        const verdicts = await this.acquireCap(asked);
+        const verdicts = await acquirePassCap(
+          this.deps,
+          this.settings,
+          this.members[0]?.claimed.accountId ?? '',
+          asked,
+        );
         members.forEach((m, i) => {
           const cap = verdicts[i];
           if (cap !== undefined) m.input = { ...m.input, cap };
@@ -169,46 +175,6 @@ export class ConfirmationPass {
       }
       await this.cancelAll(mine.flatMap((m) => (m.decision === undefined ? [] : [m.decision])));
     }
-  }
-
-  /**
-   * One cap request for the whole pass, its slots handed out in the order the suspects were claimed.
-   * Shadow mode cancels nothing, so it takes no slot from the budget live accounts share, and it
-   * finishes in one go: the audit lists every order a live run would cancel. Otherwise never more than
-   * a whole budget: a position with more orders is cleaned over several windows.
-   */
-  private async acquireCap(asked: readonly number[]): Promise<CapVerdict[]> {
-    const { deps, settings } = this;
-    const budget = Math.min(settings.capPerAccount, settings.capGlobal);
-    if (settings.shadow) {
-      // A zero budget cancels nothing live (and alarms): shadow must not claim otherwise.
-      return asked.map((slots) => ({
-        status: 'granted',
-        windowId: 'shadow',
-        slots: budget === 0 ? 0 : slots,
-      }));
-    }
-    const total = asked.reduce((a, b) => a + b, 0);
-    const accountId = this.members[0]?.claimed.accountId ?? '';
-    const ask = (slots: number) =>
-      deps.cap.acquire(accountId, slots, deps.clock.now(), settings.capPerAccount);
-    let verdict = await ask(Math.min(total, budget));
-    // A request is all or nothing: when the whole ask no longer fits, take what is left rather than
-    // none, so that passes racing for one budget use all of it between them.
-    for (let slots = Math.min(total, budget) - 1; verdict.status === 'refused' && slots > 0; slots--) {
-      const smaller = await ask(slots);
-      if (smaller.status === 'granted') verdict = smaller;
-    }
-    if (verdict.status === 'refused') {
-      const refused = verdict;
-      return asked.map(() => refused);
-    }
-    let left = verdict.slots;
-    return asked.map((slots) => {
-      const mine = Math.min(slots, left);
-      left -= mine;
-      return { status: 'granted', windowId: verdict.windowId, slots: mine };
-    });
   }
 
   /**
@@ -250,7 +216,8 @@ export class ConfirmationPass {
           finishing.push(() => this.forget(member));
           break;
         case 'await-confirmation':
-          if (decision.reason.endsWith('-unknown'))
+          // A look the fleet held back sent nothing: not an exchange error (FleetDeferrals counts it).
+          if (decision.reason.endsWith('-unknown') && decision.failureReason !== 'held-back')
             telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
           await retry(decision.retryAfterMs);
           break;

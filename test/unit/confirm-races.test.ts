@@ -1,3 +1,4 @@
+/** Longer than 400 lines because every race below shares the one scripted world built in `world()`. */
 import { describe, expect, it } from 'vitest';
 import { bybitMarketRules } from '#adapters/bybit/symbols.js';
 import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
@@ -191,10 +192,14 @@ describe('runConfirm at its edges', () => {
     expect(w.cancelled).toEqual([]);
     expect(outcome.decided[0]?.decision?.kind).toBe('await-confirmation');
     expect(w.telemetry.countOf(Metric.FleetDeferrals)).toBe(1);
+    // Nothing was sent: not an exchange error.
+    expect(w.telemetry.countOf(Metric.ExchangeErrors)).toBe(0);
     const [waiting] = (await w.store.loadAccountView('acct-1')).suspects;
     expect(waiting?.nextAttemptAt).toBeGreaterThan(NOW);
     expect(w.audit.entries.map((e) => e.decision.message)).toEqual([
-      expect.stringMatching(/re-check failed \(held-back\); will look again .* No order touched/),
+      expect.stringMatching(
+        /re-check was held back \(.*nothing was sent\); will look again .* No order touched/,
+      ),
     ]);
   });
 
@@ -354,7 +359,9 @@ describe('runConfirm at its edges', () => {
     const w = await world({ settings: { capPerAccount: 0 } });
     const outcome = await runConfirm(w.deps, confirm);
     expect(outcome.decided[0]?.decision).toMatchObject({ kind: 'defer-cap-spent', alarm: true });
-    expect(outcome.decided[0]?.decision?.message).toMatch(/^kept 2 orders .* granted no slot/);
+    expect(outcome.decided[0]?.decision?.message).toMatch(
+      /^kept 2 orders .* account cancel cap \(0 per window/,
+    );
     expect(w.cancelled).toEqual([]);
     expect(w.telemetry.countOf(Metric.CapRefusals)).toBe(1);
     // Kept, with a path to resolution: the suspect waits for a later window.
