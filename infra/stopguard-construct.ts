@@ -38,8 +38,12 @@ import { createQueues, feedFromQueue } from './stopguard-queues.js';
 // The props are the construct's API: importable from here as well as from their own file.
 export type { LogLevel, StopguardProps } from './stopguard-props.js';
 
-/** Worker timeout: a batch of ten, each a paginated positions fetch or a confirm with history lookups. */
-const WORKER_TIMEOUT = Duration.seconds(30);
+/**
+ * Worker timeout: a batch of ten, each a paginated positions list or a confirmation pass (paced reads
+ * that may wait out a rate-limit reset, then a last look and the cancels symbol by symbol). The claim
+ * lease (60 s by default) must outlast it plus the queue's margin.
+ */
+const WORKER_TIMEOUT = Duration.seconds(45);
 /** The scheduler fans out one minute; it must be done before the next one starts. */
 const SCHEDULER_TIMEOUT = Duration.seconds(50);
 /** A registration is one read and two conditional writes; a batch of five fits many times over. */
