@@ -191,24 +191,40 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
     );
   }
   const { orphans, leftAlone } = partitionOrphans(position, orders.orders, closedAt);
-  const placedAfterClose = leftAlone.filter((o) => o.createdAt !== undefined && o.createdAt > closedAt);
-  if (orphans.length > 0 && placedAfterClose.length > 0) {
-    // Protective orders placed after the close are what a reopened position looks like. The lists and
-    // the re-check may simply not show it yet (or lie), and history may lag the reopening fill: an old
-    // order would then rest on a live position. Touch nothing until the picture agrees.
-    const why = `${closeWords}, but ${describeOrders(placedAfterClose)} were placed for it after that close, as for a reopened position`;
-    if (withinGrace) return waitFor('orders-after-close', why, undefined, snapshotIds);
+  /**
+   * The exchange's answers disagree about a close history shows: inside the grace period look again,
+   * after it keep every orphan, loudly. Nothing is cancelled either way.
+   */
+  const disagreement = (
+    waitReason: 'orders-after-close' | 'recheck-not-listed',
+    keepReason: 'orders-placed-after-close' | 'not-listed-by-symbol',
+    why: string,
+    whoDisagrees: string,
+  ): Decision => {
+    if (withinGrace) return waitFor(waitReason, why, undefined, snapshotIds);
     return {
       kind: 'keep-orders',
-      reason: 'orders-placed-after-close',
+      reason: keepReason,
       key,
       alarm: true,
       orders: orphans,
       changes: accounting.changes,
       retryAfterMs,
       snapshotIds,
-      message: `kept ${describeOrders(orphans)} on ${what}: it ${why}; lists, re-check and history disagree`,
+      message: `kept ${describeOrders(orphans)} on ${what}: it ${why}; ${whoDisagrees} disagree`,
     };
+  };
+  const placedAfterClose = leftAlone.filter((o) => o.createdAt !== undefined && o.createdAt > closedAt);
+  if (orphans.length > 0 && placedAfterClose.length > 0) {
+    // Protective orders placed after the close are what a reopened position looks like. The lists and
+    // the re-check may simply not show it yet (or lie), and history may lag the reopening fill: an old
+    // order would then rest on a live position. Touch nothing until the picture agrees.
+    return disagreement(
+      'orders-after-close',
+      'orders-placed-after-close',
+      `${closeWords}, but ${describeOrders(placedAfterClose)} were placed for it after that close, as for a reopened position`,
+      'lists, re-check and history',
+    );
   }
   const leftWords = leftAlone.length === 0 ? '' : `; left ${describeOrders(leftAlone)} of unknown age alone`;
   if (orphans.length === 0) {
@@ -227,21 +243,13 @@ export function decideConfirmation(input: ConfirmationInput): Decision | Confirm
   // Asked by symbol, a venue lists a flat position too (Bybit: size 0, "regardless of having position
   // or not"). An answer that does not list it at all is as incomplete as the lists that started this:
   // no cap slot is spent on it, and once history has had its grace the keep is said loudly.
-  const notListed = (which: string): Decision => {
-    const why = `${closeWords}, but ${which} does not list the position at all (a flat one is listed with size 0)`;
-    if (withinGrace) return waitFor('recheck-not-listed', why, undefined, snapshotIds);
-    return {
-      kind: 'keep-orders',
-      reason: 'not-listed-by-symbol',
-      key,
-      alarm: true,
-      orders: orphans,
-      changes: accounting.changes,
-      retryAfterMs,
-      snapshotIds,
-      message: `kept ${describeOrders(orphans)} on ${what}: it ${why}; the exchange's answers disagree`,
-    };
-  };
+  const notListed = (which: string): Decision =>
+    disagreement(
+      'recheck-not-listed',
+      'not-listed-by-symbol',
+      `${closeWords}, but ${which} does not list the position at all (a flat one is listed with size 0)`,
+      "the exchange's answers",
+    );
   if (recheck.status === 'absent') return notListed('the re-check by symbol');
 
   const { cap } = input;
