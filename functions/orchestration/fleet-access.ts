@@ -1,6 +1,6 @@
 import { positionIdOf } from '#core/keys.js';
 import type { SnapshotFailure } from '#core/types.js';
-import type { ExchangeSession } from '#ports/exchange.js';
+import { type ExchangeSession, failedCancel } from '#ports/exchange.js';
 import { Metric } from '#ports/telemetry.js';
 import type { ReconcilerDeps } from './dependencies.js';
 
@@ -99,16 +99,7 @@ export function fleetSession(
       },
       cancelOrder: async (symbol, orderId) => {
         const held = await holdBack('cancel');
-        if (held !== undefined) {
-          return {
-            status: 'failed',
-            orderId,
-            detail: held.detail,
-            reason: held.reason,
-            retryable: true,
-            ...(held.retryAt === undefined ? {} : { retryAt: held.retryAt }),
-          };
-        }
+        if (held !== undefined) return failedCancel(orderId, held, true);
         const answer = await session.cancelOrder(symbol, orderId);
         if (answer.status === 'failed' && answer.reason !== undefined) {
           note(

@@ -2,6 +2,7 @@ import type {
   CloseEvidence,
   OpenProtectiveOrders,
   PositionSnapshot,
+  SnapshotFailure,
   SnapshotFailureReason,
   SymbolRecheck,
   TrackedPosition,
@@ -24,6 +25,19 @@ export type CancelOutcome =
       /** Exchange time at which a rate limit resets, when the venue said. */
       readonly retryAt?: number;
     };
+
+/** A cancel that did not happen, for `failure`: its reason, code and reset time carried over. */
+export function failedCancel(orderId: string, failure: SnapshotFailure, retryable: boolean): CancelOutcome {
+  return {
+    status: 'failed',
+    orderId,
+    detail: failure.detail,
+    reason: failure.reason,
+    ...(failure.exchangeCode === undefined ? {} : { exchangeCode: failure.exchangeCode }),
+    retryable,
+    ...(failure.retryAt === undefined ? {} : { retryAt: failure.retryAt }),
+  };
+}
 
 /**
  * One account's view of an exchange. Implementations never throw for exchange faults: every

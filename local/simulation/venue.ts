@@ -15,7 +15,7 @@ import type {
   TrackedPosition,
 } from '#core/types.js';
 import type { Clock } from '#ports/clock.js';
-import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
+import { type CancelOutcome, type ExchangeSession, failedCancel } from '#ports/exchange.js';
 import { hashInt, hashUnit } from './hash-random.js';
 import type { VenueFaults } from './venue-faults.js';
 import type { FalseCancel, Orphan } from './venue-ground-truth.js';
@@ -319,16 +319,7 @@ export class SimVenue {
     this.calls.cancel++;
     const now = this.clock.now();
     const failure = this.failure(accountId, 'cancel');
-    if (failure !== undefined) {
-      return {
-        status: 'failed',
-        orderId,
-        detail: failure.detail,
-        reason: failure.reason,
-        retryable: true,
-        ...(failure.retryAt === undefined ? {} : { retryAt: failure.retryAt }),
-      };
-    }
+    if (failure !== undefined) return failedCancel(orderId, failure, true);
     const order = this.orders.get(orderId);
     if (order === undefined || order.accountId !== accountId) {
       return { status: 'already-gone', orderId, detail: 'order not exists or too late to cancel' };

@@ -15,7 +15,7 @@ import type {
   TrackedPosition,
 } from '#core/types.js';
 import { type Clock, systemClock } from '#ports/clock.js';
-import type { CancelOutcome, ExchangeSession } from '#ports/exchange.js';
+import { type CancelOutcome, type ExchangeSession, failedCancel } from '#ports/exchange.js';
 import type { IdSource } from '#ports/ids.js';
 import { attributeFills, type CloseRecords, closeRecordsOf } from './attribution.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
@@ -328,18 +328,20 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
       if (reply.ok) {
         const parsed = cancelResultSchema.safeParse(reply.result);
         // The cancel was accepted (retCode 0) even if the echo is odd; say so rather than retry it.
-        return parsed.success && parsed.data.orderId !== '' && parsed.data.orderId !== orderId
-          ? failedCancel(orderId, {
-              reason: 'schema-mismatch',
-              detail: `${context}: Bybit acknowledged a different order (${parsed.data.orderId})`,
-            })
-          : { status: 'cancelled', orderId };
+        if (parsed.success && parsed.data.orderId !== '' && parsed.data.orderId !== orderId) {
+          const mismatch: SnapshotFailure = {
+            reason: 'schema-mismatch',
+            detail: `${context}: Bybit acknowledged a different order (${parsed.data.orderId})`,
+          };
+          return failedCancel(orderId, mismatch, isRetryable(mismatch));
+        }
+        return { status: 'cancelled', orderId };
       }
       const { failure } = reply;
       if (failure.exchangeCode !== undefined && ORDER_GONE_CODES.has(failure.exchangeCode)) {
         return { status: 'already-gone', orderId, detail: failure.detail };
       }
-      return failedCancel(orderId, failure);
+      return failedCancel(orderId, failure, isRetryable(failure));
     },
   };
 
@@ -384,16 +386,4 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
       { maxPages, what },
     );
   }
-}
-
-function failedCancel(orderId: string, failure: SnapshotFailure): CancelOutcome {
-  return {
-    status: 'failed',
-    orderId,
-    detail: failure.detail,
-    reason: failure.reason,
-    ...(failure.exchangeCode === undefined ? {} : { exchangeCode: failure.exchangeCode }),
-    retryable: isRetryable(failure),
-    ...(failure.retryAt === undefined ? {} : { retryAt: failure.retryAt }),
-  };
 }
