@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { BybitSessionConfig } from '#adapters/bybit/bybit-session.js';
-import type { TrackedPosition } from '#core/types.js';
 import {
   STUB_KEY as KEY,
   limitHeaders,
@@ -10,7 +9,7 @@ import {
   useBybitStub,
 } from '#test/support/bybit-stub.js';
 import { changesOf, protectiveOrdersOf, recheckPosition } from '#test/support/session-views.js';
-import { rawExecution, rawOrder, rawPosition, T0 } from '#test/unit/bybit-fixtures.js';
+import { rawExecution, rawOrder, rawPosition, T0, trackedBtcLong } from '#test/unit/bybit-fixtures.js';
 
 /**
  * The adapter over real HTTP against a scripted stub of the V5 endpoints: exercises RestClientV5's
@@ -33,22 +32,6 @@ const list = (items: unknown[], nextPageCursor = '') => ({ category: 'linear', l
 
 function session(over: Partial<BybitSessionConfig> = {}) {
   return stubSession(stub.baseUrl, { clock: { now: () => T0 + 10_000 }, ...over });
-}
-
-function tracked(over: Partial<TrackedPosition> = {}): TrackedPosition {
-  return {
-    accountId: 'acct-1',
-    symbol: 'BTCUSDT',
-    positionIdx: 0,
-    side: 'long',
-    size: '0.5',
-    lastSeenOpenAt: T0 + 1_000,
-    lastSeenSnapshotId: 'snap-0',
-    stateUpdatedAt: T0,
-    stateSequence: 8_172_331_004,
-    protectiveOrders: [],
-    ...over,
-  };
 }
 
 describe('fetchOpenPositions', () => {
@@ -284,7 +267,7 @@ describe('fetchPositionChanges', () => {
             list([rawExecution({ execId: 'x-old', side: 'Buy', closedSize: '', seq: 8_172_331_004 })]),
             T0 + 30_100,
           );
-    const evidence = await changesOf(session(), tracked());
+    const evidence = await changesOf(session(), trackedBtcLong());
     expect(evidence).toEqual({
       status: 'known',
       searchedFrom: T0,
@@ -326,8 +309,13 @@ describe('fetchPositionChanges', () => {
         ]),
         T0 + 70_000,
       );
-    const btc = tracked();
-    const eth = tracked({ symbol: 'ETHUSDT', size: '2', stateUpdatedAt: T0 - 10_000, stateSequence: 40 });
+    const btc = trackedBtcLong();
+    const eth = trackedBtcLong({
+      symbol: 'ETHUSDT',
+      size: '2',
+      stateUpdatedAt: T0 - 10_000,
+      stateSequence: 40,
+    });
     const answers = await session({ clock: { now: () => T0 + 70_000 } }).fetchPositionChanges([btc, eth]);
     expect(answers.get('BTCUSDT#0')).toMatchObject({
       status: 'known',
@@ -345,7 +333,7 @@ describe('fetchPositionChanges', () => {
     stub.handler = () => v5(list([]));
     const week = 7 * 24 * 3_600_000;
     const s = session({ clock: { now: () => T0 + 2 * week + 1_000_000 } });
-    expect(await changesOf(s, tracked())).toMatchObject({ status: 'known', changes: [] });
+    expect(await changesOf(s, trackedBtcLong())).toMatchObject({ status: 'known', changes: [] });
     expect(stub.requests.map((r) => [r.query.get('startTime'), r.query.get('endTime')])).toEqual([
       [String(T0), String(T0 + week)],
       [String(T0 + week), String(T0 + 2 * week)],
@@ -363,7 +351,7 @@ describe('fetchPositionChanges', () => {
             ),
           )
         : { status: 500, body: { retCode: 10016, retMsg: 'server error' } };
-    expect(await changesOf(session(), tracked())).toMatchObject({
+    expect(await changesOf(session(), trackedBtcLong())).toMatchObject({
       status: 'unknown',
       searchedFrom: T0,
       failure: { reason: 'exchange-error', exchangeCode: 10016 },
@@ -498,7 +486,7 @@ describe('an address ban (HTTP 403, "access too frequent")', () => {
     const banned = { reason: 'ip-banned', retryAt: T0 + 10_000 + 600_000 };
     expect(await s.fetchOpenPositions()).toMatchObject({ status: 'unknown', failure: banned });
     expect(await recheckPosition(s, 'BTCUSDT', 0)).toMatchObject({ status: 'unknown', failure: banned });
-    expect(await changesOf(s, tracked())).toMatchObject({ status: 'unknown', failure: banned });
+    expect(await changesOf(s, trackedBtcLong())).toMatchObject({ status: 'unknown', failure: banned });
     expect(await protectiveOrdersOf(s, 'BTCUSDT', 0)).toMatchObject({ status: 'unknown', failure: banned });
     expect(await s.cancelOrder('BTCUSDT', 'sl-1')).toMatchObject({ status: 'failed', ...banned });
   });

@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { CloseEvidence, PositionChange, TrackedPosition } from '#core/types.js';
+import type { PositionChange, TrackedPosition } from '#core/types.js';
 import {
+  CLOSED_PNL_DOCS_CURSOR,
+  CLOSED_PNL_REQUEST,
+  changesAt,
+  EXECUTIONS_REQUEST,
   firstListRow,
   fixtureFiles,
   fixtureResponse,
   listAnswer,
   requestLines,
   serveFixtures,
-  stubSession,
   trackedPosition,
   useBybitStub,
   withWireNumbers,
 } from '#test/support/bybit-stub.js';
-import { changesOf as evidenceOf } from '#test/support/session-views.js';
 
 /**
  * Every recorded `GET /v5/position/closed-pnl` answer (test/fixtures/bybit/closed-pnl) through
@@ -22,18 +24,9 @@ import { changesOf as evidenceOf } from '#test/support/session-views.js';
  */
 
 const stub = useBybitStub();
-const EXEC = 'GET /v5/execution/list';
-const PNL = 'GET /v5/position/closed-pnl';
 const tracked = trackedPosition;
 
-/** Runs `fetchPositionChanges` with our clock at `now` (the answer's own time: one 7-day window). */
-function changesOf(position: TrackedPosition, now: number): Promise<CloseEvidence> {
-  return evidenceOf(stubSession(stub.baseUrl, { clock: { now: () => now } }), position);
-}
-
-// closed-pnl/bybitdocs-*: ETHPERP Sell 3 of order 5a373bfe…; its cursor embeds the 19-digit createdTime.
-const PNL_DOCS_CURSOR =
-  '5a373bfe-188d-4913-9c81-d57ab5be8068%3A1672214887231423699%2C5a373bfe-188d-4913-9c81-d57ab5be8068%3A1672214887231423699';
+const changesOf = (position: TrackedPosition, now: number) => changesAt(stub.baseUrl, position, now);
 
 interface ClosedPnlCase {
   readonly what: string;
@@ -53,7 +46,7 @@ const docsClose = {
   closedSize: '3',
   at: 1672214887236,
   time: 1672284129153,
-  cursor: PNL_DOCS_CURSOR,
+  cursor: CLOSED_PNL_DOCS_CURSOR,
 };
 const closedPnl: Record<string, ClosedPnlCase> = {
   'bybitdocs-2022-12-createdtime-19digits.json': {
@@ -112,20 +105,30 @@ describe('closed-pnl fixtures, read for a fill of the same order whose closedSiz
     };
 
     it(`${file}${isCcxt ? " (Bybit's number types restored)" : ''}: ${c.what}`, async () => {
-      stub.handler = serveFixtures({ [EXEC]: listAnswer([fillOf(c)], c.time), [PNL]: served });
+      stub.handler = serveFixtures({
+        [EXECUTIONS_REQUEST]: listAnswer([fillOf(c)], c.time),
+        [CLOSED_PNL_REQUEST]: served,
+      });
       expect(await changesOf(position, c.time)).toEqual({
         status: 'known',
         searchedFrom: c.at - 60_000,
         searchedTo: c.time,
         changes: [closeChange],
       });
-      expect(requestLines(stub.requests)).toEqual([EXEC, PNL, `${PNL} cursor=${c.cursor}`]);
+      expect(requestLines(stub.requests)).toEqual([
+        EXECUTIONS_REQUEST,
+        CLOSED_PNL_REQUEST,
+        `${CLOSED_PNL_REQUEST} cursor=${c.cursor}`,
+      ]);
       // Account-wide: the records of every symbol come back, each fill matched by its order id.
       expect(stub.requests[1]?.query.get('symbol')).toBeNull();
     });
 
     it(`${file}: on hedge legs the Sell closes leg 1 (long) and is not leg 2's (it closed, so it did not open a short)`, async () => {
-      stub.handler = serveFixtures({ [EXEC]: listAnswer([fillOf(c)], c.time), [PNL]: served });
+      stub.handler = serveFixtures({
+        [EXECUTIONS_REQUEST]: listAnswer([fillOf(c)], c.time),
+        [CLOSED_PNL_REQUEST]: served,
+      });
       expect(await changesOf({ ...position, positionIdx: 1 }, c.time)).toMatchObject({
         status: 'known',
         changes: [closeChange],
@@ -138,7 +141,10 @@ describe('closed-pnl fixtures, read for a fill of the same order whose closedSiz
 
     if (isCcxt) {
       it(`${file}: as recorded (retCode "0", time as strings) the evidence is unknown`, async () => {
-        stub.handler = serveFixtures({ [EXEC]: listAnswer([fillOf(c)], c.time), [PNL]: body });
+        stub.handler = serveFixtures({
+          [EXECUTIONS_REQUEST]: listAnswer([fillOf(c)], c.time),
+          [CLOSED_PNL_REQUEST]: body,
+        });
         expect(await changesOf(position, c.time)).toEqual({
           status: 'unknown',
           searchedFrom: c.at - 60_000,

@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { CloseEvidence, PositionChange, TrackedPosition } from '#core/types.js';
+import type { PositionChange, TrackedPosition } from '#core/types.js';
 import {
+  CLOSED_PNL_DOCS_CURSOR,
+  CLOSED_PNL_REQUEST,
+  changesAt,
+  EXECUTIONS_REQUEST,
   firstListRow,
   fixtureFiles,
   fixtureResponse,
   listAnswer,
   requestLines,
   serveFixtures,
-  stubSession,
   trackedPosition,
   useBybitStub,
   withWireNumbers,
 } from '#test/support/bybit-stub.js';
-import { changesOf as evidenceOf } from '#test/support/session-views.js';
 
 /**
  * Every recorded `GET /v5/execution/list` answer (test/fixtures/bybit/execution-list) through
@@ -22,14 +24,9 @@ import { changesOf as evidenceOf } from '#test/support/session-views.js';
  */
 
 const stub = useBybitStub();
-const EXEC = 'GET /v5/execution/list';
-const PNL = 'GET /v5/position/closed-pnl';
 const tracked = trackedPosition;
 
-/** Runs `fetchPositionChanges` with our clock at `now` (the answer's own time: one 7-day window). */
-function changesOf(position: TrackedPosition, now: number): Promise<CloseEvidence> {
-  return evidenceOf(stubSession(stub.baseUrl, { clock: { now: () => now } }), position);
-}
+const changesOf = (position: TrackedPosition, now: number) => changesAt(stub.baseUrl, position, now);
 
 // --- execution-list ----------------------------------------------------------------------------
 
@@ -50,8 +47,6 @@ const ethChange = (over: Partial<PositionChange> = {}): PositionChange => ({
   ...over,
 });
 // closed-pnl/bybitdocs-2022-12: an ETHPERP close of ANOTHER order (5a373bfe…), with a cursor.
-const PNL_DOCS_CURSOR =
-  '5a373bfe-188d-4913-9c81-d57ab5be8068%3A1672214887231423699%2C5a373bfe-188d-4913-9c81-d57ab5be8068%3A1672214887231423699';
 
 const ethDocs: Record<string, { readonly what: string; readonly seq?: number }> = {
   'bybitdocs-2022-12-no-closedsize.json': { what: 'closedSize ABSENT, no seq' },
@@ -80,14 +75,14 @@ const recorded: Record<string, RecordedCase> = {
     position: tracked({ symbol: 'LTCUSDT', size: '0.1', stateUpdatedAt: 1710374400000 - 60_000 }),
     time: 1710959873731,
     changes: [],
-    more: [`${EXEC} cursor=5774383%3A0%2C5771289%3A0`],
+    more: [`${EXECUTIONS_REQUEST} cursor=5774383%3A0%2C5771289%3A0`],
   },
   'ccxt-fetchMyTrades-linear-funding.json': {
     what: 'a Funding row (orderType "UNKNOWN", orderQty "0") is not a fill',
     position: tracked({ symbol: 'LTCUSDT', size: '1.2', stateUpdatedAt: 1699948800000 - 60_000 }),
     time: 1699976662476,
     changes: [],
-    more: [`${EXEC} cursor=4485383%3A0%2C4485383%3A0`],
+    more: [`${EXECUTIONS_REQUEST} cursor=4485383%3A0%2C4485383%3A0`],
   },
   'ccxt-fetchMyTrades-linear-nosymbol.json': {
     what: 'an opening Buy 0.1 with closedSize "0" adds to the long (seq as a string)',
@@ -105,7 +100,7 @@ const recorded: Record<string, RecordedCase> = {
         orderId: 'c18b72e4-1bf7-4c30-9b99-ba3274066029',
       },
     ],
-    more: [`${EXEC} cursor=5771350%3A2%2C5771350%3A2`],
+    more: [`${EXECUTIONS_REQUEST} cursor=5771350%3A2%2C5771350%3A2`],
   },
   'ccxt-fetchMyTrades-spot-btcusdt.json': {
     what:
@@ -125,7 +120,7 @@ const recorded: Record<string, RecordedCase> = {
         orderId: '1550857400238740992',
       },
     ],
-    more: [`${EXEC} cursor=4159101%3A0%2C4159101%3A0`, PNL],
+    more: [`${EXECUTIONS_REQUEST} cursor=4159101%3A0%2C4159101%3A0`, CLOSED_PNL_REQUEST],
     readsClosedPnl: true,
   },
   'ccxt-fetchMyTrades-spot-nosymbol.json': {
@@ -149,7 +144,7 @@ const recorded: Record<string, RecordedCase> = {
         orderId: '1644387819067894016',
       },
     ],
-    more: [`${EXEC} cursor=5771348%3A0%2C5771348%3A0`, PNL],
+    more: [`${EXECUTIONS_REQUEST} cursor=5771348%3A0%2C5771348%3A0`, CLOSED_PNL_REQUEST],
     readsClosedPnl: true,
   },
   'roq-bybit-executions-ack-funding-2023-04.json': {
@@ -172,8 +167,8 @@ describe('execution-list fixtures', () => {
     const seq = c.seq === undefined ? {} : { sequence: c.seq };
     it(`${file}: ${c.what}: closed-PnL is read; the opening Buy adds 0.1 to a tracked long`, async () => {
       stub.handler = serveFixtures({
-        [EXEC]: fixtureResponse('execution-list', file),
-        [PNL]: fixtureResponse('closed-pnl', 'bybitdocs-2022-12-createdtime-19digits.json'),
+        [EXECUTIONS_REQUEST]: fixtureResponse('execution-list', file),
+        [CLOSED_PNL_REQUEST]: fixtureResponse('closed-pnl', 'bybitdocs-2022-12-createdtime-19digits.json'),
       });
       const position = tracked({ symbol: 'ETHPERP', size: '0.2', stateUpdatedAt: ETH_FILL_AT - 60_000 });
       expect(await changesOf(position, ETH_TIME)).toEqual({
@@ -184,10 +179,10 @@ describe('execution-list fixtures', () => {
         changes: [ethChange(seq)],
       });
       expect(requestLines(stub.requests)).toEqual([
-        EXEC,
-        `${EXEC} cursor=${ETH_CURSOR}`,
-        PNL,
-        `${PNL} cursor=${PNL_DOCS_CURSOR}`,
+        EXECUTIONS_REQUEST,
+        `${EXECUTIONS_REQUEST} cursor=${ETH_CURSOR}`,
+        CLOSED_PNL_REQUEST,
+        `${CLOSED_PNL_REQUEST} cursor=${CLOSED_PNL_DOCS_CURSOR}`,
       ]);
       // One account-wide listing (no symbol): it serves every position a confirmation pass checks.
       expect(Object.fromEntries(stub.requests[2]?.query ?? [])).toEqual({
@@ -198,7 +193,7 @@ describe('execution-list fixtures', () => {
     });
 
     it(`${file}: a state that already includes the fill (${c.seq === undefined ? 'same time' : 'same seq'}) sees no change and reads no closed-PnL`, async () => {
-      stub.handler = serveFixtures({ [EXEC]: fixtureResponse('execution-list', file) });
+      stub.handler = serveFixtures({ [EXECUTIONS_REQUEST]: fixtureResponse('execution-list', file) });
       const position =
         c.seq === undefined
           ? tracked({ symbol: 'ETHPERP', size: '0.1', stateUpdatedAt: ETH_FILL_AT })
@@ -210,7 +205,10 @@ describe('execution-list fixtures', () => {
               stateSequence: c.seq,
             });
       expect(await changesOf(position, ETH_TIME)).toMatchObject({ status: 'known', changes: [] });
-      expect(requestLines(stub.requests)).toEqual([EXEC, `${EXEC} cursor=${ETH_CURSOR}`]);
+      expect(requestLines(stub.requests)).toEqual([
+        EXECUTIONS_REQUEST,
+        `${EXECUTIONS_REQUEST} cursor=${ETH_CURSOR}`,
+      ]);
     });
   }
 
@@ -229,8 +227,8 @@ describe('execution-list fixtures', () => {
       stateUpdatedAt: ETH_FILL_AT - 60_000,
     });
     stub.handler = serveFixtures({
-      [EXEC]: fixtureResponse('execution-list', 'bybitdocs-2023-04-closedsize-empty.json'),
-      [PNL]: listAnswer([close], ETH_TIME),
+      [EXECUTIONS_REQUEST]: fixtureResponse('execution-list', 'bybitdocs-2023-04-closedsize-empty.json'),
+      [CLOSED_PNL_REQUEST]: listAnswer([close], ETH_TIME),
     });
     expect(await changesOf(position, ETH_TIME)).toMatchObject({
       status: 'known',
@@ -238,8 +236,8 @@ describe('execution-list fixtures', () => {
     });
     // Without that record the same fill closes nothing: a blank closedSize is never read as a close.
     stub.handler = serveFixtures({
-      [EXEC]: fixtureResponse('execution-list', 'bybitdocs-2023-04-closedsize-empty.json'),
-      [PNL]: listAnswer([], ETH_TIME),
+      [EXECUTIONS_REQUEST]: fixtureResponse('execution-list', 'bybitdocs-2023-04-closedsize-empty.json'),
+      [CLOSED_PNL_REQUEST]: listAnswer([], ETH_TIME),
     });
     expect(await changesOf(position, ETH_TIME)).toMatchObject({
       status: 'known',
@@ -251,7 +249,7 @@ describe('execution-list fixtures', () => {
     const isCcxt = file.startsWith('ccxt-');
     if (isCcxt) {
       it(`${file}: as recorded (retCode "0", time as strings) is refused as unknown`, async () => {
-        stub.handler = serveFixtures({ [EXEC]: fixtureResponse('execution-list', file) });
+        stub.handler = serveFixtures({ [EXECUTIONS_REQUEST]: fixtureResponse('execution-list', file) });
         expect(await changesOf(c.position, c.time)).toEqual({
           status: 'unknown',
           searchedFrom: c.position.stateUpdatedAt,
@@ -262,8 +260,8 @@ describe('execution-list fixtures', () => {
     it(`${file}${isCcxt ? " (Bybit's number types restored)" : ''}: ${c.what}`, async () => {
       const body = fixtureResponse('execution-list', file);
       stub.handler = serveFixtures({
-        [EXEC]: isCcxt ? withWireNumbers(body) : body,
-        ...(c.readsClosedPnl === true ? { [PNL]: listAnswer([], c.time) } : {}),
+        [EXECUTIONS_REQUEST]: isCcxt ? withWireNumbers(body) : body,
+        ...(c.readsClosedPnl === true ? { [CLOSED_PNL_REQUEST]: listAnswer([], c.time) } : {}),
       });
       expect(await changesOf(c.position, c.time)).toEqual({
         status: 'known',
@@ -271,7 +269,7 @@ describe('execution-list fixtures', () => {
         searchedTo: c.time,
         changes: c.changes,
       });
-      expect(requestLines(stub.requests)).toEqual([EXEC, ...c.more]);
+      expect(requestLines(stub.requests)).toEqual([EXECUTIONS_REQUEST, ...c.more]);
     });
   }
 });

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { CloseEvidence, PositionChange, TrackedPosition } from '#core/types.js';
+import type { PositionChange, TrackedPosition } from '#core/types.js';
 import {
+  CLOSED_PNL_REQUEST,
+  changesAt,
+  EXECUTIONS_REQUEST,
   fixtureFiles,
   fixtureResponse,
   listAnswer,
   requestLines,
   serveFixtures,
-  stubSession,
   trackedPosition,
   useBybitStub,
   wsAsRestList,
 } from '#test/support/bybit-stub.js';
-import { changesOf as evidenceOf } from '#test/support/session-views.js';
 
 /**
  * Every websocket execution push (test/fixtures/bybit/ws-execution) served as a REST execution list
@@ -21,14 +22,10 @@ import { changesOf as evidenceOf } from '#test/support/session-views.js';
  */
 
 const stub = useBybitStub();
-const EXEC = 'GET /v5/execution/list';
-const PNL = 'GET /v5/position/closed-pnl';
 
 const tracked = trackedPosition;
 
-function changesOf(position: TrackedPosition, now: number): Promise<CloseEvidence> {
-  return evidenceOf(stubSession(stub.baseUrl, { clock: { now: () => now } }), position);
-}
+const changesOf = (position: TrackedPosition, now: number) => changesAt(stub.baseUrl, position, now);
 
 function pushOf(file: string): Record<string, unknown> {
   return wsAsRestList(fixtureResponse('ws-execution', file));
@@ -173,16 +170,22 @@ describe('ws-execution fixtures, served as a REST execution list', () => {
   for (const [file, c] of Object.entries(xrpPushes)) {
     const seq = c.seq === undefined ? {} : { sequence: c.seq };
     it(`${file}: ${c.what}: the Sell 25 closes the long 100 as far as closed-PnL confirms, else nothing`, async () => {
-      stub.handler = serveFixtures({ [EXEC]: pushOf(file), [PNL]: listAnswer([xrpRecord], XRP_TIME) });
+      stub.handler = serveFixtures({
+        [EXECUTIONS_REQUEST]: pushOf(file),
+        [CLOSED_PNL_REQUEST]: listAnswer([xrpRecord], XRP_TIME),
+      });
       expect(await changesOf(long100, XRP_TIME)).toEqual({
         status: 'known',
         searchedFrom: 1672279322668,
         searchedTo: XRP_TIME,
         changes: [xrpChange({ ...seq, source: 'closed-pnl', closedQty: '25' })],
       });
-      expect(requestLines(stub.requests)).toEqual([EXEC, PNL]);
+      expect(requestLines(stub.requests)).toEqual([EXECUTIONS_REQUEST, CLOSED_PNL_REQUEST]);
 
-      stub.handler = serveFixtures({ [EXEC]: pushOf(file), [PNL]: listAnswer([], XRP_TIME) });
+      stub.handler = serveFixtures({
+        [EXECUTIONS_REQUEST]: pushOf(file),
+        [CLOSED_PNL_REQUEST]: listAnswer([], XRP_TIME),
+      });
       expect(await changesOf(long100, XRP_TIME)).toMatchObject({
         status: 'known',
         changes: [xrpChange({ ...seq })],
@@ -190,7 +193,7 @@ describe('ws-execution fixtures, served as a REST execution list', () => {
     });
 
     it(`${file}: the WS position state after it (75 at …449${c.seq === undefined ? '' : ', same seq'}) sees no change, reads no closed-PnL`, async () => {
-      stub.handler = serveFixtures({ [EXEC]: pushOf(file) });
+      stub.handler = serveFixtures({ [EXECUTIONS_REQUEST]: pushOf(file) });
       const after = tracked({
         symbol: 'XRPUSDT',
         size: '75',
@@ -198,13 +201,13 @@ describe('ws-execution fixtures, served as a REST execution list', () => {
         ...(c.seq === undefined ? {} : { stateSequence: c.seq }),
       });
       expect(await changesOf(after, XRP_TIME)).toMatchObject({ status: 'known', changes: [] });
-      expect(requestLines(stub.requests)).toEqual([EXEC]);
+      expect(requestLines(stub.requests)).toEqual([EXECUTIONS_REQUEST]);
     });
   }
 
   for (const [file, what] of Object.entries(btcClosePushes)) {
     it(`${file}: ${what}: closedSize "0.5" closes the long 0.5 without closed-PnL`, async () => {
-      stub.handler = serveFixtures({ [EXEC]: pushOf(file) });
+      stub.handler = serveFixtures({ [EXECUTIONS_REQUEST]: pushOf(file) });
       const long = tracked({
         symbol: 'BTCUSDT',
         size: '0.5',
@@ -217,7 +220,7 @@ describe('ws-execution fixtures, served as a REST execution list', () => {
         searchedTo: BTC_CLOSE_TIME,
         changes: [btcClose],
       });
-      expect(requestLines(stub.requests)).toEqual([EXEC]);
+      expect(requestLines(stub.requests)).toEqual([EXECUTIONS_REQUEST]);
       // Hedge: the Sell closes leg 1; it closed something, so it is not leg 2's.
       expect(await changesOf({ ...long, positionIdx: 1 }, BTC_CLOSE_TIME)).toMatchObject({
         changes: [btcClose],
@@ -232,8 +235,8 @@ describe('ws-execution fixtures, served as a REST execution list', () => {
   for (const [file, c] of Object.entries(recordings)) {
     it(`${file}: ${c.what}`, async () => {
       stub.handler = serveFixtures({
-        [EXEC]: pushOf(file),
-        ...(c.readsClosedPnl === true ? { [PNL]: listAnswer([], c.time) } : {}),
+        [EXECUTIONS_REQUEST]: pushOf(file),
+        ...(c.readsClosedPnl === true ? { [CLOSED_PNL_REQUEST]: listAnswer([], c.time) } : {}),
       });
       expect(await changesOf(c.position, c.time)).toEqual({
         status: 'known',
@@ -241,14 +244,16 @@ describe('ws-execution fixtures, served as a REST execution list', () => {
         searchedTo: c.time,
         changes: c.changes,
       });
-      expect(requestLines(stub.requests)).toEqual(c.readsClosedPnl === true ? [EXEC, PNL] : [EXEC]);
+      expect(requestLines(stub.requests)).toEqual(
+        c.readsClosedPnl === true ? [EXECUTIONS_REQUEST, CLOSED_PNL_REQUEST] : [EXECUTIONS_REQUEST],
+      );
     });
   }
 
   it('crypto_cpp-ws-execution-2024-02.json on hedge legs: a Sell that closed 0 is not leg 1 (long) and opens leg 2', async () => {
     const c = recordings['crypto_cpp-ws-execution-2024-02.json'];
     if (c === undefined) throw new Error('case missing');
-    stub.handler = serveFixtures({ [EXEC]: pushOf('crypto_cpp-ws-execution-2024-02.json') });
+    stub.handler = serveFixtures({ [EXECUTIONS_REQUEST]: pushOf('crypto_cpp-ws-execution-2024-02.json') });
     expect(await changesOf({ ...c.position, positionIdx: 1, side: 'long' }, c.time)).toMatchObject({
       status: 'known',
       changes: [],

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBybitSession } from '#adapters/bybit/bybit-session.js';
-import type { TrackedPosition } from '#core/types.js';
 import { type BybitSimulator, noFaults, startBybitSimulator } from '#local/bybit-simulator/index.js';
 import {
   limitHeaders,
@@ -10,7 +9,7 @@ import {
   useBybitStub,
 } from '#test/support/bybit-stub.js';
 import { changesOf } from '#test/support/session-views.js';
-import { rawExecution, T0 } from '#test/unit/bybit-fixtures.js';
+import { rawExecution, T0, trackedBtcLong } from '#test/unit/bybit-fixtures.js';
 
 /**
  * The adapter's pacing through the real client: against the scripted stub, what it does with a 10006
@@ -35,18 +34,7 @@ const tooManyVisits = (resetAt: number): StubReply => ({
   headers: limitHeaders(resetAt, 0),
   body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: NOW },
 });
-const tracked: TrackedPosition = {
-  accountId: 'acct-1',
-  symbol: 'BTCUSDT',
-  positionIdx: 0,
-  side: 'long',
-  size: '0.5',
-  lastSeenOpenAt: T0 + 1_000,
-  lastSeenSnapshotId: 'snap-0',
-  stateUpdatedAt: T0,
-  stateSequence: 8_172_331_004,
-  protectiveOrders: [],
-};
+const tracked = trackedBtcLong();
 /** A full first page of fills (funding rows), so that its cursor leads on to a second. */
 const firstPage = Array.from({ length: 100 }, (_, i) =>
   rawExecution({ execId: `x-f${i}`, execType: 'Funding', execQty: '', closedSize: '' }),

@@ -6,9 +6,10 @@ import { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type BybitSessionConfig, createBybitSession } from '#adapters/bybit/bybit-session.js';
 import { type Redactor, redactorFor } from '#adapters/bybit/failures.js';
-import type { TrackedPosition } from '#core/types.js';
+import type { CloseEvidence, TrackedPosition } from '#core/types.js';
 import type { Clock } from '#ports/clock.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { changesOf } from './session-views.js';
 
 /**
  * An in-process HTTP stub of the Bybit V5 endpoints on 127.0.0.1, for driving the adapter (and the
@@ -291,4 +292,20 @@ export function requestLines(requests: readonly StubRequest[]): string[] {
     const cursor = r.query.get('cursor');
     return `${r.method} ${r.path}${cursor === null ? '' : ` cursor=${cursor}`}`;
   });
+}
+
+/** How `requestLines` writes the two history listings `fetchPositionChanges` reads. */
+export const EXECUTIONS_REQUEST = 'GET /v5/execution/list';
+export const CLOSED_PNL_REQUEST = 'GET /v5/position/closed-pnl';
+
+/**
+ * The `nextPageCursor` of Bybit's documented closed-PnL answers (closed-pnl/bybitdocs-*, ETHPERP Sell 3
+ * of order 5a373bfe…): it embeds the record's 19-digit createdTime.
+ */
+export const CLOSED_PNL_DOCS_CURSOR =
+  '5a373bfe-188d-4913-9c81-d57ab5be8068%3A1672214887231423699%2C5a373bfe-188d-4913-9c81-d57ab5be8068%3A1672214887231423699';
+
+/** `fetchPositionChanges` for `position` on a session over the stub at `baseUrl` whose clock reads `now`. */
+export function changesAt(baseUrl: string, position: TrackedPosition, now: number): Promise<CloseEvidence> {
+  return changesOf(stubSession(baseUrl, { clock: { now: () => now } }), position);
 }

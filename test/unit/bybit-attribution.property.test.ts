@@ -3,27 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { attributeFills, type CloseRecords, closeRecordsOf } from '#adapters/bybit/attribution.js';
 import { type BybitExecution, executionEntrySchema } from '#adapters/bybit/schemas.js';
 import { accountForClose } from '#core/evidence.js';
-import type { PositionIdx, TrackedPosition } from '#core/types.js';
-import { rawExecution, T0 } from './bybit-fixtures.js';
+import type { PositionIdx } from '#core/types.js';
+import { rawExecution, T0, trackedBtcLong } from './bybit-fixtures.js';
 
 const fill = (over: Record<string, unknown> = {}): BybitExecution =>
   executionEntrySchema.parse(rawExecution(over));
-
-function tracked(over: Partial<TrackedPosition> = {}): TrackedPosition {
-  return {
-    accountId: 'acct-1',
-    symbol: 'BTCUSDT',
-    positionIdx: 0,
-    side: 'long',
-    size: '0.5',
-    lastSeenOpenAt: T0 + 1_000,
-    lastSeenSnapshotId: 'snap-1',
-    stateUpdatedAt: T0,
-    stateSequence: 8_172_331_004,
-    protectiveOrders: [],
-    ...over,
-  };
-}
 
 /**
  * A small exchange, one symbol: each step is one order's fill, in one-way or hedge mode, and the exchange
@@ -102,10 +86,10 @@ describe('attribution without closedSize, over arbitrary histories', () => {
   const positions = (hedge: boolean) =>
     hedge
       ? [
-          tracked({ positionIdx: 1, size: '4', stateSequence: 100 }),
-          tracked({ positionIdx: 2, side: 'short', size: '4', stateSequence: 100 }),
+          trackedBtcLong({ positionIdx: 1, size: '4', stateSequence: 100 }),
+          trackedBtcLong({ positionIdx: 2, side: 'short', size: '4', stateSequence: 100 }),
         ]
-      : [tracked({ size: '4', stateSequence: 100 })];
+      : [trackedBtcLong({ size: '4', stateSequence: 100 })];
 
   it('never finds a close the full record does not show, and finds every one once closed-PnL has them all', () => {
     fc.assert(

@@ -9,7 +9,7 @@ import {
 import { type BybitExecution, executionEntrySchema } from '#adapters/bybit/schemas.js';
 import { accountForClose } from '#core/evidence.js';
 import type { TrackedPosition } from '#core/types.js';
-import { rawExecution, T0 } from './bybit-fixtures.js';
+import { rawExecution, T0, trackedBtcLong } from './bybit-fixtures.js';
 
 /**
  * What Bybit's fills did to a tracked position (attribution.ts): with `closedSize` as Bybit writes it
@@ -18,22 +18,6 @@ import { rawExecution, T0 } from './bybit-fixtures.js';
  */
 const fill = (over: Record<string, unknown> = {}): BybitExecution =>
   executionEntrySchema.parse(rawExecution(over));
-
-function tracked(over: Partial<TrackedPosition> = {}): TrackedPosition {
-  return {
-    accountId: 'acct-1',
-    symbol: 'BTCUSDT',
-    positionIdx: 0,
-    side: 'long',
-    size: '0.5',
-    lastSeenOpenAt: T0 + 1_000,
-    lastSeenSnapshotId: 'snap-1',
-    stateUpdatedAt: T0,
-    stateSequence: 8_172_331_004,
-    protectiveOrders: [],
-    ...over,
-  };
-}
 
 /** One fill's attribution to a position whatever its state (every fill counts as after it). */
 function attributeFill(f: BybitExecution, p: TrackedPosition, records?: CloseRecords) {
@@ -52,7 +36,7 @@ function changesSince(fills: readonly BybitExecution[], p: TrackedPosition) {
 }
 
 describe('fill attribution, one-way mode (idx 0)', () => {
-  const long = tracked();
+  const long = trackedBtcLong();
 
   it('a Sell closing the whole long closes it', () => {
     expect(attributeFill(fill({ side: 'Sell', execQty: '0.5', closedSize: '0.5' }), long)).toEqual({
@@ -83,7 +67,7 @@ describe('fill attribution, one-way mode (idx 0)', () => {
   });
 
   it('is symmetric for a short', () => {
-    const short = tracked({ side: 'short' });
+    const short = trackedBtcLong({ side: 'short' });
     expect(attributeFill(fill({ side: 'Buy', execQty: '2', closedSize: '0.5' }), short)).toEqual({
       closedQty: '0.5',
       openedQty: '1.5',
@@ -111,8 +95,8 @@ describe('fill attribution, one-way mode (idx 0)', () => {
 });
 
 describe('fill attribution, hedge mode', () => {
-  const longLeg = tracked({ positionIdx: 1 });
-  const shortLeg = tracked({ positionIdx: 2, side: 'short' });
+  const longLeg = trackedBtcLong({ positionIdx: 1 });
+  const shortLeg = trackedBtcLong({ positionIdx: 2, side: 'short' });
 
   it('a Sell that closes something closes the long leg only', () => {
     const sell = fill({ side: 'Sell', execQty: '0.5', closedSize: '0.5' });
@@ -188,7 +172,7 @@ describe('ordering fills against the last seen state', () => {
 
 describe('changesSince: the evidence the core accounts', () => {
   it('a stop-loss close after the state closes the position', () => {
-    const p = tracked({ stateSequence: 100 });
+    const p = trackedBtcLong({ stateSequence: 100 });
     const changes = changesSince(
       [
         fill({
@@ -219,13 +203,13 @@ describe('changesSince: the evidence the core accounts', () => {
   });
 
   it('a partial close is not a close', () => {
-    const p = tracked({ stateSequence: 100 });
+    const p = trackedBtcLong({ stateSequence: 100 });
     const changes = changesSince([fill({ execQty: '0.2', closedSize: '0.2', seq: 101 })], p);
     expect(accountForClose(p, changes)).toMatchObject({ closed: false, remaining: '0.3' });
   });
 
   it('a close followed by a reopen is not a close', () => {
-    const p = tracked({ stateSequence: 100 });
+    const p = trackedBtcLong({ stateSequence: 100 });
     const changes = changesSince(
       [
         // Newest first, as Bybit lists them.
@@ -246,7 +230,7 @@ describe('changesSince: the evidence the core accounts', () => {
   });
 
   it('a one-way flip leaves a position at the index; closing the flipped short then closes it', () => {
-    const p = tracked({ stateSequence: 100 });
+    const p = trackedBtcLong({ stateSequence: 100 });
     const flip = fill({ execId: 'x-flip', execQty: '1.5', closedSize: '0.5', seq: 101 });
     expect(accountForClose(p, changesSince([flip], p))).toMatchObject({ closed: false, remaining: '1' });
     const closeShort = fill({
@@ -264,7 +248,7 @@ describe('changesSince: the evidence the core accounts', () => {
   });
 
   it('a liquidation and an ADL in hedge mode close their legs with their kinds', () => {
-    const longLeg = tracked({ positionIdx: 1, stateSequence: 100 });
+    const longLeg = trackedBtcLong({ positionIdx: 1, stateSequence: 100 });
     const bust = fill({
       execId: 'x-bust',
       execType: 'BustTrade',
@@ -273,7 +257,7 @@ describe('changesSince: the evidence the core accounts', () => {
     });
     expect(changesSince([bust], longLeg)).toMatchObject([{ kind: 'liquidation', closedQty: '0.5' }]);
 
-    const shortLeg = tracked({ positionIdx: 2, side: 'short', size: '2', stateSequence: 100 });
+    const shortLeg = trackedBtcLong({ positionIdx: 2, side: 'short', size: '2', stateSequence: 100 });
     const adl = fill({
       execId: 'x-adl',
       side: 'Buy',
@@ -288,7 +272,7 @@ describe('changesSince: the evidence the core accounts', () => {
   });
 
   it('ignores funding, fills of the seen state, and duplicates from overlapping pages', () => {
-    const p = tracked({ stateSequence: 100 });
+    const p = trackedBtcLong({ stateSequence: 100 });
     const close = fill({ execId: 'x-close', seq: 103 });
     const changes = changesSince(
       [
@@ -303,7 +287,7 @@ describe('changesSince: the evidence the core accounts', () => {
   });
 
   it('orders by time, then sequence (seq repeats for fills concluded together)', () => {
-    const p = tracked({ stateSequence: 100 });
+    const p = trackedBtcLong({ stateSequence: 100 });
     const changes = changesSince(
       [
         fill({ execId: 'b', seq: 102, execQty: '0.25', closedSize: '0.25', execTime: String(T0 + 10) }),
@@ -316,7 +300,7 @@ describe('changesSince: the evidence the core accounts', () => {
 });
 
 describe('a blank or missing closedSize is unknown, never 0', () => {
-  const long = tracked();
+  const long = trackedBtcLong();
   const records = (...r: [orderId: string, side: 'Buy' | 'Sell', closed: string][]): CloseRecords =>
     closeRecordsOf(
       r.map(([orderId, side, closedSize]) => ({ symbol: 'BTCUSDT', orderId, side, closedSize })),
@@ -355,8 +339,8 @@ describe('a blank or missing closedSize is unknown, never 0', () => {
   });
 
   it('hedge: closed-PnL tells which leg a fill of either side belongs to', () => {
-    const longLeg = tracked({ positionIdx: 1 });
-    const shortLeg = tracked({ positionIdx: 2, side: 'short' });
+    const longLeg = trackedBtcLong({ positionIdx: 1 });
+    const shortLeg = trackedBtcLong({ positionIdx: 2, side: 'short' });
     const closingSell = fill({ side: 'Sell', execQty: '0.5', closedSize: '', orderId: 'o-1' });
     const openingSell = fill({ side: 'Sell', execQty: '0.4', closedSize: '', orderId: 'o-2' });
     const r = records(['o-1', 'Sell', '0.5']);

@@ -1,9 +1,28 @@
+import type { TrackedPosition } from '#core/types.js';
+
 /**
  * Realistic Bybit V5 records for the adapter's unit tests, shaped like the examples in
  * bybit-exchange/docs. No real keys, accounts or order ids.
  */
 
 export const T0 = 1_750_000_000_000;
+
+/** The tracked position these records describe: the one-way BTCUSDT long of 0.5, last seen at T0. */
+export function trackedBtcLong(over: Partial<TrackedPosition> = {}): TrackedPosition {
+  return {
+    accountId: 'acct-1',
+    symbol: 'BTCUSDT',
+    positionIdx: 0,
+    side: 'long',
+    size: '0.5',
+    lastSeenOpenAt: T0 + 1_000,
+    lastSeenSnapshotId: 'snap-0',
+    stateUpdatedAt: T0,
+    stateSequence: 8_172_331_004,
+    protectiveOrders: [],
+    ...over,
+  };
+}
 
 /** An entry of `GET /v5/position/list`, as the wire has it (before validation). */
 export function rawPosition(over: Record<string, unknown> = {}): Record<string, unknown> {
