@@ -35,10 +35,34 @@ export interface ProtectiveOrder {
   /** Trigger price for conditional orders, for the audit trail; absent for plain reduce-only limits. */
   readonly triggerPrice?: string;
   /**
+   * How much of the position the order closes when it triggers: absent when it closes the whole
+   * position whatever its size (a position-level stop, close-on-trigger without a size).
+   */
+  readonly qty?: string;
+  /**
+   * Which way the market must move for a conditional order to trigger: `fall` for a long's stop, `rise`
+   * for a short's. Absent for orders without a trigger.
+   */
+  readonly triggersOn?: 'rise' | 'fall';
+  /**
    * When the venue accepted the order. Only orders placed before the close are provably the closed
    * position's orphans: an order placed after it may protect a position reopened a moment ago.
    */
   readonly createdAt?: number;
+}
+
+/**
+ * The protection a positions list shows on the position itself (Bybit: `stopLoss`, `trailingStop` in
+ * the default Full TP/SL mode), each covering the whole position, and the prices a replacement stop is
+ * computed from. Stops placed as orders (Bybit's Partial mode, reduce-only conditionals) are not here.
+ */
+export interface PositionLevelProtection {
+  /** Trigger price of the position's stop-loss; absent when it has none. */
+  readonly stopLoss?: string;
+  /** Trailing-stop distance; absent when it has none. */
+  readonly trailingStop?: string;
+  readonly markPrice?: string;
+  readonly entryPrice?: string;
 }
 
 /** A position as one exchange response showed it open. */
@@ -57,6 +81,8 @@ export interface ObservedPosition {
    * Fills with a higher sequence happened after this state: a clock-free ordering.
    */
   readonly sequence?: number;
+  /** What the list said about its stops; absent when the venue's list does not say (orders decide). */
+  readonly protection?: PositionLevelProtection;
 }
 
 /** A position stopguard is responsible for: what was last seen of it, and when. */

@@ -58,6 +58,7 @@ describe('fetchOpenPositions', () => {
       size: '0.5',
       updatedAt: T0,
       sequence: 8_172_331_004,
+      protection: { stopLoss: '62000', markPrice: '64100', entryPrice: '64000.5' },
     });
     expect(snapshot.positions.at(-1)).toEqual({
       symbol: 'CUSDT',
@@ -65,6 +66,7 @@ describe('fetchOpenPositions', () => {
       side: 'short',
       size: '0.5',
       updatedAt: T0,
+      protection: { stopLoss: '62000', markPrice: '64100', entryPrice: '64000.5' },
     });
     const first = stub.requests[0];
     expect(first?.path).toBe('/v5/position/list');
@@ -394,6 +396,7 @@ describe('fetchProtectiveOrders', () => {
           positionIdx: 0,
           kind: 'stop-loss',
           triggerPrice: '62000',
+          triggersOn: 'fall',
           createdAt: T0 - 30_000,
         },
         { orderId: 'ro-0', symbol: 'BTCUSDT', positionIdx: 0, kind: 'reduce-only', createdAt: T0 - 30_000 },

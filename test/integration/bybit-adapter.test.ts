@@ -577,6 +577,9 @@ describe('protective orders and cancels', () => {
       positionIdx: 1,
       kind: 'stop-loss',
       triggerPrice: '4.5',
+      // The simulator lists a Full-mode stop with the position's size; it triggers on a fall.
+      qty: '10',
+      triggersOn: 'fall',
       createdAt: clock.now(),
     });
     expect(byId.get(ids.tp)?.kind).toBe('take-profit');

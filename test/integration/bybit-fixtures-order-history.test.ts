@@ -55,6 +55,8 @@ const cancelledSell: HistoryCase = {
       stopOrderType: 'UNKNOWN',
       triggerPrice: '',
       createdTime: 1672220109387,
+      qty: '0.1',
+      triggerDirection: 0,
     },
   ],
   kinds: [undefined],
@@ -77,6 +79,8 @@ const rejectedPostOnly: HistoryCase = {
       stopOrderType: 'UNKNOWN',
       triggerPrice: '0.00',
       createdTime: 1684476068369,
+      qty: '0.003',
+      triggerDirection: 0,
     },
   ],
   kinds: [undefined],
@@ -92,6 +96,8 @@ const filledBuy: BybitOrder = {
   stopOrderType: '',
   triggerPrice: '',
   createdTime: 1757837580469,
+  qty: '0.001',
+  triggerDirection: 0,
 };
 
 const history: Record<string, HistoryCase> = {
@@ -124,6 +130,8 @@ const history: Record<string, HistoryCase> = {
         side: 'Sell',
         reduceOnly: true,
         createdTime: 1757837618905,
+        qty: '0.001',
+        triggerDirection: 0,
       },
       filledBuy,
     ],

@@ -45,6 +45,8 @@ const xrp100: ObservedPosition = {
   side: 'long',
   size: '100',
   updatedAt: 1672279322668,
+  // stopLoss "" and trailingStop "0": no position-level stop.
+  protection: { markPrice: '0.3432', entryPrice: '0.3615' },
 };
 const xrpDocs: PositionCase = {
   what: 'linear XRPUSDT Buy 100; the cursor on its 1-row page costs no second request',
@@ -59,6 +61,8 @@ const btcusd299: ObservedPosition = {
   side: 'short',
   size: '299',
   updatedAt: 1684742400015,
+  // stopLoss and trailingStop "0.00": none.
+  protection: { markPrice: '26926.00', entryPrice: '30004.5006751' },
 };
 // 2023-10 → current: inverse BTCUSD Sell 300 with seq.
 const btcusd300: PositionCase = {
@@ -72,6 +76,7 @@ const btcusd300: PositionCase = {
     size: '300',
     updatedAt: 1697673600012,
     sequence: 5723621632,
+    protection: { markPrice: '28224.50', entryPrice: '27464.50441675' },
   },
 };
 
@@ -119,6 +124,7 @@ const positionList: Record<string, PositionCase> = {
       size: '1.2',
       updatedAt: 1699948800031,
       sequence: 15411084098,
+      protection: { markPrice: '71.1', entryPrice: '64.59947917' },
     },
     ccxt: true,
   },
@@ -126,7 +132,14 @@ const positionList: Record<string, PositionCase> = {
     what: 'real 2023-04 answer, BTCUSDT Buy 0.002, no seq, liqPrice "0.10"',
     category: 'linear',
     time: 1682687025633,
-    open: { symbol: 'BTCUSDT', positionIdx: 0, side: 'long', size: '0.002', updatedAt: 1682668800070 },
+    open: {
+      symbol: 'BTCUSDT',
+      positionIdx: 0,
+      side: 'long',
+      size: '0.002',
+      updatedAt: 1682668800070,
+      protection: { markPrice: '29252.90', entryPrice: '32685.25' },
+    },
   },
 };
 
@@ -135,7 +148,15 @@ const xrpPush: PositionCase = {
   what: 'XRPUSDT Buy 75',
   category: 'linear',
   time: 1672364174455,
-  open: { symbol: 'XRPUSDT', positionIdx: 0, side: 'long', size: '75', updatedAt: 1672364174449 },
+  // A push names the entry `entryPrice`, which the REST reader does not take for `avgPrice`.
+  open: {
+    symbol: 'XRPUSDT',
+    positionIdx: 0,
+    side: 'long',
+    size: '75',
+    updatedAt: 1672364174449,
+    protection: { markPrice: '0.3374' },
+  },
 };
 // 2023-10 → current: an empty short hedge leg (side "", size "0", positionIdx 2).
 const emptyLegPush: PositionCase = {
@@ -162,6 +183,7 @@ const wsPosition: Record<string, PositionCase> = {
       size: '75',
       updatedAt: 1672364174449,
       sequence: 4688002127,
+      protection: { markPrice: '0.3374' },
     },
   },
   'bybitdocs-2023-10-empty-position.json': emptyLegPush,
@@ -172,7 +194,14 @@ const wsPosition: Record<string, PositionCase> = {
     what: 'real push spelling "tpSlMode": BTCUSDT Buy 0.002',
     category: 'linear',
     time: 1682919303680,
-    open: { symbol: 'BTCUSDT', positionIdx: 0, side: 'long', size: '0.002', updatedAt: 1682919303679 },
+    open: {
+      symbol: 'BTCUSDT',
+      positionIdx: 0,
+      side: 'long',
+      size: '0.002',
+      updatedAt: 1682919303679,
+      protection: { markPrice: '28502.11' },
+    },
   },
   'roq-bybit-ws-position-side-none-2023-05.json': {
     what: 'real empty position with side "None", size "0": flat',
@@ -192,6 +221,7 @@ const wsPosition: Record<string, PositionCase> = {
       size: '10',
       updatedAt: 1719181270938,
       sequence: 107793890205,
+      protection: { markPrice: '0.5944' },
     },
   },
 };

@@ -27,7 +27,20 @@ describe('position entries', () => {
       size: '0.5',
       updatedAt: T0,
       sequence: 8_172_331_004,
+      protection: { stopLoss: '62000', markPrice: '64100', entryPrice: '64000.5' },
     });
+  });
+
+  it('reads the position-level stop and trailing stop only when set: "", "0" and "0.00" are none', () => {
+    for (const unset of ['', '0', '0.00', undefined]) {
+      const entry = position({ stopLoss: unset, trailingStop: unset });
+      expect(toObservedPosition(entry)?.protection).toEqual({ markPrice: '64100', entryPrice: '64000.5' });
+    }
+    expect(toObservedPosition(position({ stopLoss: '', trailingStop: '150' }))?.protection).toMatchObject({
+      trailingStop: '150',
+    });
+    // A malformed price is read as unset, never as a stop (nor as a failed list).
+    expect(toObservedPosition(position({ stopLoss: 'n/a' }))?.protection).not.toHaveProperty('stopLoss');
   });
 
   it('maps a hedge short leg', () => {
@@ -88,10 +101,20 @@ describe('protective orders', () => {
       positionIdx: 0,
       kind: 'stop-loss',
       triggerPrice: '62000',
+      // A position-level stop lists qty "0": it closes the whole position.
+      triggersOn: 'fall',
       createdAt: T0 - 30_000,
     });
     expect(toProtectiveOrder(order({ positionIdx: 1 }), 2)).toBeUndefined();
     expect(toProtectiveOrder(order({ orderStatus: 'Cancelled' }), 0)).toBeUndefined();
+  });
+
+  it('reads a size of "0" (position-level TP/SL) as the whole position, and the trigger direction', () => {
+    expect(toProtectiveOrder(order({ qty: '0.2', stopOrderType: 'PartialStopLoss' }), 0)).toMatchObject({
+      qty: '0.2',
+    });
+    expect(toProtectiveOrder(order({ triggerDirection: 1 }), 0)).toMatchObject({ triggersOn: 'rise' });
+    expect(toProtectiveOrder(order({ triggerDirection: 0 }), 0)).not.toHaveProperty('triggersOn');
   });
 
   it('omits a trigger price of "" or "0" (plain reduce-only limits)', () => {

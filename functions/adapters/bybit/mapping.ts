@@ -23,8 +23,21 @@ export function toObservedPosition(p: BybitPosition): ObservedPosition | undefin
     size: p.size,
     updatedAt: Number(p.updatedTime),
   } as const;
+  const protection = {
+    ...priceField('stopLoss', p.stopLoss),
+    ...priceField('trailingStop', p.trailingStop),
+    ...priceField('markPrice', p.markPrice),
+    ...priceField('entryPrice', p.avgPrice),
+  };
+  const withProtection = { ...base, protection };
   // seq is -1 for a symbol never traded: no sequence to compare against.
-  return p.seq === undefined || p.seq < 0 ? base : { ...base, sequence: p.seq };
+  return p.seq === undefined || p.seq < 0 ? withProtection : { ...withProtection, sequence: p.seq };
+}
+
+/** A price field as set (a decimal above 0), or nothing: Bybit writes "", "0" or omits an unset one. */
+function priceField<K extends string>(name: K, value: string | undefined): { [P in K]?: string } {
+  if (value === undefined || !/^\d+(\.\d+)?$/.test(value) || !new Big(value).gt(0)) return {};
+  return { [name]: value } as { [P in K]?: string };
 }
 
 /** Conditional order types that only ever close (docs/v5/enum.mdx#stopordertype). */
@@ -71,12 +84,17 @@ export function toProtectiveOrder(order: BybitOrder, positionIdx: PositionIdx): 
   const kind = protectiveKindOf(order);
   if (kind === undefined) return undefined;
   const hasTrigger = order.triggerPrice !== '' && new Big(order.triggerPrice).gt(0);
+  // A size of "0" (position-level TP/SL) or none closes whatever the position's size is.
+  const sized = order.qty !== undefined && order.qty !== '' && new Big(order.qty).gt(0);
+  const direction = order.triggerDirection === 1 ? 'rise' : order.triggerDirection === 2 ? 'fall' : undefined;
   return {
     orderId: order.orderId,
     symbol: order.symbol,
     positionIdx: order.positionIdx,
     kind,
     ...(hasTrigger ? { triggerPrice: order.triggerPrice } : {}),
+    ...(sized && order.qty !== undefined ? { qty: order.qty } : {}),
+    ...(hasTrigger && direction !== undefined ? { triggersOn: direction } : {}),
     createdAt: order.createdTime,
   };
 }

@@ -55,6 +55,11 @@ export const positionEntrySchema = z
     size: decimalString,
     updatedTime: z.string(),
     seq: sequenceValue.optional(),
+    // Position-level TP/SL and prices (Full mode): read only when they are decimals, else as unset.
+    stopLoss: z.string().optional(),
+    trailingStop: z.string().optional(),
+    markPrice: z.string().optional(),
+    avgPrice: z.string().optional(),
   })
   .superRefine((p, ctx) => {
     if (Number(p.size) === 0) return;
@@ -116,6 +121,10 @@ export const orderEntrySchema = z.object({
   closeOnTrigger: z.boolean(),
   stopOrderType: z.string().optional().default(''),
   triggerPrice: priceString.optional().default(''),
+  /** "0" on position-level (Full) TP/SL orders, which close whatever the size is. */
+  qty: z.union([decimalString, z.literal('')]).optional(),
+  /** 1: triggers when the price rises to it; 2: when it falls; 0 for orders without a trigger. */
+  triggerDirection: z.union([z.number().int(), z.string().regex(/^\d$/).transform(Number)]).optional(),
   createdTime: msString,
 });
 export type BybitOrder = z.output<typeof orderEntrySchema>;
