@@ -213,6 +213,7 @@ function createOrder(ctx: EndpointContext, params: Params): unknown {
   const triggerPrice = text(params, 'triggerPrice');
   const triggerDirection =
     params.triggerDirection === undefined ? undefined : Number(params.triggerDirection);
+  const orderLinkId = text(params, 'orderLinkId');
   const input: ApiOrderInput = {
     symbol,
     side: side satisfies Side,
@@ -224,9 +225,10 @@ function createOrder(ctx: EndpointContext, params: Params): unknown {
     ...(triggerPrice === undefined ? {} : { triggerPrice }),
     ...(triggerDirection === 1 || triggerDirection === 2 ? { triggerDirection } : {}),
     ...(positionIdx === undefined ? {} : { positionIdx: positionIdx as PositionIdx }),
+    ...(orderLinkId === undefined ? {} : { orderLinkId }),
   };
   const orderId = ctx.exchange.placeApiOrder(ctx.accountId, input);
-  return { orderId, orderLinkId: '' };
+  return { orderId, orderLinkId: orderLinkId ?? '' };
 }
 
 /** USDC perpetuals end in USDC or PERP; everything else here settles in USDT. */

@@ -33,6 +33,9 @@ import {
   type SimPosition,
 } from './types.js';
 
+/** Bybit's retCode for an `orderLinkId` the account already used. */
+const DUPLICATE_ORDER_LINK_ID = 110072;
+
 const opposite = (side: Side): Side => (side === 'Buy' ? 'Sell' : 'Buy');
 
 /**
@@ -239,6 +242,10 @@ export class SimExchange {
       throw new SimRejection(10001, 'params error: position idx not match position mode');
     }
     const protective = input.reduceOnly || input.closeOnTrigger;
+    const linkId = input.orderLinkId;
+    if (linkId !== undefined && [...account.ordersById.values()].some((o) => o.orderLinkId === linkId)) {
+      throw new SimRejection(DUPLICATE_ORDER_LINK_ID, 'OrderLinkedID is duplicate');
+    }
     if (input.triggerPrice === undefined && input.orderType === 'Market') {
       if (!protective) {
         return this.openPosition({
@@ -297,6 +304,7 @@ export class SimExchange {
       reduceOnly: input.reduceOnly,
       closeOnTrigger: input.closeOnTrigger,
       crossDirection: input.triggerDirection,
+      ...(linkId === undefined ? {} : { orderLinkId: linkId }),
     }).orderId;
   }
 

@@ -56,6 +56,7 @@ export interface NewOrderFields {
   reduceOnly: boolean;
   closeOnTrigger?: boolean;
   crossDirection?: 1 | 2;
+  orderLinkId?: string;
 }
 
 export class MatchingEngine {
@@ -142,6 +143,7 @@ export class MatchingEngine {
     const market = this.prices.get(fields.symbol) ?? '';
     const order: Mutable<SimOrder> = {
       orderId: countedId(this.orderCounter, 'a'),
+      orderLinkId: fields.orderLinkId ?? '',
       accountId: account.id,
       symbol: fields.symbol,
       positionIdx: fields.positionIdx,

@@ -71,6 +71,8 @@ export interface SimPosition {
 /** An order in any state: resting protective orders and the market orders that opened or closed positions. */
 export interface SimOrder {
   readonly orderId: string;
+  /** The client's id (`orderLinkId`), unique per account; '' when none was given. */
+  readonly orderLinkId: string;
   readonly accountId: string;
   readonly symbol: string;
   readonly positionIdx: PositionIdx;
@@ -211,6 +213,7 @@ export interface ApiOrderInput {
   reduceOnly: boolean;
   closeOnTrigger: boolean;
   positionIdx?: PositionIdx;
+  orderLinkId?: string;
 }
 
 /** What a cancel found: the order cancelled, no such order, or an order no longer resting. */

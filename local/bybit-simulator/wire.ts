@@ -178,7 +178,7 @@ export function toWireOrder(o: SimOrder): WireOrder {
   const leaves = RESTING_STATUSES.has(o.orderStatus) ? o.qty : '0';
   return {
     orderId: o.orderId,
-    orderLinkId: '',
+    orderLinkId: o.orderLinkId,
     parentOrderLinkId: '',
     blockTradeId: '',
     symbol: o.symbol,
