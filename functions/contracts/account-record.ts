@@ -22,6 +22,20 @@ export const accountRecordSchema = z.strictObject({
       .max(5),
   }),
   settings: accountSettingsOverridesSchema.optional(),
+  /**
+   * The protection audit: `alarm` (the default) finds live positions without a full stop and alarms;
+   * `replace` also places a reduce-only, close-on-trigger stop on them, at the price the bot registered
+   * or `stopDistance` (a fraction, "0.05" = 5 %) from the entry price.
+   */
+  protection: z
+    .strictObject({
+      mode: z.enum(['alarm', 'replace']),
+      stopDistance: z
+        .string()
+        .regex(/^0\.\d+$/, 'a fraction below 1 such as "0.05"')
+        .optional(),
+    })
+    .optional(),
 });
 
 export type AccountRecord = z.infer<typeof accountRecordSchema>;

@@ -48,6 +48,13 @@ export const registerMessageSchema = z.strictObject({
      * alone: a sequence it sent could outrank every real state, and only the exchange's lists carry one.
      */
     updatedAt: z.number().int().positive(),
+    /**
+     * The position has no stop-loss by design (a hedge leg, a grid): the protection audit leaves it
+     * alone, and replace mode never places one. Stays until the bot registers the position again.
+     */
+    noStopIntended: z.boolean().optional(),
+    /** The stop price replace mode uses for it, instead of the account's distance rule. */
+    stopPrice: decimal.optional(),
   }),
 });
 

@@ -29,6 +29,10 @@ export interface ReconcileSettings extends ReconcileConfig {
    * also be a region block of one account's host, which must not stop everyone else.
    */
   readonly sharedEgress: boolean;
+  /** Most stops replace mode places per account per cap window: a budget of its own, apart from cancels. */
+  readonly placementCapPerAccount: number;
+  /** Most stops replace mode places across all accounts per cap window. */
+  readonly placementCapGlobal: number;
 }
 
 export const defaultSettings: ReconcileSettings = {
@@ -42,6 +46,8 @@ export const defaultSettings: ReconcileSettings = {
   ledgerRefreshMs: 300_000,
   fleetRequestsPer5s: 0,
   sharedEgress: false,
+  placementCapPerAccount: 5,
+  placementCapGlobal: 20,
 };
 
 /** A whole number in [min, max], from a number or an environment string: durations and counts alike. */
@@ -57,6 +63,7 @@ export const settingsOverridesSchema = z.strictObject({
   massAbsenceConfirmations: boundedInt(1, 1_000).optional(),
   overdueConfirmMs: boundedInt(10_000, 3_600_000).optional(),
   maxRetryDelayMs: boundedInt(1_000, 900_000).optional(),
+  protectionGraceMs: boundedInt(0, 86_400_000).optional(),
   cadenceMs: boundedInt(1_000, 60_000)
     .refine((v) => 60_000 % v === 0, 'must divide a minute')
     .optional(),
@@ -70,6 +77,8 @@ export const settingsOverridesSchema = z.strictObject({
     .refine((v) => v === 0 || v >= 5, 'must be 0 (no budget) or at least 5 (one per second)')
     .optional(),
   sharedEgress: bool.optional(),
+  placementCapPerAccount: boundedInt(0, 1_000).optional(),
+  placementCapGlobal: boundedInt(0, 10_000).optional(),
 });
 
 export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
@@ -87,6 +96,7 @@ export const accountSettingsOverridesSchema = settingsOverridesSchema.omit({
   claimLeaseMs: true,
   fleetRequestsPer5s: true,
   sharedEgress: true,
+  placementCapGlobal: true,
 });
 
 export class InvalidSettingsError extends Error {

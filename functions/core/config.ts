@@ -28,6 +28,11 @@ export interface ReconcileConfig {
    * separately through the venue's reset time.
    */
   readonly maxRetryDelayMs: number;
+  /**
+   * How long a live position may be short of a stop before the protection audit alarms: the bot needs a
+   * moment after opening (or adding) to place its stop.
+   */
+  readonly protectionGraceMs: number;
 }
 
 export const defaultReconcileConfig: ReconcileConfig = {
@@ -38,4 +43,5 @@ export const defaultReconcileConfig: ReconcileConfig = {
   massAbsenceConfirmations: 3,
   overdueConfirmMs: 120_000,
   maxRetryDelayMs: 60_000,
+  protectionGraceMs: 30_000,
 };

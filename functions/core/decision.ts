@@ -1,4 +1,11 @@
-import type { PositionChange, PositionKey, ProtectiveOrder, SnapshotFailureReason } from './types.js';
+import type {
+  PositionChange,
+  PositionIdx,
+  PositionKey,
+  PositionSide,
+  ProtectiveOrder,
+  SnapshotFailureReason,
+} from './types.js';
 
 /**
  * Every outcome of looking at one tracked position. Each carries a machine-readable `reason`, a
@@ -14,7 +21,10 @@ export type Decision =
   | CancelOrphans
   | DeferCapSpent
   | StandDown
-  | ResolveClosed;
+  | ResolveClosed
+  | ProtectionShort
+  | ProtectionRestored
+  | StopPlacement;
 
 export type DecisionKind = Decision['kind'];
 
@@ -137,6 +147,56 @@ export interface ResolveClosed extends DecisionBase {
   readonly reason: 'closed-no-orders-left' | 'gone-no-orders-left';
   readonly changes: readonly PositionChange[];
   readonly ordersLeftAlone: readonly ProtectiveOrder[];
+}
+
+/**
+ * The protection audit (core/protection.ts): a live position whose stops would close none
+ * (`unprotected`) or only part (`underprotected`) of it, in 2 complete looks, past the grace. Alarms.
+ */
+export interface ProtectionShort extends DecisionBase {
+  readonly kind: 'unprotected' | 'underprotected';
+  readonly reason: 'stop-coverage-short';
+  /** The share of the size its stops would close, "0" up to below "1". */
+  readonly coveredShare: string;
+  /** Exchange time of the first look that found it short. */
+  readonly uncoveredSince: number;
+}
+
+/** An alarmed protection episode that ended: a stop is back, the position closed, or the bot says no stop is meant. */
+export interface ProtectionRestored extends DecisionBase {
+  readonly kind: 'protection-restored';
+  readonly reason: 'stop-seen' | 'position-closed' | 'marked-intentional';
+  readonly uncoveredSince: number;
+}
+
+/** A reduce-only, close-on-trigger market stop stopguard asks the venue to rest on a live position. */
+export interface StopOrderRequest {
+  readonly symbol: string;
+  readonly positionIdx: PositionIdx;
+  /** The side of the position it protects: the order itself sells a long, buys a short. */
+  readonly positionSide: PositionSide;
+  readonly qty: string;
+  readonly triggerPrice: string;
+  /** Deterministic per episode, with stopguard's prefix: a retry is refused as a duplicate, never placed twice. */
+  readonly orderLinkId: string;
+}
+
+/**
+ * Replace mode's answer to an unprotected position: what was placed, or why nothing was. Only `placed`
+ * and `already-placed` are stops resting; every other reason leaves the alarm standing.
+ */
+export interface StopPlacement extends DecisionBase {
+  readonly kind: 'place-stop';
+  readonly reason:
+    | 'placed'
+    | 'already-placed'
+    | 'shadow'
+    | 'place-failed'
+    | 'would-trigger-at-once'
+    | 'no-stop-rule'
+    | 'suspect-open'
+    | 'cap-spent';
+  readonly request?: StopOrderRequest;
 }
 
 /**

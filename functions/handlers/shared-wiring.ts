@@ -48,6 +48,12 @@ export function wireCommon(inputs: WiringInputs): Omit<ReconcilerDeps, 'exchange
       global: settings.capGlobal,
       windowMs: settings.capWindowMs,
     }),
+    placementCap: new DynamoCap(table, {
+      perAccount: settings.placementCapPerAccount,
+      global: settings.placementCapGlobal,
+      windowMs: settings.capWindowMs,
+      budget: 'PLACE#',
+    }),
     fleet: new DynamoFleetGuard(table, fleetBudgetOf(settings.fleetRequestsPer5s)),
     queue: new SqsWorkQueue({ client: sqs, queueUrl }),
     audit: new DynamoAudit({ ...table, retentionDays: environment.auditRetentionDays, ids: base.ids }),

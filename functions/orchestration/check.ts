@@ -11,6 +11,7 @@ import { loadEnabledAccount } from './account-context.js';
 import { recordDecisions } from './audit-trail.js';
 import type { ReconcilerDeps } from './dependencies.js';
 import { fleetSession, fleetWait, reportBan } from './fleet-access.js';
+import { auditProtection } from './protection-audit.js';
 
 export interface CheckOutcome {
   readonly accountId: string;
@@ -41,7 +42,8 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
     exchange.session.fetchOpenPositions(),
     deps.store.loadAccountView(accountId),
   ]);
-  await reportBan(deps, exchange.bannedUntil(), accountId);
+  const bannedByList = exchange.bannedUntil();
+  await reportBan(deps, bannedByList, accountId);
   const now = deps.clock.now();
   deps.telemetry.count(Metric.ChecksRun);
 
@@ -100,14 +102,29 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
     assessment.decisions.map((d) => actOnCheckDecision(deps, d, suspects, view, snapshot, settings)),
   );
 
-  const worthAuditing = assessment.decisions.filter(isNoteworthy);
+  const protection = await auditProtection(deps, {
+    account,
+    settings,
+    snapshot,
+    view,
+    suspects,
+    session: exchange.session,
+  });
+  // The audit's order listing may have met a ban the list did not.
+  if (exchange.bannedUntil() !== bannedByList) await reportBan(deps, exchange.bannedUntil(), accountId);
+  const worthAuditing = [...assessment.decisions.filter(isNoteworthy), ...protection];
   await recordDecisions(
     deps,
     'check',
     worthAuditing.map((decision) => ({ decision })),
     settings.shadow,
   );
-  return { accountId, status: 'checked', trust: assessment.trust, decisions: assessment.decisions };
+  return {
+    accountId,
+    status: 'checked',
+    trust: assessment.trust,
+    decisions: [...assessment.decisions, ...protection],
+  };
 }
 
 async function actOnCheckDecision(

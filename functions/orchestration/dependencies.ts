@@ -23,6 +23,8 @@ export interface ReconcilerDeps {
   readonly accounts: AccountDirectory;
   readonly store: ReconciliationStore;
   readonly cap: CancelCap;
+  /** Replace mode's own budget of stops placed, per account and in total per window (same counters' table). */
+  readonly placementCap: CancelCap;
   /** The pause and the request budget every account's exchange access shares. */
   readonly fleet: FleetGuard;
   readonly queue: WorkQueue;

@@ -110,6 +110,13 @@ export function fleetSession(
         }
         return answer;
       },
+      placeStop: async (request) => {
+        const held = await holdBack('cancel');
+        if (held !== undefined) return { status: 'failed', detail: held.detail, reason: held.reason };
+        const answer = await session.placeStop(request);
+        if (answer.status === 'failed' && answer.reason !== undefined) note({ reason: answer.reason });
+        return answer;
+      },
     },
   };
 }

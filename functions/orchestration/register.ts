@@ -39,7 +39,8 @@ export async function runRegister(deps: RegisterDeps, message: RegisterMessage):
     });
     return { status: 'rejected', reason: rejected };
   }
-  const observed: ObservedPosition = message.position;
+  const { noStopIntended, stopPrice, ...position } = message.position;
+  const observed: ObservedPosition = position;
   // A registration is the bot's word, not a fetch: it is recorded as seen at the fill's own time.
   const registration: PositionSnapshot = {
     status: 'complete',
@@ -51,9 +52,20 @@ export async function runRegister(deps: RegisterDeps, message: RegisterMessage):
   const key = { accountId, symbol: observed.symbol, positionIdx: observed.positionIdx };
   // Conditional writes, no read: the ledger keeps whichever state is newer, and only a suspect raised on
   // an older state ends.
+  // What the bot says of the stop is stored apart from the ledger (which every check rewrites), and
+  // only when it says something: a registration without it leaves an earlier word standing.
+  const saysStop = noStopIntended !== undefined || stopPrice !== undefined;
   const [tracked, suspectEnded] = await Promise.all([
     deps.store.registerTracked(trackedFrom(accountId, observed, registration, undefined)),
     deps.store.endSuspectOlderThan(key, versionOf(observed)),
+    saysStop
+      ? deps.store.recordIntent({
+          ...key,
+          noStopIntended: noStopIntended ?? false,
+          ...(stopPrice === undefined ? {} : { stopPrice }),
+          updatedAt: observed.updatedAt,
+        })
+      : undefined,
   ]);
   const fields = { accountId, symbol: observed.symbol, positionIdx: observed.positionIdx, suspectEnded };
   if (suspectEnded) {

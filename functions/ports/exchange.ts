@@ -1,3 +1,4 @@
+import type { StopOrderRequest } from '#core/decision.js';
 import type {
   CloseEvidence,
   OpenProtectiveOrders,
@@ -24,6 +25,18 @@ export type CancelOutcome =
       readonly retryable: boolean;
       /** Exchange time at which a rate limit resets, when the venue said. */
       readonly retryAt?: number;
+    };
+
+/** The result of asking the venue to rest a stop (replace mode). */
+export type PlaceStopOutcome =
+  | { readonly status: 'placed'; readonly orderId: string }
+  /** The venue already holds an order with this `orderLinkId`: an earlier attempt placed it. */
+  | { readonly status: 'already-placed'; readonly detail: string }
+  | {
+      readonly status: 'failed';
+      readonly detail: string;
+      readonly reason?: SnapshotFailureReason;
+      readonly exchangeCode?: number;
     };
 
 /** A cancel that did not happen, for `failure`: its reason, code and reset time carried over. */
@@ -59,4 +72,9 @@ export interface ExchangeSession {
   /** Every reduce-only or conditional order resting on the account, all symbols, in one listing. */
   fetchProtectiveOrders(): Promise<OpenProtectiveOrders>;
   cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome>;
+  /**
+   * Rests a reduce-only, close-on-trigger market stop (replace mode). Never resent by the adapter: the
+   * request's `orderLinkId` makes a later attempt safe instead.
+   */
+  placeStop(request: StopOrderRequest): Promise<PlaceStopOutcome>;
 }

@@ -1,4 +1,5 @@
 import type { ClaimRenewal } from '#core/decision.js';
+import type { ProtectionIntent, ProtectionWatch } from '#core/protection.js';
 import type { StateVersion } from '#core/state-order.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '#core/types.js';
 
@@ -18,6 +19,10 @@ export interface AccountView {
   readonly tracked: readonly TrackedPosition[];
   readonly suspects: readonly SuspectRecord[];
   readonly state: AccountState;
+  /** Live positions the protection audit found short of a stop (written by checks only). */
+  readonly watches: readonly ProtectionWatch[];
+  /** What the bot said about positions' stops when registering them (written by register only). */
+  readonly intents: readonly ProtectionIntent[];
 }
 
 /**
@@ -41,6 +46,15 @@ export interface ReconciliationStore {
    */
   registerTracked(position: TrackedPosition): Promise<boolean>;
   saveAccountState(state: AccountState): Promise<void>;
+  /** Stores the watches a look created or changed and drops those whose episode ended. */
+  saveWatches(saves: readonly ProtectionWatch[], ends: readonly PositionKey[]): Promise<void>;
+  /**
+   * Replaces a watch only while it is still `current` (unchanged since loaded): true when stored. Replace
+   * mode marks its placement this way, so two checks racing place at most one stop.
+   */
+  markWatch(next: ProtectionWatch, current: ProtectionWatch): Promise<boolean>;
+  /** The bot's word on a position's stop, stored unless a registration at least as new already was. */
+  recordIntent(intent: ProtectionIntent): Promise<boolean>;
   /** Creates the suspect only if none exists for that position; false when one already did. */
   createSuspect(suspect: SuspectRecord): Promise<boolean>;
   getSuspect(key: PositionKey): Promise<SuspectRecord | undefined>;

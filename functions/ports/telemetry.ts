@@ -28,6 +28,15 @@ export const Metric = {
   FleetDeferrals: 'FleetDeferrals',
   /** Gauge, seconds: age of the account's last complete snapshot. */
   SnapshotAgeSeconds: 'SnapshotAgeSeconds',
+  /**
+   * Live positions judged short of a stop, counted in every complete check while they stay so (the
+   * alarm reads the maximum: above 0 while any is unprotected). The log line names account and symbol.
+   */
+  UnprotectedPositions: 'UnprotectedPositions',
+  /** Order listings the protection audit needed (a position's own stop did not cover it): its cost. */
+  ProtectionOrderListings: 'ProtectionOrderListings',
+  /** Stops replace mode placed on unprotected positions. */
+  StopsPlaced: 'StopsPlaced',
   ShadowCancelsSkipped: 'ShadowCancelsSkipped',
   /** Registrations refused (unknown or disabled account, foreign symbol, future fill time): dead-lettered. */
   RegistrationsRejected: 'RegistrationsRejected',

@@ -84,7 +84,7 @@ export function summarize(
   const neverCleaned = pending.filter((o) => o.reopenedAt === undefined);
   const calls = venue.calls;
   const totalCalls =
-    calls.list + calls.recheck + calls.history + calls.closedPnl + calls.orders + calls.cancel;
+    calls.list + calls.recheck + calls.history + calls.closedPnl + calls.orders + calls.cancel + calls.place;
   const violations: string[] = [];
   for (const fc of venue.falseCancels.slice(0, 5)) {
     violations.push(

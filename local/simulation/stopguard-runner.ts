@@ -97,6 +97,11 @@ export class StopguardRunner implements Runner {
           return cap.acquire(accountId, slots, now, accountLimit);
         },
       },
+      placementCap: new MemoryCap({
+        perAccount: settings.placementCapPerAccount,
+        global: settings.placementCapGlobal,
+        windowMs: settings.capWindowMs,
+      }),
       fleet: new MemoryFleetGuard(fleetBudgetOf(settings.fleetRequestsPer5s)),
       queue: this.queue,
       audit: this.audit,

@@ -33,8 +33,11 @@ export interface VenueFill extends PositionChange {
   readonly visibleAt: number;
 }
 
-/** A position as a session reports it. */
-export function observed(p: VenuePosition): ObservedPosition {
+/**
+ * A position as a session reports it. A resting stop-loss shows as the position's own stop (Bybit's
+ * default Full mode lists it on the position), so coverage needs no order listing; prices are nominal.
+ */
+export function observed(p: VenuePosition, hasStop = false): ObservedPosition {
   return {
     symbol: p.symbol,
     positionIdx: p.positionIdx,
@@ -42,6 +45,11 @@ export function observed(p: VenuePosition): ObservedPosition {
     size: String(p.size),
     updatedAt: p.updatedAt,
     sequence: p.sequence,
+    protection: {
+      markPrice: '100',
+      entryPrice: '100',
+      ...(hasStop ? { stopLoss: p.side === 'long' ? '90' : '110' } : {}),
+    },
   };
 }
 
@@ -59,4 +67,6 @@ export interface VenueCalls {
   closedPnl: number;
   orders: number;
   cancel: number;
+  /** Stops placed by replace mode. */
+  place: number;
 }

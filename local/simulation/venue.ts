@@ -1,5 +1,10 @@
-/** The simulated venue: positions, protective orders and fills, answered through faults to each session. */
+/**
+ * The simulated venue: positions, protective orders and fills, answered through faults to each session.
+ * Longer than 400 lines because every endpoint reads and changes the same private books (positions,
+ * orders, fills, ground truth) in one step; its pure parts live in the venue-*.ts files beside it.
+ */
 
+import type { StopOrderRequest } from '#core/decision.js';
 import { positionId } from '#core/keys.js';
 import type {
   CloseEvidence,
@@ -15,12 +20,18 @@ import type {
   TrackedPosition,
 } from '#core/types.js';
 import type { Clock } from '#ports/clock.js';
-import { type CancelOutcome, type ExchangeSession, failedCancel } from '#ports/exchange.js';
+import {
+  type CancelOutcome,
+  type ExchangeSession,
+  failedCancel,
+  type PlaceStopOutcome,
+} from '#ports/exchange.js';
 import { hashInt, hashUnit } from './hash-random.js';
 import type { VenueFaults } from './venue-faults.js';
 import type { FalseCancel, Orphan } from './venue-ground-truth.js';
 import { historyAnswers } from './venue-history.js';
 import { VenueLimits } from './venue-limits.js';
+import { OrderBook } from './venue-orders.js';
 import {
   observed,
   stripAccount,
@@ -41,7 +52,7 @@ import {
  */
 export class SimVenue {
   private readonly positions = new Map<string, Map<string, VenuePosition>>();
-  private readonly orders = new Map<string, VenueOrder>();
+  private readonly orders = new OrderBook();
   private readonly fills = new Map<string, VenueFill[]>();
   private readonly sequences = new Map<string, number>();
   private readonly droppedUntil = new Map<string, number>();
@@ -52,13 +63,22 @@ export class SimVenue {
 
   readonly falseCancels: FalseCancel[] = [];
   readonly orphans = new Map<string, Orphan>();
-  readonly calls: VenueCalls = { list: 0, recheck: 0, history: 0, closedPnl: 0, orders: 0, cancel: 0 };
+  readonly calls: VenueCalls = {
+    list: 0,
+    recheck: 0,
+    history: 0,
+    closedPnl: 0,
+    orders: 0,
+    cancel: 0,
+    place: 0,
+  };
   /** Positions closed with protective orders left behind (the orphans' positions). */
   closes = 0;
   /** Positions reopened by the `reopenBetweenCalls` fault. */
   reopens = 0;
   /** The rate limits of the accounts and of the fleet's address. */
   readonly limits = new VenueLimits();
+  private readonly placedByLinkId = new Map<string, string>();
   /** Called when a position opens or grows: the bot registering it with stopguard. */
   onOpen: ((accountId: string, position: ObservedPosition) => void) | undefined;
 
@@ -105,7 +125,7 @@ export class SimVenue {
     kind: ProtectiveOrderKind,
   ): string {
     const orderId = `ord-${this.nextId++}`;
-    this.orders.set(orderId, { accountId, orderId, symbol, positionIdx, kind, createdAt: this.clock.now() });
+    this.orders.set({ accountId, orderId, symbol, positionIdx, kind, createdAt: this.clock.now() });
     return orderId;
   }
 
@@ -132,8 +152,8 @@ export class SimVenue {
     });
     if (triggeredOrderId !== undefined) this.orders.delete(triggeredOrderId);
     let orphaned = 0;
-    for (const order of this.orders.values()) {
-      if (order.accountId === accountId && order.symbol === symbol && order.positionIdx === positionIdx) {
+    for (const order of this.orders.ofAccount(accountId)) {
+      if (order.symbol === symbol && order.positionIdx === positionIdx) {
         this.orphans.set(order.orderId, {
           accountId,
           orderId: order.orderId,
@@ -162,9 +182,7 @@ export class SimVenue {
   }
 
   protectiveOrdersOf(accountId: string, symbol: string, positionIdx: PositionIdx): readonly VenueOrder[] {
-    return [...this.orders.values()].filter(
-      (o) => o.accountId === accountId && o.symbol === symbol && o.positionIdx === positionIdx,
-    );
+    return this.orders.ofPosition(accountId, symbol, positionIdx);
   }
 
   /** Orphans not cleaned yet (those adopted by a reopened position included). */
@@ -199,6 +217,7 @@ export class SimVenue {
       fetchPositionChanges: async (positions) => reopening(() => this.history(accountId, positions)),
       fetchProtectiveOrders: async () => reopening(() => this.listOrders(accountId)),
       cancelOrder: async (_symbol, orderId) => this.cancel(accountId, orderId),
+      placeStop: async (request) => this.placeStop(accountId, request),
     };
   }
 
@@ -233,7 +252,10 @@ export class SimVenue {
     const failure = this.failure(accountId, 'list');
     const open = [...this.positionsOf(accountId).values()];
     const dropped = this.droppedFromList(accountId, open, now);
-    const positions = open.filter((p) => !dropped.has(positionId(p.symbol, p.positionIdx))).map(observed);
+    const stopped = this.orders.stoppedPositions(accountId);
+    const positions = open
+      .filter((p) => !dropped.has(positionId(p.symbol, p.positionIdx)))
+      .map((p) => observed(p, stopped.has(positionId(p.symbol, p.positionIdx))));
     if (failure !== undefined)
       return { status: 'unknown', snapshotId, fetchedAt: now, pages: 1, positions: [], failure };
     if (
@@ -284,7 +306,7 @@ export class SimVenue {
     const flat = ([0, 1, 2] as const).filter((idx) => !legs.some((p) => p.positionIdx === idx));
     const lies =
       hashUnit(this.seed, accountId, 'recheck-lie', symbol, now) < this.faults.recheckLieProbability;
-    return { status: 'listed', checkedAt: now, open: lies ? [] : legs.map(observed), flat };
+    return { status: 'listed', checkedAt: now, open: lies ? [] : legs.map((p) => observed(p)), flat };
   }
 
   /** One history query for several positions of an account, answered per position. */
@@ -310,7 +332,7 @@ export class SimVenue {
     if (failure !== undefined) return { status: 'unknown', failure };
     const orders =
       of === undefined
-        ? [...this.orders.values()].filter((o) => o.accountId === accountId)
+        ? this.orders.ofAccount(accountId)
         : this.protectiveOrdersOf(accountId, of.symbol, of.positionIdx);
     return { status: 'known', orders: orders.map(stripAccount) };
   }
@@ -337,6 +359,20 @@ export class SimVenue {
     const orphan = this.orphans.get(orderId);
     if (orphan !== undefined) orphan.cleanedAt = now;
     return { status: 'cancelled', orderId };
+  }
+
+  /** Replace mode's stop: a stop-loss order on the position, once per `orderLinkId`. */
+  placeStop(accountId: string, request: StopOrderRequest): PlaceStopOutcome {
+    this.calls.place++;
+    const failure = this.failure(accountId, 'place');
+    if (failure !== undefined) return { status: 'failed', detail: failure.detail, reason: failure.reason };
+    const link = `${accountId}|${request.orderLinkId}`;
+    if (this.placedByLinkId.has(link))
+      return { status: 'already-placed', detail: 'orderLinkId is duplicate' };
+    const { symbol, positionIdx } = request;
+    const orderId = this.placeProtective(accountId, symbol, positionIdx, 'stop-loss');
+    this.placedByLinkId.set(link, orderId);
+    return { status: 'placed', orderId };
   }
 
   // ---- internals ----

@@ -15,8 +15,8 @@ import {
 /**
  * Every recorded answer of a write endpoint, over HTTP against the in-process stub:
  * `POST /v5/order/cancel` (test/fixtures/bybit/order-cancel) through `cancelOrder`; `POST
- * /v5/order/create`, `/v5/order/cancel-batch` and `/v5/position/trading-stop` (order-create,
- * order-cancel-batch, trading-stop), which the adapter does not call yet, through `callBybit` with
+ * /v5/order/create` (order-create) through `placeStop`; `/v5/order/cancel-batch` and
+ * `/v5/position/trading-stop` (order-cancel-batch, trading-stop), which the adapter does not call, through `callBybit` with
  * the REST client as the adapter configures it. roq-bybit's `ws-order-*` files are WebSocket Trade API
  * frames (`op`, `data`, a `header` object, no `result`/`time`), served here as if REST had sent them:
  * the envelope schema requires `result`, so each is refused as schema-mismatch, whatever its retCode.
@@ -142,24 +142,17 @@ const createCases: Record<
   },
 };
 
-function create() {
-  const client = stubClient(stub.baseUrl);
-  return callBybit(
-    () =>
-      client.submitOrder({
-        category: 'linear',
-        symbol: 'BTCUSDT',
-        side: 'Sell',
-        orderType: 'Market',
-        qty: '0.001',
-        reduceOnly: true,
-      }),
-    CREATE,
-    stubRedactor,
-  );
-}
+/** The stop replace mode places on a long: every create fixture is served as its answer. */
+const stopRequest = {
+  symbol: 'BTCUSDT',
+  positionIdx: 0,
+  positionSide: 'long',
+  qty: '0.001',
+  triggerPrice: '57950',
+  orderLinkId: 'sg-BTCUSDT-0mbx1k2',
+} as const;
 
-describe('order-create fixtures (no reader yet: callBybit)', () => {
+describe('order-create fixtures, through placeStop', () => {
   it('every file in test/fixtures/bybit/order-create has a case here', () => {
     expect(fixtureFiles('order-create')).toEqual(
       [
@@ -170,24 +163,51 @@ describe('order-create fixtures (no reader yet: callBybit)', () => {
     );
   });
 
+  it('sends a reduce-only, close-on-trigger market stop that triggers on the mark price falling, with its orderLinkId', async () => {
+    stub.handler = serveFixtures({
+      [CREATE]: fixtureResponse('order-create', 'bybitdocs-2022-12-current.json'),
+    });
+    await session().placeStop(stopRequest);
+    expect(stub.requests[0]?.body).toEqual({
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      side: 'Sell',
+      orderType: 'Market',
+      qty: '0.001',
+      triggerPrice: '57950',
+      triggerDirection: 2,
+      triggerBy: 'MarkPrice',
+      reduceOnly: true,
+      closeOnTrigger: true,
+      positionIdx: 0,
+      orderLinkId: 'sg-BTCUSDT-0mbx1k2',
+    });
+    stub.requests.length = 0;
+    await session().placeStop({
+      ...stopRequest,
+      positionIdx: 2,
+      positionSide: 'short',
+      triggerPrice: '62050',
+    });
+    expect(stub.requests[0]?.body).toMatchObject({ side: 'Buy', triggerDirection: 1, positionIdx: 2 });
+  });
+
   for (const [file, c] of Object.entries(createCases)) {
     const recorded = fixtureResponse('order-create', file);
     if (c.ccxt === true) {
-      it(`${file}: as recorded (retCode "0", time as strings) is refused`, async () => {
+      it(`${file}: as recorded (retCode "0", time as strings) is refused, so nothing counts as placed`, async () => {
         stub.handler = serveFixtures({ [CREATE]: recorded });
-        expect(await create()).toEqual({
-          ok: false,
-          failure: { reason: 'schema-mismatch', detail: expect.stringContaining('not a V5 response') },
+        expect(await session().placeStop(stopRequest)).toEqual({
+          status: 'failed',
+          reason: 'schema-mismatch',
+          detail: expect.stringContaining('not a V5 response'),
         });
       });
     }
-    it(`${file}${c.ccxt === true ? " (Bybit's number types restored)" : ''}: result {orderId ${c.orderId}, orderLinkId}`, async () => {
+    it(`${file}${c.ccxt === true ? " (Bybit's number types restored)" : ''}: placed as order ${c.orderId}`, async () => {
       stub.handler = serveFixtures({ [CREATE]: c.ccxt === true ? withWireNumbers(recorded) : recorded });
-      expect(await create()).toEqual({
-        ok: true,
-        result: { orderId: c.orderId, orderLinkId: c.orderLinkId },
-        time: c.time,
-      });
+      expect(await session().placeStop(stopRequest)).toEqual({ status: 'placed', orderId: c.orderId });
+      // Sent once: a create is never resent by the adapter.
       expect(requestLines(stub.requests)).toEqual([CREATE]);
     });
   }
@@ -196,26 +216,34 @@ describe('order-create fixtures (no reader yet: callBybit)', () => {
     stub.handler = serveFixtures({
       [CREATE]: fixtureResponse('order-create', 'roq-bybit-ws-order-create-failure-110003.json'),
     });
-    // Its "header" object (X-Bapi-Limit-Reset-Timestamp …) is body, not HTTP headers: never a retryAt.
-    const answer = await create();
-    expect(answer).toMatchObject({
-      ok: false,
-      failure: { reason: 'exchange-error', exchangeCode: 110003 },
+    expect(await session().placeStop(stopRequest)).toMatchObject({
+      status: 'failed',
+      reason: 'exchange-error',
+      exchangeCode: 110003,
     });
-    expect(answer.ok === false && answer.failure).not.toHaveProperty('retryAt');
   });
 
-  it('roq-bybit-ws-order-create-success.json: a WS ack (data, no result/time) is no REST success: schema-mismatch', async () => {
+  it('roq-bybit-ws-order-create-success.json: a WS ack (data, no result/time) is no REST success: failed, tried again later', async () => {
     stub.handler = serveFixtures({
       [CREATE]: fixtureResponse('order-create', 'roq-bybit-ws-order-create-success.json'),
     });
-    expect(await create()).toEqual({
-      ok: false,
-      failure: {
-        reason: 'schema-mismatch',
-        detail: expect.stringMatching(/^POST \/v5\/order\/create: a success without result$/),
+    expect(await session().placeStop(stopRequest)).toEqual({
+      status: 'failed',
+      reason: 'schema-mismatch',
+      detail: expect.stringMatching(/a success without result$/),
+    });
+  });
+
+  it('a duplicate orderLinkId (retCode 110072) means an earlier attempt placed it', async () => {
+    stub.handler = serveFixtures({
+      [CREATE]: {
+        retCode: 110072,
+        retMsg: 'OrderLinkedID is duplicate',
+        result: {},
+        time: 1_800_000_000_000,
       },
     });
+    expect(await session().placeStop(stopRequest)).toMatchObject({ status: 'already-placed' });
   });
 });
 

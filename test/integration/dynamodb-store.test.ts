@@ -6,6 +6,7 @@ import { DAY_MS, Keys } from '#adapters/dynamodb/table.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import type { TrackedPosition } from '#core/types.js';
 import { useDynamoDbLocal } from '#test/support/dynamodb.js';
+import { protectionStoreContract } from '#test/support/protection-store-contract.js';
 import { order, suspect, T0, tracked } from '#test/support/records.js';
 import { storeContract } from '#test/support/store-contract.js';
 
@@ -13,6 +14,8 @@ const dynamo = useDynamoDbLocal();
 
 storeContract('MemoryStore', async () => new MemoryStore());
 storeContract('DynamoStore', async () => new DynamoStore(await dynamo.freshTable()));
+protectionStoreContract('MemoryStore', async () => new MemoryStore());
+protectionStoreContract('DynamoStore', async () => new DynamoStore(await dynamo.freshTable()));
 
 describe('DynamoStore on DynamoDB Local', () => {
   it('reads a suspect written before its looks were bounded (every time and id kept) as the bounded record', async () => {

@@ -26,6 +26,8 @@ export function storeContract(name: string, makeStore: () => Promise<Reconciliat
         tracked: [],
         suspects: [],
         state: { accountId: 'nobody', consecutiveDistrusted: 0 },
+        watches: [],
+        intents: [],
       });
     });
 

@@ -27,6 +27,7 @@ function rig(answers: () => PositionSnapshot) {
     fetchPositionChanges: async () => new Map(),
     fetchProtectiveOrders: async () => ({ status: 'known', orders: [] }),
     cancelOrder: async (_s, orderId) => ({ status: 'cancelled', orderId }),
+    placeStop: async () => ({ status: 'failed', detail: 'not in this test' }),
   };
   const deps: ReconcilerDeps = {
     clock: { now: () => now },
@@ -34,6 +35,7 @@ function rig(answers: () => PositionSnapshot) {
     accounts: new MemoryAccounts([account('acct-1')]),
     store: new MemoryStore(),
     cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
+    placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 60_000 }),
     queue: new MemoryQueue({ now: () => now }),
     audit: new MemoryAudit(),
     telemetry,

@@ -148,6 +148,7 @@ async function world(
       cancelled.push(orderId);
       return { status: 'cancelled', orderId };
     },
+    placeStop: async () => ({ status: 'failed', detail: 'no stop is placed in a confirmation' }),
   };
   const deps: ReconcilerDeps = {
     clock: { now: () => NOW },
@@ -155,6 +156,7 @@ async function world(
     accounts: new MemoryAccounts([account('acct-1', { settings: options.settings ?? {} })]),
     store,
     cap,
+    placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 60_000 }),
     queue: new MemoryQueue({ now: () => NOW }),
     audit,
     telemetry,

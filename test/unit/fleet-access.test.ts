@@ -48,6 +48,10 @@ function recordingSession(failure: SnapshotFailure = banned): { session: Exchang
           retryAt: T0 + 700_000,
         };
       },
+      placeStop: async () => {
+        calls.push('place');
+        return { status: 'failed', detail: failure.detail, reason: failure.reason };
+      },
     },
   };
 }

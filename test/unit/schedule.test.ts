@@ -33,6 +33,7 @@ function depsAt(
     accounts,
     store: new MemoryStore(),
     cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: MINUTE }),
+    placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: MINUTE }),
     queue,
     audit: new MemoryAudit(),
     telemetry,

@@ -40,6 +40,7 @@ function rig(): {
     accounts: new MemoryAccounts([account, { ...account, accountId: 'acct-2', enabled: false }]),
     store: new MemoryStore(),
     cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
+    placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 60_000 }),
     queue,
     audit,
     telemetry: new MemoryTelemetry(),

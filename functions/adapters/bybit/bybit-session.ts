@@ -2,6 +2,7 @@
 // (and `ws`), which the worker never uses, into a bundle that must stay under 1 MB.
 import { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
 import type * as z from 'zod';
+import type { StopOrderRequest } from '#core/decision.js';
 import { positionIdOf } from '#core/keys.js';
 import type {
   CloseEvidence,
@@ -39,6 +40,7 @@ import {
   orderEntrySchema,
   positionEntrySchema,
 } from './schemas.js';
+import { placeStopOrder } from './stop-orders.js';
 import { pacedSender, readListPage } from './transport.js';
 
 export interface BybitSessionConfig {
@@ -343,6 +345,8 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
       }
       return failedCancel(orderId, failure, isRetryable(failure));
     },
+
+    placeStop: (request: StopOrderRequest) => placeStopOrder(send, client, category, request),
   };
 
   function listClosedPnl(window: HistoryWindow): Promise<CollectedPages<BybitClosedPnl>> {

@@ -39,6 +39,9 @@ export const ORDER_GONE_CODES: ReadonlySet<number> = new Set([
   ORDER_CANCELLED,
 ]);
 
+/** `orderLinkId` already used on the account: the stop an earlier attempt sent is there. */
+export const DUPLICATE_ORDER_LINK_ID = 110072;
+
 /** Secrets that must never appear in a failure detail, audit line or log. */
 export type Redactor = (text: string) => string;
 

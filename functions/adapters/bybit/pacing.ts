@@ -16,6 +16,7 @@ export const DOCUMENTED_LIMITS_PER_SECOND: Readonly<Record<BybitEndpoint, number
   '/v5/position/closed-pnl': 50,
   '/v5/order/realtime': 50,
   '/v5/order/cancel': 10,
+  '/v5/order/create': 10,
 };
 
 export type BybitEndpoint =
@@ -23,7 +24,8 @@ export type BybitEndpoint =
   | '/v5/execution/list'
   | '/v5/position/closed-pnl'
   | '/v5/order/realtime'
-  | '/v5/order/cancel';
+  | '/v5/order/cancel'
+  | '/v5/order/create';
 
 /** What an answer said about the account's budget on one endpoint. */
 export interface ObservedLimit {

@@ -142,6 +142,9 @@ export const closedPnlEntrySchema = z.object({
 });
 export type BybitClosedPnl = z.output<typeof closedPnlEntrySchema>;
 
+/** The result of `POST /v5/order/create`. */
+export const createResultSchema = z.object({ orderId: z.string().min(1) });
+
 /** The result of `POST /v5/order/cancel`. */
 export const cancelResultSchema = z.object({ orderId: z.string() });
 

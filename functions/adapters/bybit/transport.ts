@@ -150,7 +150,8 @@ export function pacedSender(
     call: () => Promise<unknown>,
     context: string,
   ): Promise<BybitCallResult> {
-    const waits = endpoint !== '/v5/order/cancel';
+    // Writes neither wait nor go out twice: they follow a look, and a wait would widen that window.
+    const waits = endpoint !== '/v5/order/cancel' && endpoint !== '/v5/order/create';
     for (let attempt = 1; ; attempt++) {
       const later = await pacer.take(endpoint, waits ? pacer.maxWaitMs : 0);
       if (later !== undefined) {

@@ -16,6 +16,8 @@ export interface CapLimits {
   /** Cancels across all accounts per window. */
   readonly global: number;
   readonly windowMs: number;
+  /** Which budget: '' (cancels, the default) or 'PLACE#' (replace mode's stops). */
+  readonly budget?: '' | 'PLACE#';
 }
 
 /** The cap could not be consulted (contention that did not clear): nothing may be cancelled. */
@@ -56,7 +58,7 @@ export class DynamoCap implements CancelCap {
   async acquire(accountId: string, slots: number, now: number, accountLimit?: number): Promise<CapVerdict> {
     if (!Number.isInteger(slots) || slots < 0)
       throw new RangeError(`cap slots must be a whole number ≥ 0, got ${slots}`);
-    const { global, windowMs } = this.limits;
+    const { global, windowMs, budget = '' } = this.limits;
     const perAccount = accountLimit ?? this.limits.perAccount;
     const windowId = capWindowId(now, windowMs);
     // More than a whole budget can never fit; the write's condition would not catch it on a new counter.
@@ -70,8 +72,14 @@ export class DynamoCap implements CancelCap {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              this.increment(Keys.capAccount(windowId, accountId), slots, perAccount, expiresAt, accountId),
-              this.increment(Keys.capGlobal(windowId), slots, global, expiresAt, '*'),
+              this.increment(
+                Keys.capAccount(windowId, accountId, budget),
+                slots,
+                perAccount,
+                expiresAt,
+                accountId,
+              ),
+              this.increment(Keys.capGlobal(windowId, budget), slots, global, expiresAt, '*'),
             ],
           }),
         );

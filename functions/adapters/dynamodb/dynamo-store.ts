@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ClaimRenewal } from '#core/decision.js';
 import { positionIdOf } from '#core/keys.js';
+import type { ProtectionIntent, ProtectionWatch } from '#core/protection.js';
 import type { StateVersion } from '#core/state-order.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '#core/types.js';
 import type { AccountState, AccountView, ReconciliationStore } from '#ports/store.js';
@@ -22,7 +23,14 @@ import {
   isTransactionCanceled,
   type OperationCounts,
 } from './document.js';
-import { accountStateSchema, parseItem, suspectRecordSchema, trackedPositionSchema } from './records.js';
+import {
+  accountStateSchema,
+  parseItem,
+  protectionIntentSchema,
+  protectionWatchSchema,
+  suspectRecordSchema,
+  trackedPositionSchema,
+} from './records.js';
 import { storedStateIs } from './state-conditions.js';
 import { DAY_MS, Keys, PARTITION_KEY, SortPrefix, TTL_ATTRIBUTE, ttlSeconds } from './table.js';
 
@@ -55,6 +63,8 @@ export class DynamoStore implements ReconciliationStore {
   async loadAccountView(accountId: string): Promise<AccountView> {
     const tracked: TrackedPosition[] = [];
     const suspects: SuspectRecord[] = [];
+    const watches: ProtectionWatch[] = [];
+    const intents: ProtectionIntent[] = [];
     let state: AccountState = { accountId, consecutiveDistrusted: 0 };
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -77,12 +87,16 @@ export class DynamoStore implements ReconciliationStore {
           suspects.push(parseItem(suspectRecordSchema, item, 'suspect'));
         } else if (sk === SortPrefix.state) {
           state = parseItem(accountStateSchema, item, 'account state');
+        } else if (sk.startsWith(SortPrefix.watch)) {
+          watches.push(parseItem(protectionWatchSchema, item, 'protection watch'));
+        } else if (sk.startsWith(SortPrefix.intent)) {
+          intents.push(parseItem(protectionIntentSchema, item, 'protection intent'));
         }
         // Any other sort key belongs to a later version of this adapter: not ours to interpret.
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return { tracked, suspects, state };
+    return { tracked, suspects, state, watches, intents };
   }
 
   async upsertTracked(positions: readonly TrackedPosition[]): Promise<void> {
@@ -160,6 +174,63 @@ export class DynamoStore implements ReconciliationStore {
       }),
     );
     this.ops.writes++;
+  }
+
+  async saveWatches(saves: readonly ProtectionWatch[], ends: readonly PositionKey[]): Promise<void> {
+    if (saves.length === 0 && ends.length === 0) return;
+    const key = (k: PositionKey) => Keys.watch(k.accountId, k.symbol, k.positionIdx);
+    await batchWriteAll(
+      this.doc,
+      this.tableName,
+      [
+        ...saves.map((w) => ({ PutRequest: { Item: { ...w, ...key(w), kind: 'watch' } } })),
+        ...ends.map((k) => ({ DeleteRequest: { Key: key(k) } })),
+      ],
+      this.ops,
+    );
+  }
+
+  async markWatch(next: ProtectionWatch, current: ProtectionWatch): Promise<boolean> {
+    // The fields a concurrent look or placement would have changed must still be as loaded.
+    const optional = (name: string, value: number | undefined) =>
+      value === undefined ? `attribute_not_exists(${name})` : `${name} = :${name.slice(1)}`;
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...next, ...Keys.watch(next.accountId, next.symbol, next.positionIdx), kind: 'watch' },
+          ConditionExpression: `#since = :since AND ${optional('#alarmedAt', current.alarmedAt)} AND ${optional('#stopPlacedAt', current.stopPlacedAt)}`,
+          ExpressionAttributeNames: {
+            '#since': 'since',
+            '#alarmedAt': 'alarmedAt',
+            '#stopPlacedAt': 'stopPlacedAt',
+          },
+          ExpressionAttributeValues: {
+            ':since': current.since,
+            ...(current.alarmedAt === undefined ? {} : { ':alarmedAt': current.alarmedAt }),
+            ...(current.stopPlacedAt === undefined ? {} : { ':stopPlacedAt': current.stopPlacedAt }),
+          },
+        }),
+      ),
+    );
+  }
+
+  async recordIntent(intent: ProtectionIntent): Promise<boolean> {
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...intent,
+            ...Keys.intent(intent.accountId, intent.symbol, intent.positionIdx),
+            kind: 'intent',
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #updatedAt <= :updatedAt',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#updatedAt': 'updatedAt' },
+          ExpressionAttributeValues: { ':updatedAt': intent.updatedAt },
+        }),
+      ),
+    );
   }
 
   async createSuspect(suspect: SuspectRecord): Promise<boolean> {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { formatIssues } from '#contracts/issues.js';
+import type { ProtectionIntent, ProtectionWatch } from '#core/protection.js';
 import { boundedIds } from '#core/suspect.js';
 import type { SuspectRecord, TrackedPosition } from '#core/types.js';
 import type { AccountState } from '#ports/store.js';
@@ -18,6 +19,8 @@ const protectiveOrderSchema = z.object({
   positionIdx,
   kind: z.enum(['stop-loss', 'take-profit', 'trailing-stop', 'reduce-only']),
   triggerPrice: z.string().exactOptional(),
+  qty: z.string().exactOptional(),
+  triggersOn: z.enum(['rise', 'fall']).exactOptional(),
   createdAt: epochMs.exactOptional(),
 });
 
@@ -69,6 +72,29 @@ export const suspectRecordSchema = z.preprocess(
     claimedUntil: epochMs.exactOptional(),
   }),
 ) satisfies z.ZodType<SuspectRecord>;
+
+export const protectionWatchSchema = z.object({
+  accountId: z.string(),
+  symbol: z.string(),
+  positionIdx,
+  side: z.enum(['long', 'short']),
+  size: z.string(),
+  since: epochMs,
+  looks: z.number().int().positive(),
+  coveredShare: z.string(),
+  alarmedAt: epochMs.exactOptional(),
+  stopPlacedAt: epochMs.exactOptional(),
+  snapshotIds: z.array(z.string()),
+}) satisfies z.ZodType<ProtectionWatch>;
+
+export const protectionIntentSchema = z.object({
+  accountId: z.string(),
+  symbol: z.string(),
+  positionIdx,
+  noStopIntended: z.boolean(),
+  stopPrice: z.string().exactOptional(),
+  updatedAt: epochMs,
+}) satisfies z.ZodType<ProtectionIntent>;
 
 export const accountStateSchema = z.object({
   accountId: z.string(),

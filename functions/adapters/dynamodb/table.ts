@@ -8,10 +8,13 @@
  *   ACCOUNT#<accountId>                  POS#<symbol>#<idx>       tracked position        none
  *   ACCOUNT#<accountId>                  SUSPECT#<symbol>#<idx>   suspect                 nextAttemptAt + 7 d
  *   ACCOUNT#<accountId>                  STATE                    account state           none
+ *   ACCOUNT#<accountId>                  WATCH#<symbol>#<idx>     protection watch        none
+ *   ACCOUNT#<accountId>                  INTENT#<symbol>#<idx>    the bot's stop intent   none
  *   ACCOUNTS                             ACCOUNT#<accountId>      account record          none
  *   SCHEDULE#<minute>                    ACCOUNT#<accountId>      schedule claim          claim + 1 h
  *   CAP#<windowId>#ACCOUNT#<accountId>   CAP                      per-account cancels     window end + 1 d
  *   CAP#<windowId>#GLOBAL                CAP                      all cancels             window end + 1 d
+ *   CAP#<windowId>#PLACE#…               CAP                      stops placed (same two) window end + 1 d
  *   AUDIT#<accountId>#<yyyy-mm-dd>       <iso time>#<id>          audit entry             at + retention
  *   FLEET                                PAUSE                    fleet-wide pause        until + 1 d
  *   FLEET#BUDGET#<windowId>              BUDGET                   fleet's requests        window end + 1 d
@@ -54,6 +57,8 @@ export const SortPrefix = {
   tracked: 'POS#',
   suspect: 'SUSPECT#',
   state: 'STATE',
+  watch: 'WATCH#',
+  intent: 'INTENT#',
 } as const;
 
 export const Keys = {
@@ -67,17 +72,29 @@ export const Keys = {
     SK: `${SortPrefix.suspect}${positionId(symbol, positionIdx)}`,
   }),
   state: (accountId: string): ItemKey => ({ PK: Keys.accountPartition(accountId), SK: SortPrefix.state }),
+  watch: (accountId: string, symbol: string, positionIdx: PositionIdx): ItemKey => ({
+    PK: Keys.accountPartition(accountId),
+    SK: `${SortPrefix.watch}${positionId(symbol, positionIdx)}`,
+  }),
+  intent: (accountId: string, symbol: string, positionIdx: PositionIdx): ItemKey => ({
+    PK: Keys.accountPartition(accountId),
+    SK: `${SortPrefix.intent}${positionId(symbol, positionIdx)}`,
+  }),
   accountsPartition: 'ACCOUNTS',
   account: (accountId: string): ItemKey => ({ PK: Keys.accountsPartition, SK: `ACCOUNT#${accountId}` }),
   scheduleClaim: (accountId: string, windowId: string): ItemKey => ({
     PK: `SCHEDULE#${windowId}`,
     SK: `ACCOUNT#${accountId}`,
   }),
-  capAccount: (windowId: string, accountId: string): ItemKey => ({
-    PK: `CAP#${windowId}#ACCOUNT#${accountId}`,
+  /** `budget` is '' for cancels and `PLACE#` for replace mode's stops: separate counters, same shape. */
+  capAccount: (windowId: string, accountId: string, budget = ''): ItemKey => ({
+    PK: `CAP#${windowId}#${budget}ACCOUNT#${accountId}`,
     SK: 'CAP',
   }),
-  capGlobal: (windowId: string): ItemKey => ({ PK: `CAP#${windowId}#GLOBAL`, SK: 'CAP' }),
+  capGlobal: (windowId: string, budget = ''): ItemKey => ({
+    PK: `CAP#${windowId}#${budget}GLOBAL`,
+    SK: 'CAP',
+  }),
   auditPartition: (accountId: string, at: number): string =>
     `AUDIT#${accountId}#${new Date(at).toISOString().slice(0, 10)}`,
   fleetPause: { PK: 'FLEET', SK: 'PAUSE' } as ItemKey,

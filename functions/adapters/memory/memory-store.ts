@@ -1,5 +1,6 @@
 import type { ClaimRenewal } from '#core/decision.js';
 import { positionIdOf } from '#core/keys.js';
+import type { ProtectionIntent, ProtectionWatch } from '#core/protection.js';
 import { isNewerState, type StateVersion } from '#core/state-order.js';
 import type { PositionKey, SuspectRecord, TrackedPosition } from '#core/types.js';
 import type { AccountState, AccountView, ReconciliationStore } from '#ports/store.js';
@@ -12,6 +13,8 @@ export class MemoryStore implements ReconciliationStore {
   private readonly tracked = new Map<string, Map<string, TrackedPosition>>();
   private readonly suspects = new Map<string, Map<string, SuspectRecord>>();
   private readonly states = new Map<string, AccountState>();
+  private readonly watches = new Map<string, Map<string, ProtectionWatch>>();
+  private readonly intents = new Map<string, Map<string, ProtectionIntent>>();
   /** Operation counts, for cost figures (one load is one DynamoDB Query). */
   readonly ops = { reads: 0, writes: 0 };
 
@@ -21,7 +24,38 @@ export class MemoryStore implements ReconciliationStore {
       tracked: [...(this.tracked.get(accountId)?.values() ?? [])],
       suspects: [...(this.suspects.get(accountId)?.values() ?? [])],
       state: this.states.get(accountId) ?? { accountId, consecutiveDistrusted: 0 },
+      watches: [...(this.watches.get(accountId)?.values() ?? [])],
+      intents: [...(this.intents.get(accountId)?.values() ?? [])],
     };
+  }
+
+  async saveWatches(saves: readonly ProtectionWatch[], ends: readonly PositionKey[]): Promise<void> {
+    for (const watch of saves) {
+      this.ops.writes++;
+      bucket(this.watches, watch.accountId).set(positionIdOf(watch), watch);
+    }
+    for (const key of ends) {
+      this.ops.writes++;
+      this.watches.get(key.accountId)?.delete(positionIdOf(key));
+    }
+  }
+
+  async markWatch(next: ProtectionWatch, current: ProtectionWatch): Promise<boolean> {
+    this.ops.writes++;
+    const watches = bucket(this.watches, next.accountId);
+    const stored = watches.get(positionIdOf(next));
+    if (stored === undefined || !sameWatch(stored, current)) return false;
+    watches.set(positionIdOf(next), next);
+    return true;
+  }
+
+  async recordIntent(intent: ProtectionIntent): Promise<boolean> {
+    this.ops.writes++;
+    const intents = bucket(this.intents, intent.accountId);
+    const known = intents.get(positionIdOf(intent));
+    if (known !== undefined && known.updatedAt > intent.updatedAt) return false;
+    intents.set(positionIdOf(intent), intent);
+    return true;
   }
 
   async upsertTracked(positions: readonly TrackedPosition[]): Promise<void> {
@@ -146,4 +180,9 @@ function bucket<V>(map: Map<string, Map<string, V>>, accountId: string): Map<str
     map.set(accountId, inner);
   }
   return inner;
+}
+
+/** The fields a conditional watch write compares: what a concurrent look would have changed. */
+function sameWatch(a: ProtectionWatch, b: ProtectionWatch): boolean {
+  return a.since === b.since && a.alarmedAt === b.alarmedAt && a.stopPlacedAt === b.stopPlacedAt;
 }

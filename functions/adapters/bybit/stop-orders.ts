@@ -1,0 +1,55 @@
+import type { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
+import type { StopOrderRequest } from '#core/decision.js';
+import type { PlaceStopOutcome } from '#ports/exchange.js';
+import { DUPLICATE_ORDER_LINK_ID } from './failures.js';
+import { createResultSchema } from './schemas.js';
+import type { pacedSender } from './transport.js';
+
+/**
+ * Replace mode's stop on Bybit: `POST /v5/order/create` with a conditional market order that only
+ * closes (reduce-only and close-on-trigger), triggering on the mark price moving against the position
+ * (`triggerDirection` 2, falling, for a long; 1, rising, for a short). Sent once; its `orderLinkId`
+ * turns any later attempt into a refused duplicate (retCode 110072), which reads as already placed.
+ */
+export async function placeStopOrder(
+  send: ReturnType<typeof pacedSender>,
+  client: RestClientV5,
+  category: 'linear' | 'inverse',
+  request: StopOrderRequest,
+): Promise<PlaceStopOutcome> {
+  const long = request.positionSide === 'long';
+  const context = `POST /v5/order/create ${request.symbol} stop ${request.qty} at ${request.triggerPrice} (${request.orderLinkId})`;
+  const reply = await send(
+    '/v5/order/create',
+    () =>
+      client.submitOrder({
+        category,
+        symbol: request.symbol,
+        side: long ? 'Sell' : 'Buy',
+        orderType: 'Market',
+        qty: request.qty,
+        triggerPrice: request.triggerPrice,
+        triggerDirection: long ? 2 : 1,
+        triggerBy: 'MarkPrice',
+        reduceOnly: true,
+        closeOnTrigger: true,
+        positionIdx: request.positionIdx,
+        orderLinkId: request.orderLinkId,
+      }),
+    context,
+  );
+  if (reply.ok) {
+    const parsed = createResultSchema.safeParse(reply.result);
+    // Accepted (retCode 0) even if the echo is odd: the stop rests, say so rather than send again.
+    return { status: 'placed', orderId: parsed.success ? parsed.data.orderId : '(not echoed)' };
+  }
+  const { failure } = reply;
+  if (failure.exchangeCode === DUPLICATE_ORDER_LINK_ID)
+    return { status: 'already-placed', detail: failure.detail };
+  return {
+    status: 'failed',
+    detail: failure.detail,
+    reason: failure.reason,
+    ...(failure.exchangeCode === undefined ? {} : { exchangeCode: failure.exchangeCode }),
+  };
+}

@@ -1,0 +1,287 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { positionIdOf } from '#core/keys.js';
+import {
+  judgeProtection,
+  type ProtectionIntent,
+  type ProtectionLook,
+  type ProtectionWatch,
+  stopCoverage,
+} from '#core/protection.js';
+import { linkIdOf, planReplacementStop } from '#core/stop-replacement.js';
+import type { ObservedPosition, ProtectiveOrder } from '#core/types.js';
+
+const T0 = 1_750_000_000_000;
+const GRACE = 30_000;
+const CADENCE = 10_000;
+
+function position(over: Partial<ObservedPosition> = {}): ObservedPosition {
+  return {
+    symbol: 'BTCUSDT',
+    positionIdx: 0,
+    side: 'long',
+    size: '0.5',
+    updatedAt: T0 - 60_000,
+    protection: { markPrice: '60000', entryPrice: '61000' },
+    ...over,
+  };
+}
+
+const stopped = (p: ObservedPosition): ObservedPosition => ({
+  ...p,
+  protection: { ...p.protection, stopLoss: '58000' },
+});
+
+function order(over: Partial<ProtectiveOrder>): ProtectiveOrder {
+  return { orderId: 'o-1', symbol: 'BTCUSDT', positionIdx: 0, kind: 'stop-loss', ...over };
+}
+
+/** Runs complete looks every cycle, carrying the watches over as the store would. */
+function looks(
+  seq: readonly { positions: readonly ObservedPosition[]; orders?: readonly ProtectiveOrder[] }[],
+  intents: readonly ProtectionIntent[] = [],
+  tracked: readonly string[] = ['BTCUSDT#0'],
+  graceMs = GRACE,
+) {
+  let watches = new Map<string, ProtectionWatch>();
+  const decisions: ReturnType<typeof judgeProtection>['decisions'][number][] = [];
+  const short: number[] = [];
+  seq.forEach((step, i) => {
+    const look: ProtectionLook = {
+      accountId: 'acct-7',
+      snapshot: {
+        status: 'complete',
+        snapshotId: `snap-${i}`,
+        fetchedAt: T0 + i * CADENCE,
+        pages: 1,
+        positions: step.positions,
+      },
+      coverage: new Map(step.positions.map((p) => [positionIdOf(p), stopCoverage(p, step.orders)])),
+      watches,
+      intents: new Map(intents.map((x) => [positionIdOf(x), x])),
+      trackedIds: new Set(tracked),
+      graceMs,
+    };
+    const judged = judgeProtection(look);
+    decisions.push(...judged.decisions);
+    short.push(judged.shortNow.length);
+    watches = new Map(watches);
+    for (const end of judged.ends) watches.delete(positionIdOf(end));
+    for (const save of judged.saves) watches.set(positionIdOf(save), save);
+  });
+  return { decisions, short, watches };
+}
+
+describe('stop coverage', () => {
+  it('is whole when the position itself carries a stop-loss or trailing stop', () => {
+    expect(stopCoverage(stopped(position()), undefined)).toMatchObject({ status: 'known', share: '1' });
+    expect(stopCoverage(position({ protection: { trailingStop: '150' } }), undefined)).toMatchObject({
+      status: 'known',
+      share: '1',
+    });
+  });
+
+  it('is unknown without the position-level stop when the orders were not listed', () => {
+    expect(stopCoverage(position(), undefined)).toEqual({ status: 'unknown' });
+  });
+
+  it('sums partial stops and closing-side conditionals, and never counts a take-profit', () => {
+    const orders = [
+      order({ orderId: 'sl', qty: '0.2' }),
+      order({ orderId: 'tp', kind: 'take-profit', qty: '0.3' }),
+      order({
+        orderId: 'ro-stop',
+        kind: 'reduce-only',
+        triggerPrice: '59000',
+        triggersOn: 'fall',
+        qty: '0.1',
+      }),
+      order({ orderId: 'ro-tp', kind: 'reduce-only', triggerPrice: '65000', triggersOn: 'rise', qty: '0.2' }),
+      order({ orderId: 'limit', kind: 'reduce-only', qty: '0.5' }),
+      order({ orderId: 'other', symbol: 'ETHUSDT', qty: '0.5' }),
+    ];
+    expect(stopCoverage(position(), orders)).toMatchObject({ status: 'known', share: '0.6' });
+  });
+
+  it('counts a sizeless stop order (Full mode) as the whole position', () => {
+    expect(stopCoverage(position(), [order({})])).toMatchObject({ share: '1' });
+  });
+});
+
+describe('judging protection', () => {
+  it('alarms a bare position after 2 complete looks and the grace, once, in words that name it', () => {
+    const bare = Array.from({ length: 6 }, () => ({ positions: [position()], orders: [] }));
+    const { decisions, short } = looks(bare);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ kind: 'unprotected', alarm: true, coveredShare: '0' });
+    expect(decisions[0]?.message).toBe(
+      'BTCUSDT long 0.5 on acct-7: no stop-loss for 30.0 s; exchange shows none, position-level or order',
+    );
+    // Looks 0..2 are within the grace; from look 3 on it counts as unprotected.
+    expect(short).toEqual([0, 0, 0, 1, 1, 1]);
+  });
+
+  it('needs 2 complete looks even without a grace: one look is never enough', () => {
+    const bare = { positions: [position()], orders: [] };
+    const { decisions, short } = looks([bare, bare], [], ['BTCUSDT#0'], 0);
+    expect(short).toEqual([0, 1]);
+    expect(decisions).toHaveLength(1);
+    expect(looks([bare], [], ['BTCUSDT#0'], 0).decisions).toEqual([]);
+  });
+
+  it('says underprotected with the covered share when stops cover part of it', () => {
+    const partial = Array.from({ length: 4 }, () => ({
+      positions: [position()],
+      orders: [order({ qty: '0.2' })],
+    }));
+    const [decision] = looks(partial).decisions;
+    expect(decision).toMatchObject({ kind: 'underprotected', coveredShare: '0.4' });
+    expect(decision?.message).toContain('stops cover only 40 % of the size');
+  });
+
+  it('leaves a bot that places its stop within the grace alone', () => {
+    const { decisions, watches } = looks([
+      { positions: [position()], orders: [] },
+      { positions: [position()], orders: [] },
+      { positions: [stopped(position())] },
+      { positions: [stopped(position())] },
+    ]);
+    expect(decisions).toEqual([]);
+    expect(watches.size).toBe(0);
+  });
+
+  it('audits the recovery of an alarmed position, and its close', () => {
+    const bare = { positions: [position()], orders: [] };
+    const recovered = looks([bare, bare, bare, bare, { positions: [stopped(position())] }]).decisions;
+    expect(recovered.map((d) => [d.kind, d.reason])).toEqual([
+      ['unprotected', 'stop-coverage-short'],
+      ['protection-restored', 'stop-seen'],
+    ]);
+    const closed = looks([bare, bare, bare, bare, { positions: [] }], [], []).decisions;
+    expect(closed.at(-1)).toMatchObject({ kind: 'protection-restored', reason: 'position-closed' });
+  });
+
+  it('never alarms a position the bot registered as having no stop by design', () => {
+    const intent: ProtectionIntent = {
+      accountId: 'acct-7',
+      symbol: 'BTCUSDT',
+      positionIdx: 0,
+      noStopIntended: true,
+      updatedAt: T0,
+    };
+    const bare = Array.from({ length: 8 }, () => ({ positions: [position()], orders: [] }));
+    expect(looks(bare, [intent]).decisions).toEqual([]);
+  });
+
+  it('counts no look whose coverage is unknown (the orders listing failed)', () => {
+    const unknown = { positions: [position()] };
+    expect(looks([unknown, unknown, unknown, unknown, unknown]).decisions).toEqual([]);
+  });
+
+  it('keeps the watch of a tracked position a list left out: an incomplete list is no look', () => {
+    const bare = { positions: [position()], orders: [] };
+    const { watches, decisions } = looks([bare, { positions: [], orders: [] }]);
+    expect(decisions).toEqual([]);
+    expect(watches.get('BTCUSDT#0')?.looks).toBe(1);
+  });
+
+  it('property: a fully stopped position is never alarmed, whatever the lists leave out', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 30 }), (listed) => {
+        const seq = listed.map((shown) => ({ positions: shown ? [stopped(position())] : [], orders: [] }));
+        expect(looks(seq).decisions).toEqual([]);
+      }),
+    );
+  });
+
+  it('property: an alarm always rests on 2 complete looks that found it short, the grace apart', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('bare', 'stopped', 'missing', 'unknown'), { minLength: 1, maxLength: 30 }),
+        (steps) => {
+          const seq = steps.map((s) =>
+            s === 'bare'
+              ? { positions: [position()], orders: [] }
+              : s === 'stopped'
+                ? { positions: [stopped(position())] }
+                : s === 'missing'
+                  ? { positions: [], orders: [] }
+                  : { positions: [position()] },
+          );
+          const { decisions } = looks(seq);
+          for (const d of decisions.filter((x) => x.kind === 'unprotected')) {
+            const at = Number(d.snapshotIds.at(-1)?.slice('snap-'.length));
+            const since = (d.uncoveredSince - T0) / CADENCE;
+            const bareLooks = steps.slice(since, at + 1).filter((s) => s === 'bare').length;
+            expect(bareLooks).toBeGreaterThanOrEqual(2);
+            expect(steps.slice(since, at + 1)).not.toContain('stopped');
+            expect((at - since) * CADENCE).toBeGreaterThanOrEqual(GRACE);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('the replacement stop', () => {
+  const watch: ProtectionWatch = {
+    accountId: 'acct-7',
+    symbol: 'BTCUSDT',
+    positionIdx: 0,
+    side: 'long',
+    size: '0.5',
+    since: T0,
+    looks: 2,
+    coveredShare: '0.4',
+    alarmedAt: T0 + GRACE,
+    snapshotIds: ['snap-0', 'snap-3'],
+  };
+
+  it('covers the uncovered size at the distance from entry, rounded away from the market', () => {
+    const plan = planReplacementStop(watch, position(), undefined, { stopDistance: '0.05' });
+    expect(plan).toEqual({
+      status: 'place',
+      request: {
+        symbol: 'BTCUSDT',
+        positionIdx: 0,
+        positionSide: 'long',
+        qty: '0.3',
+        triggerPrice: '57950',
+        orderLinkId: linkIdOf(watch),
+      },
+    });
+  });
+
+  it('prefers the stop price the bot registered', () => {
+    const intent: ProtectionIntent = { ...watch, noStopIntended: false, stopPrice: '59000', updatedAt: T0 };
+    expect(planReplacementStop(watch, position(), intent, { stopDistance: '0.05' })).toMatchObject({
+      request: { triggerPrice: '59000' },
+    });
+  });
+
+  it('refuses a stop the mark price has already crossed: it would fire at once', () => {
+    const intent: ProtectionIntent = { ...watch, noStopIntended: false, stopPrice: '60500', updatedAt: T0 };
+    expect(planReplacementStop(watch, position(), intent, {})).toMatchObject({
+      status: 'refuse',
+      reason: 'would-trigger-at-once',
+    });
+    const short = position({ side: 'short', protection: { markPrice: '60000', entryPrice: '57000' } });
+    expect(
+      planReplacementStop({ ...watch, side: 'short' }, short, undefined, { stopDistance: '0.05' }),
+    ).toMatchObject({
+      reason: 'would-trigger-at-once',
+    });
+  });
+
+  it('refuses without a rule, rather than guessing a price', () => {
+    expect(planReplacementStop(watch, position(), undefined, {})).toMatchObject({ reason: 'no-stop-rule' });
+  });
+
+  it('names every attempt of one episode the same, with the prefix, in at most 36 characters', () => {
+    const long = { ...watch, symbol: '1000000BABYDOGEUSDT-LONGER-THAN-USUAL' };
+    expect(linkIdOf(watch)).toBe(linkIdOf({ ...watch }));
+    expect(linkIdOf(watch)).toMatch(/^sg-/);
+    expect(linkIdOf(long).length).toBeLessThanOrEqual(36);
+    expect(linkIdOf({ ...watch, since: T0 + 1 })).not.toBe(linkIdOf(watch));
+  });
+});
