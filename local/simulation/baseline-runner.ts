@@ -26,6 +26,7 @@ export class BaselineRunner implements Runner {
     reads: 0,
     writes: 0,
     accountReads: 0,
+    protectionListings: 0,
   };
 
   constructor(

@@ -3,6 +3,7 @@
  * faulty venue, on a virtual clock, cycle by cycle, then judged (see simulation-result.ts).
  */
 
+import type { AccountRecord } from '#contracts/account-record.js';
 import { defaultSettings, type ReconcileSettings } from '#contracts/settings.js';
 import { BaselineRunner } from './baseline-runner.js';
 import type { InfraFaults, Strategy } from './runner.js';
@@ -31,6 +32,8 @@ export interface SimulationOptions {
   readonly healCycles?: number;
   /** Whether the simulated bot registers each position it opens (default true). */
   readonly registerOnOpen?: boolean;
+  /** The accounts' protection audit mode for stopguard (default: alarm only). */
+  readonly protection?: AccountRecord['protection'];
   /** Keep every audited decision in the result (for replaying a failing seed; costs memory). */
   readonly keepAudit?: boolean;
 }
@@ -58,7 +61,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       ? new StopguardRunner(options, settings, clock, venue, accountIds, options.keepAudit)
       : new BaselineRunner(options.strategy, settings, clock, venue);
   if (runner instanceof StopguardRunner && options.registerOnOpen !== false) {
-    venue.onOpen = (accountId, position) => runner.register(accountId, position);
+    venue.onOpen = (accountId, position) =>
+      runner.register(
+        accountId,
+        position,
+        venue.protection.isIntentional(accountId, position.symbol, position.positionIdx),
+      );
   }
   for (const id of accountIds) world.addAccount(id);
 
@@ -80,9 +88,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     clock.time = cycleStart;
     // no new positions open or close while healing: what is judged is the backlog
     if (cycle <= options.cycles) world.step(cycle);
+    venue.observeProtection(accountIds);
     for (const accountId of accountIds) await runner.check(accountId);
     await runner.drainUntil(cycleStart + settings.cadenceMs);
   }
 
+  venue.protection.finish(clock.now());
   return summarize(options, settings, venue, runner, pendingBeforeHealing, healCycles);
 }

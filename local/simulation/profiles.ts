@@ -114,6 +114,19 @@ export const faultProfiles: readonly FaultProfile[] = [
     sizedTo: crowdedAddress,
   },
   {
+    name: 'stops-removed',
+    description:
+      'stops vanish from live positions (someone cancels one: 0.1 % per position-cycle; the bot never places it: 5 % of opens), the bot notices after 5 min on average; 10 % of positions carry no stop by design; 2 % drops',
+    faults: {
+      ...noFaults,
+      dropProbability: 0.02,
+      stopRemovedPerCycle: 0.001,
+      stopNeverPlacedProbability: 0.05,
+      stopRestoreMeanCycles: 30,
+    },
+    workload: { noStopShare: 0.1 },
+  },
+  {
     name: 'errors',
     description: '10 % of all calls fail (5xx, timeouts, rate limits), 2 % drops',
     faults: { ...noFaults, dropProbability: 0.02, failureProbability: 0.1 },
@@ -141,6 +154,9 @@ export const faultProfiles: readonly FaultProfile[] = [
       accountRequestsPerSecond: 0,
       ipRequestsPer5s: 0,
       ipBanMs: 600_000,
+      stopRemovedPerCycle: 0.0005,
+      stopNeverPlacedProbability: 0.02,
+      stopRestoreMeanCycles: 30,
     },
     infra: { duplicateDelivery: 0.05, crashBeforeCancel: 0.02 },
   },

@@ -22,6 +22,8 @@ export interface RunnerStats {
   writes: number;
   /** Account-record reads (every check, confirmation and registration reads it fresh; a GetItem each on AWS). */
   accountReads: number;
+  /** Order listings the protection audit made (none for the baselines, which audit nothing). */
+  protectionListings: number;
 }
 
 /** One strategy, driven cycle by cycle on the virtual clock. */

@@ -48,6 +48,26 @@ export interface SimulationResult {
   readonly capRefusals: number;
   readonly distrustedSnapshots: number;
   readonly crashes: number;
+  /** The protection audit against the venue's truth (core/protection.ts, venue-protection.ts). */
+  readonly protection: {
+    /** Episodes of a live position without a stop, longer than the grace plus 2 cycles. */
+    readonly episodesLongEnough: number;
+    /** Of those, judged unprotected while it lasted. */
+    readonly found: number;
+    /** Of those, never judged: must be 0 for stopguard. */
+    readonly missed: number;
+    /** Alarms on a position that had its stop, or none by design: must be 0. */
+    readonly falseAlarms: number;
+    /** From the stop's disappearance to the alarm, in cycles. */
+    readonly detectionDelayCycles: { readonly p50: number; readonly p99: number };
+    /** How long positions stayed without a stop (every episode), in cycles. */
+    readonly unprotectedCycles: { readonly p50: number; readonly p99: number };
+    readonly stopsPlaced: number;
+    /** Stops placed on a position already protected, or closed: must be 0. */
+    readonly misplacedStops: number;
+    /** Order listings the audit needed, per check. */
+    readonly listingsPerAccountCycle: number;
+  };
   /** Human-readable breaches of an invariant, each with what is needed to replay it. */
   readonly violations: readonly string[];
   readonly audit?: readonly AuditEntry[];
@@ -99,6 +119,25 @@ export function summarize(
     }
   }
   const s = runner.stats;
+  const truth = venue.protection;
+  const graceCycles = settings.protectionGraceMs / settings.cadenceMs;
+  const long = truth.episodes.filter(
+    (e) => ((e.end ?? e.start) - e.start) / settings.cadenceMs > graceCycles + 2,
+  );
+  const found = long.filter((e) => e.foundAt !== undefined);
+  const sortedCycles = (values: number[]) => values.map((v) => v / settings.cadenceMs).sort((a, b) => a - b);
+  const detection = sortedCycles(
+    truth.episodes.filter((e) => e.foundAt !== undefined).map((e) => (e.foundAt ?? 0) - e.start),
+  );
+  const unprotectedFor = sortedCycles(truth.episodes.map((e) => (e.end ?? e.start) - e.start));
+  // A miss is reported, not a breach: under heavy faults a position may get no complete look for a
+  // while. The stops-removed profile's target (missed 0) is asserted by its own test.
+  if (options.strategy === 'stopguard') {
+    if (truth.falseAlarms > 0)
+      violations.push(`protection false alarms: ${truth.falseAlarms} (seed=${options.seed})`);
+    if (truth.misplacedStops > 0)
+      violations.push(`stops placed on protected or closed positions: ${truth.misplacedStops}`);
+  }
   return {
     strategy: options.strategy,
     seed: options.seed,
@@ -131,6 +170,17 @@ export function summarize(
     capRefusals: s.capRefusals,
     distrustedSnapshots: s.distrusted,
     crashes: s.crashes,
+    protection: {
+      episodesLongEnough: long.length,
+      found: found.length,
+      missed: long.length - found.length,
+      falseAlarms: truth.falseAlarms,
+      detectionDelayCycles: { p50: percentile(detection, 0.5), p99: percentile(detection, 0.99) },
+      unprotectedCycles: { p50: percentile(unprotectedFor, 0.5), p99: percentile(unprotectedFor, 0.99) },
+      stopsPlaced: truth.stopsPlaced,
+      misplacedStops: truth.misplacedStops,
+      listingsPerAccountCycle: s.protectionListings / checkedCycles,
+    },
     violations,
     ...(runner instanceof StopguardRunner && options.keepAudit ? { audit: runner.auditEntries } : {}),
   };

@@ -50,10 +50,15 @@ export class StopguardRunner implements Runner {
   }
 
   constructor(
-    private readonly options: { readonly seed: number; readonly infra?: InfraFaults },
+    private readonly options: {
+      readonly seed: number;
+      readonly infra?: InfraFaults;
+      /** The accounts' protection audit mode (default: alarm only). */
+      readonly protection?: AccountRecord['protection'];
+    },
     settings: ReconcileSettings,
     private readonly clock: VirtualClock,
-    venue: SimVenue,
+    private readonly venue: SimVenue,
     accountIds: readonly string[],
     keepAudit = false,
   ) {
@@ -66,6 +71,7 @@ export class StopguardRunner implements Runner {
         enabled: true,
         credentialsRef: `sim/${accountId}`,
         exchange: { category: 'linear', settleCoins: ['USDT'] },
+        ...(options.protection === undefined ? {} : { protection: options.protection }),
       });
     }
     for (const record of this.accounts.values()) this.directory.put(record);
@@ -151,19 +157,20 @@ export class StopguardRunner implements Runner {
       reads: this.store.ops.reads,
       writes: this.store.ops.writes,
       accountReads: this.directory.ops.reads,
+      protectionListings: t.countOf(Metric.ProtectionOrderListings),
     };
   }
 
   /** The bot's registration of a position it opened (delivered at once, like a direct API call). */
-  register(accountId: string, position: ObservedPosition): void {
-    const { sequence: _exchangeOnly, ...rest } = position;
+  register(accountId: string, position: ObservedPosition, noStopIntended = false): void {
+    const { sequence: _exchangeOnly, protection: _listed, ...rest } = position;
     this.pendingRegistrations.push(
       runRegister(
         { ...this.deps, market: bybitMarketRules },
         {
           type: 'register',
           accountId,
-          position: rest,
+          position: noStopIntended ? { ...rest, noStopIntended } : rest,
         },
       ),
     );
@@ -216,7 +223,18 @@ export class StopguardRunner implements Runner {
   private handle(message: WorkMessage): Promise<unknown> {
     switch (message.type) {
       case 'check':
-        return runCheck(this.deps, message);
+        return runCheck(this.deps, message).then((outcome) => {
+          for (const d of outcome.decisions) {
+            if (d.kind === 'unprotected' || d.kind === 'underprotected') {
+              this.venue.protection.alarmed(
+                d.key.accountId,
+                d.key.symbol,
+                d.key.positionIdx,
+                this.clock.now(),
+              );
+            }
+          }
+        });
       case 'confirm':
         return runConfirm(this.deps, message);
     }

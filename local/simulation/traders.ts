@@ -19,6 +19,8 @@ export interface WorkloadOptions {
    * their stop-loss within that one cycle (undefined: never).
    */
   readonly crashEveryCycles?: number;
+  /** Share of position slots kept without a stop by design (a hedge leg, a grid), registered as such. */
+  readonly noStopShare?: number;
 }
 
 interface Slot {
@@ -26,7 +28,9 @@ interface Slot {
   readonly positionIdx: PositionIdx;
   readonly side: PositionSide;
   openedAtCycle: number | undefined;
-  stopLossId?: string;
+  /** Opened without a stop by design, and registered so. */
+  readonly noStop: boolean;
+  stopLossId?: string | undefined;
   takeProfitId?: string;
 }
 
@@ -50,6 +54,8 @@ export class TraderWorld {
   addAccount(accountId: string): void {
     const hedge = hashUnit(this.options.seed, accountId, 'hedge') < this.options.hedgeShare;
     const slots: Slot[] = [];
+    const noStop = (i: number) =>
+      hashUnit(this.options.seed, accountId, i, 'no-stop') < (this.options.noStopShare ?? 0);
     for (let i = 0; i < this.options.positionsPerAccount; i++) {
       if (hedge) {
         const symbol = `H${Math.floor(i / 2)}USDT`;
@@ -59,6 +65,7 @@ export class TraderWorld {
           positionIdx: long ? 1 : 2,
           side: long ? 'long' : 'short',
           openedAtCycle: undefined,
+          noStop: noStop(i),
         });
       } else {
         slots.push({
@@ -66,10 +73,14 @@ export class TraderWorld {
           positionIdx: 0,
           side: i % 3 === 2 ? 'short' : 'long',
           openedAtCycle: undefined,
+          noStop: noStop(i),
         });
       }
     }
     this.slots.set(accountId, slots);
+    for (const slot of slots) {
+      if (slot.noStop) this.venue.protection.markIntentional(accountId, slot.symbol, slot.positionIdx, true);
+    }
     for (const slot of slots) this.openSlot(accountId, slot, 0);
   }
 
@@ -92,16 +103,59 @@ export class TraderWorld {
           if (draw < 1 / meanFlatCycles) this.openSlot(accountId, slot, cycle);
           return;
         }
-        if (cycle - slot.openedAtCycle < MIN_LIFETIME_CYCLES || draw >= 1 / meanLifetimeCycles) return;
+        if (cycle - slot.openedAtCycle < MIN_LIFETIME_CYCLES || draw >= 1 / meanLifetimeCycles) {
+          this.tendStop(accountId, slot, i, cycle);
+          return;
+        }
         this.closeSlot(accountId, slot, closeKind(hashInt(seed, 0, 9, accountId, i, cycle, 'kind')));
       });
     }
   }
 
+  /**
+   * The `stops-removed` faults on a live position: someone else cancels its stop, and the bot may
+   * notice a missing stop after a while and place it again.
+   */
+  private tendStop(accountId: string, slot: Slot, i: number, cycle: number): void {
+    if (slot.noStop) return;
+    const { seed } = this.options;
+    const faults = this.venue.faults;
+    const resting = slot.stopLossId !== undefined && this.isResting(accountId, slot, slot.stopLossId);
+    if (resting && slot.stopLossId !== undefined) {
+      if (hashUnit(seed, accountId, i, cycle, 'stop-removed') < faults.stopRemovedPerCycle) {
+        this.venue.removeByOther(slot.stopLossId);
+      }
+      return;
+    }
+    if (
+      this.venue
+        .protectiveOrdersOf(accountId, slot.symbol, slot.positionIdx)
+        .some((o) => o.kind === 'stop-loss')
+    ) {
+      return; // someone (stopguard's replace mode) placed one meanwhile
+    }
+    const mean = faults.stopRestoreMeanCycles;
+    if (mean > 0 && hashUnit(seed, accountId, i, cycle, 'stop-restored') < 1 / mean) {
+      slot.stopLossId = this.venue.placeProtective(accountId, slot.symbol, slot.positionIdx, 'stop-loss');
+    }
+  }
+
+  private isResting(accountId: string, slot: Slot, orderId: string): boolean {
+    return this.venue
+      .protectiveOrdersOf(accountId, slot.symbol, slot.positionIdx)
+      .some((o) => o.orderId === orderId);
+  }
+
   private openSlot(accountId: string, slot: Slot, cycle: number): void {
     this.venue.open(accountId, slot.symbol, slot.positionIdx, slot.side, 1 + (cycle % 3));
     slot.openedAtCycle = cycle;
-    slot.stopLossId = this.venue.placeProtective(accountId, slot.symbol, slot.positionIdx, 'stop-loss');
+    const buggy =
+      hashUnit(this.options.seed, accountId, slot.symbol, slot.positionIdx, cycle, 'never-placed') <
+      this.venue.faults.stopNeverPlacedProbability;
+    slot.stopLossId =
+      slot.noStop || buggy
+        ? undefined
+        : this.venue.placeProtective(accountId, slot.symbol, slot.positionIdx, 'stop-loss');
     slot.takeProfitId = this.venue.placeProtective(accountId, slot.symbol, slot.positionIdx, 'take-profit');
   }
 

@@ -40,6 +40,12 @@ export interface VenueFaults {
    */
   readonly ipRequestsPer5s: number;
   readonly ipBanMs: number;
+  /** Per live position and cycle: someone else (another tool, the user in the app) cancels its stop. */
+  readonly stopRemovedPerCycle: number;
+  /** Per opened position: the bot (a bug) never places its stop. */
+  readonly stopNeverPlacedProbability: number;
+  /** Mean cycles until the bot notices a missing stop and places it again (0: it never does). */
+  readonly stopRestoreMeanCycles: number;
 }
 
 /** A venue that answers every call truthfully and at once. */
@@ -57,4 +63,7 @@ export const noFaults: VenueFaults = {
   accountRequestsPerSecond: 0,
   ipRequestsPer5s: 0,
   ipBanMs: 600_000,
+  stopRemovedPerCycle: 0,
+  stopNeverPlacedProbability: 0,
+  stopRestoreMeanCycles: 0,
 };

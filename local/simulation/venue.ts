@@ -32,6 +32,7 @@ import type { FalseCancel, Orphan } from './venue-ground-truth.js';
 import { historyAnswers } from './venue-history.js';
 import { VenueLimits } from './venue-limits.js';
 import { OrderBook } from './venue-orders.js';
+import { ProtectionTruth } from './venue-protection.js';
 import {
   observed,
   stripAccount,
@@ -78,6 +79,8 @@ export class SimVenue {
   reopens = 0;
   /** The rate limits of the accounts and of the fleet's address. */
   readonly limits = new VenueLimits();
+  /** Which live positions lack a stop, and whether stopguard's alarms and placed stops were right. */
+  readonly protection = new ProtectionTruth();
   private readonly placedByLinkId = new Map<string, string>();
   /** Called when a position opens or grows: the bot registering it with stopguard. */
   onOpen: ((accountId: string, position: ObservedPosition) => void) | undefined;
@@ -127,6 +130,11 @@ export class SimVenue {
     const orderId = `ord-${this.nextId++}`;
     this.orders.set({ accountId, orderId, symbol, positionIdx, kind, createdAt: this.clock.now() });
     return orderId;
+  }
+
+  /** An order cancelled by someone other than stopguard (the user, another tool): no call, no orphan. */
+  removeByOther(orderId: string): void {
+    this.orders.delete(orderId);
   }
 
   /** Closes the whole position; its remaining protective orders become orphans. */
@@ -370,9 +378,27 @@ export class SimVenue {
     if (this.placedByLinkId.has(link))
       return { status: 'already-placed', detail: 'orderLinkId is duplicate' };
     const { symbol, positionIdx } = request;
+    const open = this.isOpen(accountId, symbol, positionIdx);
+    this.protection.placed(
+      this.orders.stoppedPositions(accountId).has(positionId(symbol, positionIdx)),
+      open,
+    );
     const orderId = this.placeProtective(accountId, symbol, positionIdx, 'stop-loss');
     this.placedByLinkId.set(link, orderId);
     return { status: 'placed', orderId };
+  }
+
+  /** Updates the protection truth after the traders moved (once per cycle). */
+  observeProtection(accountIds: readonly string[]): void {
+    const now = this.clock.now();
+    for (const accountId of accountIds) {
+      this.protection.observe(
+        accountId,
+        this.openPositions(accountId),
+        this.orders.stoppedPositions(accountId),
+        now,
+      );
+    }
   }
 
   // ---- internals ----

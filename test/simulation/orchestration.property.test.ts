@@ -26,6 +26,9 @@ const faultsArb: fc.Arbitrary<VenueFaults> = fc.record({
   accountRequestsPerSecond: fc.constantFrom(0, 0, 10, 4),
   ipRequestsPer5s: fc.constantFrom(0, 0, 600, 60),
   ipBanMs: fc.constantFrom(600_000),
+  stopRemovedPerCycle: fc.constantFrom(0, 0.01),
+  stopNeverPlacedProbability: fc.constantFrom(0, 0.1),
+  stopRestoreMeanCycles: fc.constantFrom(0, 5),
 });
 
 describe('stopguard over arbitrary exchange and infrastructure faults', () => {
