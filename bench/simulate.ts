@@ -63,6 +63,35 @@ for (const profile of profiles) {
   }
 }
 
+/** Replace mode on the profile where stops vanish: how long positions stay bare when stopguard re-protects them. */
+const replaceProfile = profiles.find((p) => p.name === 'stops-removed');
+const replaced =
+  replaceProfile === undefined
+    ? undefined
+    : await runSimulation({
+        seed,
+        strategy: 'stopguard',
+        accounts,
+        cycles,
+        ...profileOptions(replaceProfile, accounts),
+        healCycles: HEAL_CYCLES,
+        protection: { mode: 'replace', stopDistance: '0.05' },
+      });
+const alarmOnly = rows.find((r) => r.profile === replaceProfile && r.result.strategy === 'stopguard')?.result;
+const replaceNote =
+  replaced === undefined || alarmOnly === undefined
+    ? []
+    : [
+        '',
+        `Replace mode (\`protection: { mode: "replace", stopDistance: "0.05" }\`) on \`stops-removed\`, same seed: time without a stop p50/p99 ${replaced.protection.unprotectedCycles.p50} / ${replaced.protection.unprotectedCycles.p99} cycles (alarm only: ${alarmOnly.protection.unprotectedCycles.p50} / ${alarmOnly.protection.unprotectedCycles.p99}); ${replaced.protection.stopsPlaced} stops placed, ${replaced.protection.misplacedStops} on a position already protected or closed; ${replaced.protection.falseAlarms} false alarms, ${replaced.falseCancels} false cancels, ${replaced.orphansNeverCleaned} orphans never cleaned; ${replaced.exchangeCallsPerAccountCycle.toFixed(3)} exchange calls per account-cycle.`,
+      ];
+if (replaced !== undefined)
+  rows.push({
+    profile: { ...(replaceProfile as FaultProfile), name: 'stops-removed (replace mode)' },
+    result: replaced,
+    seconds: 0,
+  });
+
 if (values.json) {
   console.log(
     JSON.stringify(
@@ -89,6 +118,8 @@ if (values.write !== undefined) {
       renderTable(rows),
       '',
       '"never cleaned" is judged for stopguard only (the baselines cancel on absence); "reopened first" counts orphans whose position was reopened before anyone could clean them (the order then rests on the live position).',
+      '"unprotected found" counts episodes of a live position without a stop (not by design) that lasted longer than the grace (30 s) plus 2 cycles and were judged unprotected while they lasted, of all such episodes; "detection" is from the stop\'s disappearance to the alarm; "audit listings" are the order listings the protection audit needed (only when a position\'s own stop does not cover it), its extra exchange calls per account-cycle.',
+      ...replaceNote,
     ].join('\n'),
   );
   process.stderr.write(`wrote the simulate section of ${values.write}\n`);
@@ -115,6 +146,11 @@ function renderTable(data: typeof rows): string {
     'store reads / acct-cycle',
     'suspects raised / cleared',
     'kept (alarm)',
+    'unprotected found',
+    'unprotected missed',
+    'protection false alarms',
+    'detection p50/p99 (cycles)',
+    'audit listings / acct-cycle',
     'sim s',
   ];
   const lines = data.map(({ profile, result: r, seconds }) => [
@@ -131,6 +167,15 @@ function renderTable(data: typeof rows): string {
     r.storeReadsPerAccountCycle.toFixed(3),
     `${r.suspectsRaised} / ${r.suspectsCleared}`,
     String(r.keptForLackOfEvidence),
+    ...(r.strategy === 'stopguard'
+      ? [
+          `${r.protection.found} of ${r.protection.episodesLongEnough}`,
+          String(r.protection.missed),
+          String(r.protection.falseAlarms),
+          `${r.protection.detectionDelayCycles.p50.toFixed(1)} / ${r.protection.detectionDelayCycles.p99.toFixed(1)}`,
+          r.protection.listingsPerAccountCycle.toFixed(3),
+        ]
+      : ['0 (no audit)', String(r.protection.missed), '–', '–', '–']),
     seconds.toFixed(1),
   ]);
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
