@@ -10,7 +10,13 @@ import {
   withShadow,
 } from './external.js';
 import { localExchangeOrigin, UnsafeExchangeUrlError } from './pipeline.js';
-import { formatEmbeddedReport, formatExternalMode, formatExternalReport, formatProgress } from './report.js';
+import {
+  embeddedRunPassed,
+  formatEmbeddedReport,
+  formatExternalMode,
+  formatExternalReport,
+  formatProgress,
+} from './report.js';
 import { runEmbedded } from './run.js';
 
 const USAGE = `npm start [-- options]
@@ -108,7 +114,7 @@ async function main(): Promise<number> {
     onProgress: (p) => console.log(formatProgress(p)),
   });
   console.log(formatEmbeddedReport(report, logFile));
-  return report.falseCancels === 0 && report.orphansNeverCleaned === 0 ? 0 : 1;
+  return embeddedRunPassed(report) ? 0 : 1;
 }
 
 class UsageError extends Error {}

@@ -28,6 +28,8 @@ export interface MarketOptions {
   readonly volatility: number;
   /** Where the stop-loss and take-profit rest, as a fraction of the entry price. */
   readonly protectionDistance: number;
+  /** Chance that the bot (a bug) opens a position without its stop-loss: what the protection audit must find. */
+  readonly stopSkipProbability: number;
 }
 
 export const defaultMarket: Omit<MarketOptions, 'seed'> = {
@@ -35,10 +37,16 @@ export const defaultMarket: Omit<MarketOptions, 'seed'> = {
   closeProbability: 0.02,
   volatility: 0.004,
   protectionDistance: 0.01,
+  stopSkipProbability: 0.08,
 };
 
 export interface MarketStats {
   opened: number;
+  /**
+   * Positions opened without their stop-loss, as `accountId symbol`, with the ticks each stayed open
+   * (so far, for one still open): the protection audit's truth.
+   */
+  openedWithoutStop: { readonly position: string; ticksOpen: number; closed: boolean }[];
   closedByHand: number;
   liquidated: number;
   priceMoves: number;
@@ -51,7 +59,13 @@ export interface MarketStats {
  * position with an SL and a TP, and registers it as the bot does.
  */
 export class MarketDriver {
-  readonly stats: MarketStats = { opened: 0, closedByHand: 0, liquidated: 0, priceMoves: 0 };
+  readonly stats: MarketStats = {
+    opened: 0,
+    openedWithoutStop: [],
+    closedByHand: 0,
+    liquidated: 0,
+    priceMoves: 0,
+  };
   private tick = 0;
   private readonly prices = new Map<string, Big>();
   /** When each account last held each symbol: a trader does not reopen a symbol the moment it closed. */
@@ -85,6 +99,12 @@ export class MarketDriver {
       this.admin.setPrice(symbol, next.toString());
       this.stats.priceMoves++;
     }
+    for (const bare of this.stats.openedWithoutStop.filter((b) => !b.closed)) {
+      const [accountId = '', symbol] = bare.position.split(' ');
+      // A symbol reopens only after a cooldown, so "not held now" means this stopless position closed.
+      if (this.admin.positions(accountId).some((p) => p.symbol === symbol)) bare.ticksOpen++;
+      else bare.closed = true;
+    }
     for (const accountId of this.accountIds) {
       const open = this.admin.positions(accountId);
       if (open.length > 0 && hashUnit(seed, 'close', accountId, this.tick) < closeProbability) {
@@ -107,6 +127,7 @@ export class MarketDriver {
 
   private async topUp(accountId: string): Promise<void> {
     const { seed, positionsPerAccount, protectionDistance } = this.options;
+    // A position the bot opened without its stop is one the protection audit must find.
     const held = new Set(this.admin.positions(accountId).map((p) => p.symbol));
     for (const symbol of held) this.lastHeld.set(`${accountId}/${symbol}`, this.tick);
     for (let attempt = 0; held.size < positionsPerAccount && attempt < MARKET.length; attempt++) {
@@ -128,12 +149,20 @@ export class MarketDriver {
         .times(1 + protectionDistance)
         .round(8, Big.roundHalfUp)
         .toString();
-      this.admin.placeProtectiveOrder({
-        accountId,
-        symbol,
-        kind: 'stop-loss',
-        triggerPrice: long ? below : above,
-      });
+      if (hashUnit(seed, 'skip-stop', accountId, symbol, this.tick) < this.options.stopSkipProbability) {
+        this.stats.openedWithoutStop.push({
+          position: `${accountId} ${symbol}`,
+          ticksOpen: 0,
+          closed: false,
+        });
+      } else {
+        this.admin.placeProtectiveOrder({
+          accountId,
+          symbol,
+          kind: 'stop-loss',
+          triggerPrice: long ? below : above,
+        });
+      }
       this.admin.placeProtectiveOrder({
         accountId,
         symbol,

@@ -1,3 +1,4 @@
+import { defaultReconcileConfig } from '#core/config.js';
 import { Metric } from '#ports/telemetry.js';
 import type { ExternalAccountOutcome, ExternalRunReport } from './external.js';
 import type { LocalAccount } from './pipeline.js';
@@ -15,27 +16,41 @@ export function formatProgress(p: Progress): string {
   return (
     `${seconds} s ${p.phase.padEnd(8)} checks ${String(p.checks).padStart(6)} | suspects ${String(p.suspects).padStart(4)}` +
     ` | cleared ${String(p.cleared).padStart(4)} | cancels ${String(p.cancels).padStart(4)} | blocked ${String(p.blocked).padStart(3)}` +
-    ` | orphans waiting ${String(p.waitingOrphans).padStart(3)} | false cancels ${p.falseCancels}`
+    ` | orphans waiting ${String(p.waitingOrphans).padStart(3)} | false cancels ${p.falseCancels}` +
+    ` | unprotected found ${p.unprotected}`
   );
 }
 
+const PROTECTION_GRACE_S = defaultReconcileConfig.protectionGraceMs / 1000;
+
 const fmt = (value: number | undefined, digits = 1) => (value === undefined ? 'n/a' : value.toFixed(digits));
+
+/** No false cancel, no orphan left, no protection false alarm, and no position left bare unfound. */
+export function embeddedRunPassed(r: EmbeddedRunReport): boolean {
+  return (
+    r.falseCancels === 0 &&
+    r.orphansNeverCleaned === 0 &&
+    r.protection.falseAlarms === 0 &&
+    r.protection.found === r.protection.livedPastGrace
+  );
+}
 
 /** The end-of-run report. Any false cancel or orphan left is stated as a failure, never as a count among others. */
 export function formatEmbeddedReport(r: EmbeddedRunReport, logFile?: string): string {
   const count = (metric: string) => r.counts[metric] ?? 0;
   const checks = count(Metric.ChecksRun);
   const dynamo = Object.values(r.dynamoRequests).reduce((a, b) => a + b, 0);
-  const verdict =
-    r.falseCancels === 0 && r.orphansNeverCleaned === 0
-      ? 'PASS: no protective order of an open position was cancelled, and every orphan was cleaned.'
-      : `FAIL: ${r.falseCancels} false cancels, ${r.orphansNeverCleaned} orphans never cleaned.`;
+  const verdict = embeddedRunPassed(r)
+    ? 'PASS: no protective order of an open position was cancelled, every orphan was cleaned, and every position left without a stop was found.'
+    : `FAIL: ${r.falseCancels} false cancels, ${r.orphansNeverCleaned} orphans never cleaned, ${r.protection.falseAlarms} protection false alarms, ${r.protection.livedPastGrace - r.protection.found} unprotected positions missed.`;
   const lines = [
     '',
     `report after ${(r.wallMs / 1000).toFixed(0)} s (${r.options.accounts} accounts, ${r.options.cycles} cycles, ${(r.options.dropRate * 100).toFixed(1)} % drops, seed ${r.options.seed})`,
     `  false cancels (stop-loss/take-profit of an open position):   ${r.falseCancels}`,
     `  orphans left by closes: ${r.orphans}; cleaned by stopguard: ${r.orphansCleaned}; ended otherwise (exchange, reopened): ${r.orphansEndedOtherwise}; never cleaned: ${r.orphansNeverCleaned}`,
     `  cleanup delay: p50 ${fmt(quantile(r.cleanupDelaysSeconds, 0.5))} s, p99 ${fmt(quantile(r.cleanupDelaysSeconds, 0.99))} s, max ${fmt(quantile(r.cleanupDelaysSeconds, 1))} s`,
+    `  unprotected positions: the market opened ${r.protection.openedWithoutStop} without a stop-loss, ${r.protection.livedPastGrace} of them open past the ${PROTECTION_GRACE_S} s grace and 2 more checks; the protection audit found ${r.protection.found} of those ${r.protection.livedPastGrace}, and alarmed ${r.protection.falseAlarms} protected positions`,
+    ...r.protection.examples.map((m) => `    e.g. "${m}"`),
     `  incomplete responses observed (suspects that were open after all): ${count(Metric.IncompleteResponsesObserved)} of ${count(Metric.SuspectsRaised)} suspects`,
     `  checks ${checks}, confirmations ${count(Metric.ConfirmsRun)}, cancels ${count(Metric.CancelsExecuted)}, kept for lack of evidence ${count(Metric.KeptForLackOfEvidence)}, cap refusals ${count(Metric.CapRefusals)}, distrusted lists ${count(Metric.DistrustedSnapshots)}, exchange errors ${count(Metric.ExchangeErrors)}`,
     `  market: ${r.market.opened} positions opened, ${r.market.closedByHand} closed by hand, ${r.market.liquidated} liquidated, the rest by their SL/TP`,

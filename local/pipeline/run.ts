@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { defaultReconcileConfig } from '#core/config.js';
 import { type OrphanRecord, startBybitSimulator } from '#local/bybit-simulator/index.js';
 import { Metric } from '#ports/telemetry.js';
+import type { DecisionLine } from './console-telemetry.js';
 import { defaultMarket, MarketDriver, type MarketStats } from './market.js';
 import { type LocalAccount, type LocalPipeline, startLocalPipeline } from './pipeline.js';
 
@@ -42,6 +44,8 @@ export interface Progress {
   readonly blocked: number;
   readonly waitingOrphans: number;
   readonly falseCancels: number;
+  /** Live positions the protection audit judged without a (full) stop so far. */
+  readonly unprotected: number;
 }
 
 export interface EmbeddedRunReport {
@@ -64,6 +68,17 @@ export interface EmbeddedRunReport {
   readonly sqsRequests: Readonly<Record<string, number>>;
   readonly deadLettered: number;
   readonly alarms: readonly string[];
+  /** The protection audit against the market's truth (positions it opened without a stop). */
+  readonly protection: {
+    readonly openedWithoutStop: number;
+    /** Of those, open long enough to be judged (the grace and 2 more checks). */
+    readonly livedPastGrace: number;
+    /** Of those, judged unprotected. */
+    readonly found: number;
+    /** Judged unprotected although the market placed its stop: must be 0. */
+    readonly falseAlarms: number;
+    readonly examples: readonly string[];
+  };
 }
 
 /**
@@ -125,6 +140,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
         blocked: t.countOf(Metric.KeptForLackOfEvidence) + t.countOf(Metric.CapRefusals),
         waitingOrphans: truth.waitingOrphans.length,
         falseCancels: truth.falseCancels.length,
+        unprotected: unprotectedAlarms(t.decisions).length,
       };
     };
     try {
@@ -170,6 +186,12 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       sqsRequests: Object.fromEntries(running.sqsRequests),
       deadLettered: await queueDepth(running),
       alarms: [...t.alarms],
+      protection: protectionAgainst(
+        market.stats.openedWithoutStop,
+        unprotectedAlarms(t.decisions),
+        // Long enough to be judged: the grace, then 2 looks (a check every cadence).
+        Math.ceil((defaultReconcileConfig.protectionGraceMs + 2 * cadenceMs) / cadenceMs),
+      ),
     };
     // After the figures are taken, so that the burst's steady checks do not dilute them.
     await options.afterSettle?.(running, accounts);
@@ -178,6 +200,28 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     await pipeline?.stop();
     await simulator.close();
   }
+}
+
+/** The audit's judgements that a live position lacks a (full) stop. */
+function unprotectedAlarms(decisions: readonly DecisionLine[]): DecisionLine[] {
+  return decisions.filter((d) => d.decision === 'unprotected' || d.decision === 'underprotected');
+}
+
+function protectionAgainst(
+  openedWithoutStop: MarketStats['openedWithoutStop'],
+  alarms: readonly DecisionLine[],
+  ticksToJudge: number,
+): EmbeddedRunReport['protection'] {
+  const bare = new Set(openedWithoutStop.map((b) => b.position));
+  const alarmed = new Set(alarms.map((a) => `${a.accountId} ${a.symbol}`));
+  const lived = openedWithoutStop.filter((b) => b.ticksOpen >= ticksToJudge);
+  return {
+    openedWithoutStop: bare.size,
+    livedPastGrace: lived.length,
+    found: lived.filter((b) => alarmed.has(b.position)).length,
+    falseAlarms: [...alarmed].filter((p) => !bare.has(p)).length,
+    examples: alarms.slice(0, 2).map((a) => a.message),
+  };
 }
 
 function delaySeconds(orphan: OrphanRecord): number {
