@@ -18,6 +18,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -29,6 +30,9 @@ import type { StopguardFunction } from './stopguard-function.js';
 import type { StopguardProps } from './stopguard-props.js';
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/** The saved Logs Insights query that names the positions behind the UnprotectedPositions alarm. */
+export const UNPROTECTED_QUERY_NAME = 'stopguard/unprotected-positions';
 
 /** What stopguard's monitoring watches. */
 export interface MonitoredResources {
@@ -77,6 +81,18 @@ export function addMonitoring(
     );
   }
   const alarms = createAlarms(scope, alarmTopic, watched, options);
+  new QueryDefinition(scope, 'UnprotectedPositionsQuery', {
+    queryDefinitionName: UNPROTECTED_QUERY_NAME,
+    logGroups: [watched.worker.logGroup],
+    queryString: new QueryString({
+      fields: ['@timestamp', 'accountId', 'symbol', 'positionIdx', 'decision', 'reason', 'message'],
+      filterStatements: [
+        'decision in ["unprotected", "underprotected", "protection-restored", "place-stop"]',
+      ],
+      sort: '@timestamp desc',
+      limit: 200,
+    }),
+  });
   const dashboard = createDashboard(scope, alarms, watched, options);
   return { alarmTopic, alarms, dashboard };
 }
@@ -182,6 +198,20 @@ function createAlarms(
         'its secret; nothing is being reconciled for that account. Search the worker log for ' +
         '"auth-error" to find the account; checks go on, so the alarm clears once its keys work.',
     }),
+    unprotectedPositions: alarm(
+      'UnprotectedPositionsAlarm',
+      stopguardMetric(Metric.UnprotectedPositions, 'Maximum', FIVE_MINUTES),
+      {
+        threshold: 0,
+        description:
+          'A live position has had no stop-loss covering all of it for longer than the grace (default ' +
+          '30 s), in 2 complete looks: it is exposed. The saved Logs Insights query ' +
+          `"${UNPROTECTED_QUERY_NAME}" lists each one (account, symbol, size, since when, covered share); ` +
+          'so does the worker log, filtered on decision "unprotected" or "underprotected". Place its stop, ' +
+          'close it, or have the bot register it with noStopIntended if it has none by design. The alarm ' +
+          'clears once no check finds one; each recovery is audited as "protection-restored".',
+      },
+    ),
     ipBans: alarm('IpBansAlarm', sum5(Metric.IpBans), {
       threshold: 0,
       description:
@@ -285,6 +315,7 @@ function createDashboard(
         perMinute(Metric.CapRefusals),
         perMinute(Metric.CancelsFailed),
         perMinute(Metric.CancelsAbandoned),
+        perMinute(Metric.StopsPlaced),
       ],
       right: [perMinute(Metric.ChecksRun), perMinute(Metric.ConfirmsRun)],
     }),
@@ -307,6 +338,14 @@ function createDashboard(
           period: Duration.minutes(1),
         }),
       ],
+    }),
+  );
+  dashboard.addWidgets(
+    new GraphWidget({
+      title: 'Unprotected positions (max per check) and audit listings',
+      width: 24,
+      left: [stopguardMetric(Metric.UnprotectedPositions, 'Maximum', Duration.minutes(1))],
+      right: [perMinute(Metric.ProtectionOrderListings)],
     }),
   );
   dashboard.addWidgets(

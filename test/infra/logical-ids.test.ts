@@ -47,6 +47,8 @@ const DEPLOYED = {
   StopguardSchedulerThrottlesAlarmFF2A63E8: 'AWS::CloudWatch::Alarm',
   StopguardStaleSnapshotsAlarm74527120: 'AWS::CloudWatch::Alarm',
   StopguardTableCCDBFA3A: 'AWS::DynamoDB::Table',
+  StopguardUnprotectedPositionsAlarm901448D5: 'AWS::CloudWatch::Alarm',
+  StopguardUnprotectedPositionsQuery39D37987: 'AWS::Logs::QueryDefinition',
   StopguardWorkQueue9A74D976: 'AWS::SQS::Queue',
   StopguardWorkQueuePolicy72853AC2: 'AWS::SQS::QueuePolicy',
   StopguardWorkerErrorsAlarm106E59C0: 'AWS::CloudWatch::Alarm',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#adapters/dynamodb/table.js';
 import { defaultSettings, envName, type ReconcileSettings } from '#contracts/settings.js';
 import { EnvVar, readEnvironment } from '#handlers/environment.js';
+import { UNPROTECTED_QUERY_NAME } from '#infra/stopguard-monitoring.js';
 import { Metric } from '#ports/telemetry.js';
 import { logicalId, removeAssemblies, type Synthesized, synthesize } from './synth.js';
 
@@ -325,7 +326,7 @@ describe('alarms', () => {
 
   it('all say what to do, all notify the one topic, and no e-mail is subscribed unless given', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(14);
+    expect(alarms).toHaveLength(15);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(60);
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);
@@ -351,9 +352,28 @@ describe('dashboard and outputs', () => {
       Metric.SnapshotAgeSeconds,
       Metric.AuthErrors,
       Metric.RegistrationsRejected,
+      Metric.UnprotectedPositions,
+      Metric.StopsPlaced,
     ]) {
       expect(body).toContain(`\\"${name}\\"`);
     }
+  });
+
+  it('alarms on any live position without a full stop, and saves the query that names each one', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: Metric.UnprotectedPositions,
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: Match.stringLikeRegexp(UNPROTECTED_QUERY_NAME),
+    });
+    const queries = Object.values(template.findResources('AWS::Logs::QueryDefinition'));
+    expect(queries).toHaveLength(1);
+    expect(queries[0]?.Properties.Name).toBe(UNPROTECTED_QUERY_NAME);
+    expect(queries[0]?.Properties.QueryString).toMatch(
+      /filter decision in \["unprotected", "underprotected"/,
+    );
+    expect(queries[0]?.Properties.QueryString).toMatch(/accountId, symbol/);
   });
 
   it('names what an operator needs', () => {
