@@ -172,10 +172,10 @@ export function allowReconciling(
 
 /**
  * The register function validates a registration against the account record, adds the position to
- * the ledger (a conditional UpdateItem) and ends a suspect raised on an older state (a conditional
- * DeleteItem), and dead-letters what it refuses. It holds no secret, cannot enqueue work, and
+ * the ledger and stores what the bot says of its stop (conditional UpdateItems), ends a suspect raised
+ * on an older state (a conditional DeleteItem), and dead-letters what it refuses. It holds no secret, cannot enqueue work, and
  * cannot touch caps, schedule claims or the audit trail. IAM confines by partition only: within
- * `ACCOUNT#<id>` the code, not the policy, limits it to the position and suspect items.
+ * `ACCOUNT#<id>` the code, not the policy, limits it to the position, intent and suspect items.
  */
 export function allowRegistering(
   fn: StopguardFunction,

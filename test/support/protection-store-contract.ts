@@ -64,8 +64,18 @@ export function protectionStoreContract(name: string, makeStore: () => Promise<R
       expect(await store.recordIntent(intent({ updatedAt: T0 + 1_000 }))).toBe(true);
       expect(await store.recordIntent(intent({ noStopIntended: false, updatedAt: T0 }))).toBe(false);
       expect((await store.loadAccountView('acct-1')).intents).toEqual([intent({ updatedAt: T0 + 1_000 })]);
-      expect(await store.recordIntent(intent({ noStopIntended: false, updatedAt: T0 + 2_000 }))).toBe(true);
-      expect((await store.loadAccountView('acct-1')).intents[0]?.noStopIntended).toBe(false);
+      expect(
+        await store.recordIntent(
+          intent({ noStopIntended: false, stopPrice: '59000', updatedAt: T0 + 2_000 }),
+        ),
+      ).toBe(true);
+      expect((await store.loadAccountView('acct-1')).intents[0]).toMatchObject({
+        noStopIntended: false,
+        stopPrice: '59000',
+      });
+      // A newer word without a stop price clears the earlier one.
+      expect(await store.recordIntent(intent({ noStopIntended: false, updatedAt: T0 + 3_000 }))).toBe(true);
+      expect((await store.loadAccountView('acct-1')).intents[0]).not.toHaveProperty('stopPrice');
     });
   });
 }

@@ -216,18 +216,31 @@ export class DynamoStore implements ReconciliationStore {
   }
 
   async recordIntent(intent: ProtectionIntent): Promise<boolean> {
+    // An UpdateItem (the register function may not Put); a word without a stop price clears one.
+    const names: Record<string, string> = {
+      '#pk': PARTITION_KEY,
+      '#updatedAt': 'updatedAt',
+      '#kind': 'kind',
+    };
+    const values: Record<string, unknown> = { ':kind': 'intent' };
+    const sets = ['#kind = :kind'];
+    for (const [i, [name, value]] of Object.entries(intent).entries()) {
+      names[`#f${i}`] = name;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    }
+    values[':updatedAt'] = intent.updatedAt;
+    if (intent.stopPrice === undefined) names['#stopPrice'] = 'stopPrice';
+    const remove = intent.stopPrice === undefined ? ' REMOVE #stopPrice' : '';
     return conditionalWrite(this.ops, () =>
       this.doc.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            ...intent,
-            ...Keys.intent(intent.accountId, intent.symbol, intent.positionIdx),
-            kind: 'intent',
-          },
+          Key: Keys.intent(intent.accountId, intent.symbol, intent.positionIdx),
+          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
           ConditionExpression: 'attribute_not_exists(#pk) OR #updatedAt <= :updatedAt',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#updatedAt': 'updatedAt' },
-          ExpressionAttributeValues: { ':updatedAt': intent.updatedAt },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       ),
     );
