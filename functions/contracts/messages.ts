@@ -30,6 +30,15 @@ export const confirmMessageSchema = z.strictObject({
 });
 
 const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal quantity such as "0.5"');
+const symbol = z.string().min(1).max(64).describe('The instrument, as the exchange names it ("BTCUSDT")');
+const positionIdx = z
+  .union([z.literal(0), z.literal(1), z.literal(2)])
+  .describe('0: one-way mode; 1: the long leg, 2: the short leg in hedge mode (Bybit positionIdx)');
+const fillTime = z
+  .number()
+  .int()
+  .positive()
+  .describe('Exchange time (epoch ms) of the fill that produced this state; at most 30 s ahead of now');
 
 /**
  * Sent by the trading bot when it opens a position, so that stopguard tracks it even if no list ever
@@ -39,22 +48,43 @@ export const registerMessageSchema = z.strictObject({
   type: z.literal('register'),
   accountId,
   position: z.strictObject({
-    symbol: z.string().min(1).max(64),
-    positionIdx: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+    symbol: symbol,
+    positionIdx,
     side: z.enum(['long', 'short']),
-    size: decimal,
+    size: decimal.describe('The position size after the fill, as the exchange writes it ("0.5")'),
     /**
      * Exchange time of the fill that produced this state. The bot's word is ordered by this time
      * alone: a sequence it sent could outrank every real state, and only the exchange's lists carry one.
      */
-    updatedAt: z.number().int().positive(),
+    updatedAt: fillTime,
     /**
      * The position has no stop-loss by design (a hedge leg, a grid): the protection audit leaves it
      * alone, and replace mode never places one. Stays until the bot registers the position again.
      */
-    noStopIntended: z.boolean().optional(),
+    noStopIntended: z
+      .boolean()
+      .describe('true: no stop-loss by design (a hedge leg, a grid): never alarmed, never given a stop')
+      .optional(),
     /** The stop price replace mode uses for it, instead of the account's distance rule. */
-    stopPrice: decimal.optional(),
+    stopPrice: decimal
+      .describe("The trigger price replace mode uses instead of the account's distance rule")
+      .optional(),
+  }),
+});
+
+/**
+ * Sent by the bot to withdraw what it said of a position's stop (`noStopIntended`, `stopPrice`): the
+ * protection audit then judges it like any other. It is no word on the position itself: stopguard
+ * keeps reconciling what the exchange shows, since a bot's say-so is never evidence of a close.
+ */
+export const unregisterMessageSchema = z.strictObject({
+  type: z.literal('unregister'),
+  accountId,
+  position: z.strictObject({
+    symbol,
+    positionIdx,
+    /** Exchange time of the bot's decision: an older registration arriving later does not undo it. */
+    updatedAt: fillTime,
   }),
 });
 
@@ -62,11 +92,15 @@ export const registerMessageSchema = z.strictObject({
 export const workMessageSchema = z.discriminatedUnion('type', [checkMessageSchema, confirmMessageSchema]);
 
 /** The bot's ingress carries only what the bot may say. */
-export const ingressMessageSchema = z.discriminatedUnion('type', [registerMessageSchema]);
+export const ingressMessageSchema = z.discriminatedUnion('type', [
+  registerMessageSchema,
+  unregisterMessageSchema,
+]);
 
 export type CheckMessage = z.infer<typeof checkMessageSchema>;
 export type ConfirmMessage = z.infer<typeof confirmMessageSchema>;
 export type RegisterMessage = z.infer<typeof registerMessageSchema>;
+export type UnregisterMessage = z.infer<typeof unregisterMessageSchema>;
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 export type IngressMessage = z.infer<typeof ingressMessageSchema>;
 
@@ -84,7 +118,7 @@ export function confirmMessageFor(suspect: SuspectRecord): ConfirmMessage {
 export class MalformedMessageError extends Error {
   override readonly name = 'MalformedMessageError';
   constructor(readonly reason: string) {
-    super(`malformed work message: ${reason}`);
+    super(`malformed message: ${reason}`);
   }
 }
 
@@ -93,7 +127,7 @@ export function parseWorkMessage(body: string): WorkMessage {
   return parseWith(workMessageSchema, body);
 }
 
-/** Parses a body from the bot's ingress queue; anything but a registration is malformed there. */
+/** Parses a body from the bot's ingress queue; anything but the bot's own messages is malformed there. */
 export function parseIngressMessage(body: string): IngressMessage {
   return parseWith(ingressMessageSchema, body);
 }
@@ -105,7 +139,12 @@ function parseWith<T>(schema: z.ZodType<T>, body: string): T {
   } catch {
     throw new MalformedMessageError('body is not JSON');
   }
-  const parsed = schema.safeParse(json);
+  return checkedMessage(schema, json);
+}
+
+/** `value` as `schema` reads it, or `MalformedMessageError` saying exactly what is wrong. */
+export function checkedMessage<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new MalformedMessageError(formatIssues(parsed.error.issues));
   }

@@ -1,4 +1,4 @@
-import type { RegisterMessage } from '#contracts/messages.js';
+import type { RegisterMessage, UnregisterMessage } from '#contracts/messages.js';
 import { trackedFrom } from '#core/snapshot.js';
 import { versionOf } from '#core/state-order.js';
 import type { ObservedPosition, PositionSnapshot } from '#core/types.js';
@@ -84,7 +84,41 @@ export async function runRegister(deps: RegisterDeps, message: RegisterMessage):
   return { status: 'tracked', suspectEnded };
 }
 
-async function rejection(deps: RegisterDeps, message: RegisterMessage): Promise<string | undefined> {
+/**
+ * The bot withdraws what it said of a position's stop: the audit judges it like any other from the next
+ * check on. Ordered by `updatedAt` like registrations; validated alike. Nothing else changes.
+ */
+export async function runUnregister(
+  deps: RegisterDeps,
+  message: UnregisterMessage,
+): Promise<
+  { readonly status: 'withdrawn' | 'older' } | { readonly status: 'rejected'; readonly reason: string }
+> {
+  const rejected = await rejection(deps, message);
+  const { accountId, position } = message;
+  const fields = { accountId, symbol: position.symbol, positionIdx: position.positionIdx };
+  if (rejected !== undefined) {
+    deps.telemetry.log('warn', `rejected an unregistration for ${accountId}: ${rejected}`, fields);
+    return { status: 'rejected', reason: rejected };
+  }
+  const stored = await deps.store.recordIntent({
+    ...fields,
+    noStopIntended: false,
+    updatedAt: position.updatedAt,
+  });
+  if (!stored) return { status: 'older' };
+  deps.telemetry.log(
+    'info',
+    `the bot withdrew what it said of ${position.symbol}#${position.positionIdx}'s stop: the protection audit judges it like any other`,
+    fields,
+  );
+  return { status: 'withdrawn' };
+}
+
+async function rejection(
+  deps: RegisterDeps,
+  message: RegisterMessage | UnregisterMessage,
+): Promise<string | undefined> {
   const account = await deps.accounts.get(message.accountId);
   if (account === undefined) return `account ${message.accountId} is unknown`;
   if (!account.enabled) return `account ${message.accountId} is disabled`;

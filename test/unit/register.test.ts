@@ -9,7 +9,12 @@ import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
 import { parseIngressMessage, type RegisterMessage } from '#contracts/messages.js';
 import { createRegisterHandler } from '#handlers/register-handler.js';
-import { REGISTER_CLOCK_SKEW_MS, type RegisterDeps, runRegister } from '#orchestration/register.js';
+import {
+  REGISTER_CLOCK_SKEW_MS,
+  type RegisterDeps,
+  runRegister,
+  runUnregister,
+} from '#orchestration/register.js';
 import type { AccountRecord } from '#ports/accounts.js';
 import { Metric } from '#ports/telemetry.js';
 import { account, suspect, T0, tracked } from '#test/support/records.js';
@@ -200,5 +205,58 @@ describe('the register Lambda (the bot ingress)', () => {
     ]);
     expect(telemetry.countOf(Metric.RegistrationsRejected)).toBe(1);
     expect((await store.loadAccountView('acct-1')).tracked.map((t) => t.symbol)).toEqual(['BTCUSDT']);
+  });
+});
+
+describe("the bot's word on a stop", () => {
+  it('keeps noStopIntended and stopPrice apart from the ledger, ordered by the fill time', async () => {
+    const { deps, store } = rig();
+    await runRegister(deps, registration({ noStopIntended: true, updatedAt: T0 + 2 }));
+    // A late, older registration saying otherwise changes nothing.
+    await runRegister(deps, registration({ noStopIntended: false, stopPrice: '59000', updatedAt: T0 + 1 }));
+    // A registration that says nothing of the stop leaves the word as it was.
+    await runRegister(deps, registration({ updatedAt: T0 + 3 }));
+    const view = await store.loadAccountView('acct-1');
+    expect(view.intents).toEqual([
+      { accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 0, noStopIntended: true, updatedAt: T0 + 2 },
+    ]);
+    expect(view.tracked[0]).not.toHaveProperty('noStopIntended');
+  });
+
+  it('withdraws it on unregister, validated like a registration, and never touches the ledger', async () => {
+    const { deps, store } = rig();
+    await runRegister(deps, registration({ noStopIntended: true }));
+    const withdraw = (accountId: string, updatedAt: number) =>
+      runUnregister(deps, {
+        type: 'unregister',
+        accountId,
+        position: { symbol: 'BTCUSDT', positionIdx: 0, updatedAt },
+      });
+    expect(await withdraw('nobody', T0 + 1)).toEqual({
+      status: 'rejected',
+      reason: 'account nobody is unknown',
+    });
+    expect(await withdraw('acct-1', T0 - 1)).toEqual({ status: 'older' });
+    expect(await withdraw('acct-1', T0 + 1)).toEqual({ status: 'withdrawn' });
+    const view = await store.loadAccountView('acct-1');
+    expect(view.intents[0]).toMatchObject({ noStopIntended: false, updatedAt: T0 + 1 });
+    expect(view.tracked).toHaveLength(1);
+  });
+
+  it('refuses an unregister for a foreign symbol, and one that carries more than it may', async () => {
+    const { deps } = rig();
+    expect(
+      await runUnregister(deps, {
+        type: 'unregister',
+        accountId: 'acct-1',
+        position: { symbol: 'BTC-26DEC25', positionIdx: 0, updatedAt: T0 },
+      }),
+    ).toMatchObject({ status: 'rejected' });
+    const carriesASize = {
+      type: 'unregister',
+      accountId: 'acct-1',
+      position: { symbol: 'BTCUSDT', positionIdx: 0, updatedAt: T0, size: '1' },
+    };
+    expect(() => parseIngressMessage(JSON.stringify(carriesASize))).toThrow(/Unrecognized key: "size"/);
   });
 });
