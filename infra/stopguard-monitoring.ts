@@ -33,6 +33,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 
 /** The saved Logs Insights query that names the positions behind the UnprotectedPositions alarm. */
 export const UNPROTECTED_QUERY_NAME = 'stopguard/unprotected-positions';
+/** The saved query that names the suspects behind the SuspectsStuck alarm. */
+export const STUCK_QUERY_NAME = 'stopguard/stuck-suspects';
 
 /** What stopguard's monitoring watches. */
 export interface MonitoredResources {
@@ -89,6 +91,16 @@ export function addMonitoring(
       filterStatements: [
         'decision in ["unprotected", "underprotected", "protection-restored", "place-stop"]',
       ],
+      sort: '@timestamp desc',
+      limit: 200,
+    }),
+  });
+  new QueryDefinition(scope, 'StuckSuspectsQuery', {
+    queryDefinitionName: STUCK_QUERY_NAME,
+    logGroups: [watched.worker.logGroup],
+    queryString: new QueryString({
+      fields: ['@timestamp', 'accountId', 'symbol', 'positionIdx', 'attempts', 'reason', 'message'],
+      filterStatements: ['decision = "suspect-stuck"'],
       sort: '@timestamp desc',
       limit: 200,
     }),
@@ -212,6 +224,15 @@ function createAlarms(
           'clears once no check finds one; each recovery is audited as "protection-restored".',
       },
     ),
+    suspectsStuck: alarm('SuspectsStuckAlarm', sum5(Metric.SuspectsStuck), {
+      threshold: 0,
+      description:
+        'A suspect stayed undecided past its bound (30 attempts or an hour): the position is gone from ' +
+        'every list but no close shows in its history, or its looks keep failing. Its orders are kept ' +
+        `and it is looked at every 15 minutes. The saved Logs Insights query "${STUCK_QUERY_NAME}" names ` +
+        'each one (account, symbol, the last decision); check the position on the exchange, then let ' +
+        'it be, or forget it once the orders are dealt with by hand.',
+    }),
     ipBans: alarm('IpBansAlarm', sum5(Metric.IpBans), {
       threshold: 0,
       description:
@@ -316,6 +337,7 @@ function createDashboard(
         perMinute(Metric.CancelsFailed),
         perMinute(Metric.CancelsAbandoned),
         perMinute(Metric.StopsPlaced),
+        perMinute(Metric.SuspectsStuck),
       ],
       right: [perMinute(Metric.ChecksRun), perMinute(Metric.ConfirmsRun)],
     }),

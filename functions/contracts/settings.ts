@@ -64,6 +64,9 @@ export const settingsOverridesSchema = z.strictObject({
   overdueConfirmMs: boundedInt(10_000, 3_600_000).optional(),
   maxRetryDelayMs: boundedInt(1_000, 900_000).optional(),
   protectionGraceMs: boundedInt(0, 86_400_000).optional(),
+  stuckAfterAttempts: boundedInt(1, 10_000).optional(),
+  stuckAfterMs: boundedInt(60_000, 7 * 86_400_000).optional(),
+  stuckLookMs: boundedInt(60_000, 900_000).optional(),
   cadenceMs: boundedInt(1_000, 60_000)
     .refine((v) => 60_000 % v === 0, 'must divide a minute')
     .optional(),

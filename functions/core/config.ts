@@ -33,6 +33,12 @@ export interface ReconcileConfig {
    * moment after opening (or adding) to place its stop.
    */
   readonly protectionGraceMs: number;
+  /** Undecided after this many confirmation attempts, a suspect is stuck (see `SuspectRecord.stuckSince`). */
+  readonly stuckAfterAttempts: number;
+  /** …or this long after it first went missing. */
+  readonly stuckAfterMs: number;
+  /** How often a stuck suspect is looked at: a full proof every minute, for ever, costs for nothing. */
+  readonly stuckLookMs: number;
 }
 
 export const defaultReconcileConfig: ReconcileConfig = {
@@ -44,4 +50,10 @@ export const defaultReconcileConfig: ReconcileConfig = {
   overdueConfirmMs: 120_000,
   maxRetryDelayMs: 60_000,
   protectionGraceMs: 30_000,
+  // Half an hour of minute-apart attempts, or an hour in all: far past any history lag seen (the
+  // evidence grace is 2 minutes), so what is still undecided needs a person, not more of the same.
+  stuckAfterAttempts: 30,
+  stuckAfterMs: 3_600_000,
+  // SQS's longest delay.
+  stuckLookMs: 900_000,
 };

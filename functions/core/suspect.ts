@@ -59,6 +59,18 @@ export function suspectAfterAttempt(
   return { ...unclaimed, nextAttemptAt, ...withMissingLook(claimed, snapshot) };
 }
 
+/**
+ * Whether an undecided suspect is stuck: so many attempts, or so long since it went missing, that more
+ * of the same will not decide it. Stuck suspects are looked at every `stuckLookMs`, alarmed once.
+ */
+export function isStuck(suspect: SuspectRecord, now: number, config: ReconcileConfig): boolean {
+  return (
+    suspect.stuckSince !== undefined ||
+    suspect.attempts >= config.stuckAfterAttempts ||
+    now - suspect.firstMissingAt >= config.stuckAfterMs
+  );
+}
+
 /** The claim held a while longer: given a whole lease for the cancels that follow. */
 export function renewedClaim(held: SuspectRecord, leaseUntil: number): SuspectRecord {
   return { ...held, claimedUntil: leaseUntil };

@@ -255,6 +255,12 @@ export interface SuspectRecord extends PositionKey {
    * is the claim's token: a worker whose lease lapsed and was retaken cannot overwrite the newer state.
    */
   readonly claimedUntil?: number;
+  /**
+   * When it became stuck: undecided after `stuckAfterAttempts` attempts or `stuckAfterMs` since it went
+   * missing. From then on it is looked at every `stuckLookMs` (alarmed once), until evidence arrives or
+   * an operator retries or forgets it.
+   */
+  readonly stuckSince?: number;
 }
 
 /** What the cancel cap said when asked for slots. */

@@ -4,7 +4,7 @@ import { type ConfirmationInput, decideConfirmation } from '#core/confirmation.j
 import type { CancelRecord, ClaimRenewal, ConfirmationStep, Decision } from '#core/decision.js';
 import { recheckOfLeg } from '#core/evidence.js';
 import { positionIdOf } from '#core/keys.js';
-import { renewedClaim, suspectAfterAttempt } from '#core/suspect.js';
+import { isStuck, renewedClaim, suspectAfterAttempt } from '#core/suspect.js';
 import type { SuspectRecord } from '#core/types.js';
 import type { ExchangeSession } from '#ports/exchange.js';
 import { Metric } from '#ports/telemetry.js';
@@ -207,6 +207,8 @@ export class ConfirmationPass {
     const finishing: (() => Promise<void>)[] = [];
     for (const { member, decision } of decided) {
       const retry = (delayMs: number) => this.retry(member, delayMs);
+      // Undecided for want of an answer or of evidence: what may become stuck.
+      const undecided = (delayMs: number) => this.retry(member, delayMs, decision);
       switch (decision.kind) {
         case 'still-open':
           if (decision.incompleteResponseObserved) telemetry.count(Metric.IncompleteResponsesObserved);
@@ -219,11 +221,11 @@ export class ConfirmationPass {
           // A look the fleet held back sent nothing: not an exchange error (FleetDeferrals counts it).
           if (decision.reason.endsWith('-unknown') && decision.failureReason !== 'held-back')
             telemetry.count(Metric.ExchangeErrors, 1, { reason: decision.reason });
-          await retry(decision.retryAfterMs);
+          await undecided(decision.retryAfterMs);
           break;
         case 'keep-orders':
           telemetry.count(Metric.KeptForLackOfEvidence, decision.orders.length);
-          await retry(decision.retryAfterMs);
+          await undecided(decision.retryAfterMs);
           break;
         case 'defer-cap-spent':
           telemetry.count(Metric.CapRefusals);
@@ -331,9 +333,18 @@ export class ConfirmationPass {
   }
 
   /** Schedules a member's next look, unless its claim was lost meanwhile (then its new holder does). */
-  private async retry(member: Member, delayMs: number): Promise<void> {
-    const { deps } = this;
-    const next = suspectAfterAttempt(member.held, member.input.snapshot, deps.clock.now() + delayMs);
+  /**
+   * Schedules the suspect's next look. One left `undecided` (the decision that left it so) that is
+   * stuck is looked at every `stuckLookMs` instead, and alarmed once, when it becomes stuck.
+   */
+  private async retry(member: Member, delayMs: number, undecided?: Decision): Promise<void> {
+    const { deps, settings } = this;
+    const now = deps.clock.now();
+    const stuck = undecided !== undefined && isStuck(member.held, now, settings);
+    const becameStuck = stuck && member.held.stuckSince === undefined;
+    const waitMs = stuck ? Math.max(delayMs, settings.stuckLookMs) : delayMs;
+    const after = suspectAfterAttempt(member.held, member.input.snapshot, now + waitMs);
+    const next = becameStuck ? { ...after, stuckSince: now } : after;
     if (!(await deps.store.updateSuspect(next, member.held))) {
       const { accountId, symbol, positionIdx } = member.held;
       deps.telemetry.log(
@@ -343,7 +354,8 @@ export class ConfirmationPass {
       );
       return;
     }
-    await deps.queue.sendConfirm(confirmMessageFor(next), delayMs);
+    if (becameStuck && undecided !== undefined) reportStuck(deps, next, undecided, settings.stuckLookMs);
+    await deps.queue.sendConfirm(confirmMessageFor(next), waitMs);
   }
 
   /** The suspect ends, if this pass still holds it (otherwise its new holder decides). */
@@ -363,4 +375,24 @@ export class ConfirmationPass {
 
 function untilNextWindow(now: number, windowMs: number): number {
   return windowMs - (now % windowMs);
+}
+
+/** One alarm for a suspect that became stuck, naming it and what to do. */
+function reportStuck(deps: ReconcilerDeps, suspect: SuspectRecord, decision: Decision, lookMs: number): void {
+  const { accountId, symbol, positionIdx, attempts, firstMissingAt } = suspect;
+  const minutes = Math.round((deps.clock.now() - firstMissingAt) / 60_000);
+  deps.telemetry.count(Metric.SuspectsStuck);
+  deps.telemetry.log(
+    'error',
+    `STUCK: ${symbol}#${positionIdx} on ${accountId} is still undecided after ${attempts} attempts over ${minutes} min (last: ${decision.message}); its orders are kept and it is now looked at every ${Math.round(lookMs / 60_000)} min until evidence arrives or an operator retries or forgets it`,
+    {
+      accountId,
+      symbol,
+      positionIdx,
+      decision: 'suspect-stuck',
+      reason: decision.reason,
+      attempts,
+      firstMissingAt,
+    },
+  );
 }

@@ -33,6 +33,11 @@ export const Metric = {
    * alarm reads the maximum: above 0 while any is unprotected). The log line names account and symbol.
    */
   UnprotectedPositions: 'UnprotectedPositions',
+  /**
+   * Suspects that became stuck (undecided after `stuckAfterAttempts` or `stuckAfterMs`): each counted
+   * once; its log line (decision "suspect-stuck") names it.
+   */
+  SuspectsStuck: 'SuspectsStuck',
   /** Order listings the protection audit needed (a position's own stop did not cover it): its cost. */
   ProtectionOrderListings: 'ProtectionOrderListings',
   /** Stops replace mode placed on unprotected positions. */

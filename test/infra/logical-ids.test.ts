@@ -46,6 +46,8 @@ const DEPLOYED = {
   StopguardSchedulerRoleDefaultPolicyB44699C6: 'AWS::IAM::Policy',
   StopguardSchedulerThrottlesAlarmFF2A63E8: 'AWS::CloudWatch::Alarm',
   StopguardStaleSnapshotsAlarm74527120: 'AWS::CloudWatch::Alarm',
+  StopguardStuckSuspectsQueryCCF971B3: 'AWS::Logs::QueryDefinition',
+  StopguardSuspectsStuckAlarmB66262E0: 'AWS::CloudWatch::Alarm',
   StopguardTableCCDBFA3A: 'AWS::DynamoDB::Table',
   StopguardUnprotectedPositionsAlarm901448D5: 'AWS::CloudWatch::Alarm',
   StopguardUnprotectedPositionsQuery39D37987: 'AWS::Logs::QueryDefinition',

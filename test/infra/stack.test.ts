@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#adapters/dynamodb/table.js';
 import { defaultSettings, envName, type ReconcileSettings } from '#contracts/settings.js';
 import { EnvVar, readEnvironment } from '#handlers/environment.js';
-import { UNPROTECTED_QUERY_NAME } from '#infra/stopguard-monitoring.js';
+import { STUCK_QUERY_NAME, UNPROTECTED_QUERY_NAME } from '#infra/stopguard-monitoring.js';
 import { Metric } from '#ports/telemetry.js';
 import { logicalId, removeAssemblies, type Synthesized, synthesize } from './synth.js';
 
@@ -326,7 +326,7 @@ describe('alarms', () => {
 
   it('all say what to do, all notify the one topic, and no e-mail is subscribed unless given', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(15);
+    expect(alarms).toHaveLength(16);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(60);
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);
@@ -368,12 +368,22 @@ describe('dashboard and outputs', () => {
       AlarmDescription: Match.stringLikeRegexp(UNPROTECTED_QUERY_NAME),
     });
     const queries = Object.values(template.findResources('AWS::Logs::QueryDefinition'));
-    expect(queries).toHaveLength(1);
-    expect(queries[0]?.Properties.Name).toBe(UNPROTECTED_QUERY_NAME);
-    expect(queries[0]?.Properties.QueryString).toMatch(
+    const unprotected = queries.find((q) => q.Properties.Name === UNPROTECTED_QUERY_NAME);
+    expect(unprotected?.Properties.QueryString).toMatch(
       /filter decision in \["unprotected", "underprotected"/,
     );
-    expect(queries[0]?.Properties.QueryString).toMatch(/accountId, symbol/);
+    expect(unprotected?.Properties.QueryString).toMatch(/accountId, symbol/);
+  });
+
+  it('alarms once per suspect that becomes stuck, with a saved query that names it', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: Metric.SuspectsStuck,
+      Threshold: 0,
+      AlarmDescription: Match.stringLikeRegexp(STUCK_QUERY_NAME),
+    });
+    const queries = Object.values(template.findResources('AWS::Logs::QueryDefinition'));
+    const stuck = queries.find((q) => q.Properties.Name === STUCK_QUERY_NAME);
+    expect(stuck?.Properties.QueryString).toMatch(/filter decision = "suspect-stuck"/);
   });
 
   it('names what an operator needs', () => {

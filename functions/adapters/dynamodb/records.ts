@@ -70,6 +70,7 @@ export const suspectRecordSchema = z.preprocess(
     missingSnapshotIds: z.array(z.string()),
     nextAttemptAt: epochMs,
     claimedUntil: epochMs.exactOptional(),
+    stuckSince: epochMs.exactOptional(),
   }),
 ) satisfies z.ZodType<SuspectRecord>;
 
