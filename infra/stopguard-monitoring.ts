@@ -18,7 +18,6 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -28,13 +27,9 @@ import { Metric, type MetricName } from '#ports/telemetry.js';
 import { acknowledge } from './acknowledge.js';
 import type { StopguardFunction } from './stopguard-function.js';
 import type { StopguardProps } from './stopguard-props.js';
+import { addSavedQueries, STUCK_QUERY_NAME, UNPROTECTED_QUERY_NAME } from './stopguard-queries.js';
 
 const FIVE_MINUTES = Duration.minutes(5);
-
-/** The saved Logs Insights query that names the positions behind the UnprotectedPositions alarm. */
-export const UNPROTECTED_QUERY_NAME = 'stopguard/unprotected-positions';
-/** The saved query that names the suspects behind the SuspectsStuck alarm. */
-export const STUCK_QUERY_NAME = 'stopguard/stuck-suspects';
 
 /** What stopguard's monitoring watches. */
 export interface MonitoredResources {
@@ -83,28 +78,7 @@ export function addMonitoring(
     );
   }
   const alarms = createAlarms(scope, alarmTopic, watched, options);
-  new QueryDefinition(scope, 'UnprotectedPositionsQuery', {
-    queryDefinitionName: UNPROTECTED_QUERY_NAME,
-    logGroups: [watched.worker.logGroup],
-    queryString: new QueryString({
-      fields: ['@timestamp', 'accountId', 'symbol', 'positionIdx', 'decision', 'reason', 'message'],
-      filterStatements: [
-        'decision in ["unprotected", "underprotected", "protection-restored", "place-stop"]',
-      ],
-      sort: '@timestamp desc',
-      limit: 200,
-    }),
-  });
-  new QueryDefinition(scope, 'StuckSuspectsQuery', {
-    queryDefinitionName: STUCK_QUERY_NAME,
-    logGroups: [watched.worker.logGroup],
-    queryString: new QueryString({
-      fields: ['@timestamp', 'accountId', 'symbol', 'positionIdx', 'attempts', 'reason', 'message'],
-      filterStatements: ['decision = "suspect-stuck"'],
-      sort: '@timestamp desc',
-      limit: 200,
-    }),
-  });
+  addSavedQueries(scope, watched.worker.logGroup);
   const dashboard = createDashboard(scope, alarms, watched, options);
   return { alarmTopic, alarms, dashboard };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#adapters/dynamodb/table.js';
 import { defaultSettings, envName, type ReconcileSettings } from '#contracts/settings.js';
 import { EnvVar, readEnvironment } from '#handlers/environment.js';
-import { STUCK_QUERY_NAME, UNPROTECTED_QUERY_NAME } from '#infra/stopguard-monitoring.js';
+import { STUCK_QUERY_NAME, UNPROTECTED_QUERY_NAME } from '#infra/stopguard-queries.js';
 import { Metric } from '#ports/telemetry.js';
 import { logicalId, removeAssemblies, type Synthesized, synthesize } from './synth.js';
 
