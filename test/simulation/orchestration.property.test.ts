@@ -31,6 +31,12 @@ const faultsArb: fc.Arbitrary<VenueFaults> = fc.record({
   stopRestoreMeanCycles: fc.constantFrom(0, 5),
 });
 
+/**
+ * Fault-free cycles after the faults stop: longer than a stuck suspect's look (15 minutes), the bound
+ * on how long an orphan may wait once the venue behaves.
+ */
+const HEAL_CYCLES = Math.ceil(defaultSettings.stuckLookMs / defaultSettings.cadenceMs) + 30;
+
 describe('stopguard over arbitrary exchange and infrastructure faults', () => {
   it('never cancels an order of an open position, and leaves no real orphan behind for good', async () => {
     await fc.assert(
@@ -49,6 +55,7 @@ describe('stopguard over arbitrary exchange and infrastructure faults', () => {
             cycles: 240,
             faults,
             infra,
+            healCycles: HEAL_CYCLES,
           });
           expect(result.violations).toEqual([]);
           expect(result.falseCancels).toBe(0);
@@ -102,6 +109,21 @@ describe('a reopen between the proof of a close and its cancels', () => {
 });
 
 describe('liveness: counterexamples the random search found, replayed exactly', () => {
+  it('cleans an orphan whose suspect got stuck under a starved rate limit, once the venue recovers (seed 767103)', async () => {
+    // At 4 requests/s the last re-check before the cancels was refused 30 times in a row: the suspect
+    // became stuck and is looked at every 15 minutes. Liveness holds within that look once faults end.
+    const result = await runSimulation({
+      seed: 767103,
+      strategy: 'stopguard',
+      accounts: 3,
+      cycles: 240,
+      faults: { ...noFaults, accountRequestsPerSecond: 4 },
+      healCycles: HEAL_CYCLES,
+    });
+    expect(result.violations).toEqual([]);
+    expect(result.orphansNeverCleaned).toBe(0);
+  });
+
   it('cleans a position with more orders than the per-account cap over several windows (seed 7)', async () => {
     // 12 orders piled up on S3USDT while its closes could not be confirmed; asking the cap for all 12
     // at once (more than the whole budget of 10) was refused every window, for ever.
