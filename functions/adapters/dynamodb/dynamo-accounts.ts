@@ -94,6 +94,11 @@ export class DynamoAccounts implements AccountDirectory {
   }
 
   async *listEnabled(): AsyncIterable<AccountRecord> {
+    for await (const record of this.listAll()) if (record.enabled) yield record;
+  }
+
+  /** Every valid account record, disabled ones included (invalid ones go to `onInvalidRecord`). */
+  async *listAll(): AsyncIterable<AccountRecord> {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -110,7 +115,7 @@ export class DynamoAccounts implements AccountDirectory {
       for (const item of page.Items ?? []) {
         const parsed = parseAccount(item);
         if (parsed instanceof InvalidAccountRecordError) this.onInvalidRecord(parsed);
-        else if (parsed.enabled) yield parsed;
+        else yield parsed;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
