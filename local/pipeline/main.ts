@@ -28,6 +28,8 @@ Embedded exchange (default): a seeded Bybit V5 simulator with a trading market a
   --cycles N          check cycles per account while the market trades (default 45)
   --drop-rate R       chance a position list silently omits a position (default 0.02)
   --seed N            seed of the faults and the market (default 1)
+  --keep              after the report, keep DynamoDB Local running until Ctrl-C and print the
+                      npx stopguard command that reads this run's state (status, explain, suspects)
 
 Any Bybit V5-compatible endpoint (testnet, demo trading, another simulator), in shadow mode:
 every decision is recorded, nothing is cancelled.
@@ -49,6 +51,7 @@ async function main(): Promise<number> {
       'exchange-url': { type: 'string' },
       duration: { type: 'string' },
       live: { type: 'boolean' },
+      keep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -112,8 +115,20 @@ async function main(): Promise<number> {
     logFile,
     echo,
     onProgress: (p) => console.log(formatProgress(p)),
+    // With --keep the report comes first, then the run's state stays readable until Ctrl-C.
+    ...(values.keep === true
+      ? {
+          afterSettle: async (pipeline, _accounts, kept) => {
+            console.log(formatEmbeddedReport(kept, logFile));
+            console.log(
+              `\nkeeping this run's state until Ctrl-C; read it with:\n  npx stopguard status --table ${pipeline.tableName} --endpoint ${pipeline.dynamoEndpoint}`,
+            );
+            await new Promise((resolve) => process.once('SIGINT', resolve));
+          },
+        }
+      : {}),
   });
-  console.log(formatEmbeddedReport(report, logFile));
+  if (values.keep !== true) console.log(formatEmbeddedReport(report, logFile));
   return embeddedRunPassed(report) ? 0 : 1;
 }
 

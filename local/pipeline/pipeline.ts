@@ -70,6 +70,8 @@ export interface LocalPipeline {
   /** The bot's ingress: registrations only, with a dead-letter queue of its own. */
   readonly registerQueues: QueuePair;
   readonly tableName: string;
+  /** DynamoDB Local's endpoint: what `npx stopguard --endpoint` reads the run's state from. */
+  readonly dynamoEndpoint: string;
   readonly dynamoDb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly worker: SqsEventSource;
@@ -195,6 +197,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     queues,
     registerQueues,
     tableName,
+    dynamoEndpoint: started.dynamo.endpoint,
     dynamoDb,
     sqs,
     worker,

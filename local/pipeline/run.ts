@@ -31,7 +31,11 @@ export interface EmbeddedRunOptions {
   /** Extra settings, as environment overrides. */
   readonly settings?: Record<string, string | number | boolean>;
   /** Runs once the backlog has settled, before the stand-ins stop (the soak's throughput burst). */
-  readonly afterSettle?: (pipeline: LocalPipeline, accounts: readonly LocalAccount[]) => Promise<void>;
+  readonly afterSettle?: (
+    pipeline: LocalPipeline,
+    accounts: readonly LocalAccount[],
+    report: EmbeddedRunReport,
+  ) => Promise<void>;
 }
 
 export interface Progress {
@@ -194,7 +198,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       ),
     };
     // After the figures are taken, so that the burst's steady checks do not dilute them.
-    await options.afterSettle?.(running, accounts);
+    await options.afterSettle?.(running, accounts, report);
     return report;
   } finally {
     await pipeline?.stop();
