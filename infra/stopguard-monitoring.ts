@@ -27,7 +27,7 @@ import { Metric, type MetricName } from '#ports/telemetry.js';
 import { acknowledge } from './acknowledge.js';
 import type { StopguardFunction } from './stopguard-function.js';
 import type { StopguardProps } from './stopguard-props.js';
-import { addSavedQueries, STUCK_QUERY_NAME, UNPROTECTED_QUERY_NAME } from './stopguard-queries.js';
+import { addNamingQueries, STUCK_QUERY_NAME, UNPROTECTED_QUERY_NAME } from './stopguard-queries.js';
 
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -78,8 +78,8 @@ export function addMonitoring(
     );
   }
   const alarms = createAlarms(scope, alarmTopic, watched, options);
-  addSavedQueries(scope, watched.worker.logGroup);
   const dashboard = createDashboard(scope, alarms, watched, options);
+  addNamingQueries(scope, watched.worker.logGroup, dashboard);
   return { alarmTopic, alarms, dashboard };
 }
 

@@ -386,6 +386,16 @@ describe('dashboard and outputs', () => {
     expect(stuck?.Properties.QueryString).toMatch(/filter decision = "suspect-stuck"/);
   });
 
+  it('shows both queries on the dashboard, so the names are one look away from the alarms', () => {
+    const body = JSON.stringify(
+      Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody,
+    );
+    expect(body).toContain('names behind UnprotectedPositions');
+    expect(body).toContain('names behind SuspectsStuck');
+    expect(body).toContain('suspect-stuck');
+    expect(body).toContain('underprotected');
+  });
+
   it('names what an operator needs', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
