@@ -195,7 +195,9 @@ export interface StopPlacement extends DecisionBase {
     | 'would-trigger-at-once'
     | 'no-stop-rule'
     | 'suspect-open'
-    | 'cap-spent';
+    | 'cap-spent'
+    /** A racing check (a duplicate delivery) took this episode's placement. */
+    | 'raced';
   readonly request?: StopOrderRequest;
 }
 

@@ -116,6 +116,11 @@ export interface ProtectionJudgement {
   readonly ends: readonly ProtectionWatch[];
   /** Judged short and seen open in this look: what the `UnprotectedPositions` metric counts. */
   readonly shortNow: readonly ProtectionWatch[];
+  /**
+   * Judged short on this look's own coverage (known, not carried over from an earlier look) and with
+   * no stop placed yet this episode: the only ones replace mode may act on.
+   */
+  readonly placeable: readonly ProtectionWatch[];
 }
 
 /**
@@ -131,6 +136,7 @@ export function judgeProtection(look: ProtectionLook): ProtectionJudgement {
   const saves: ProtectionWatch[] = [];
   const ends: ProtectionWatch[] = [];
   const shortNow: ProtectionWatch[] = [];
+  const placeable: ProtectionWatch[] = [];
   const end = (watch: ProtectionWatch | undefined, reason: ProtectionRestored['reason']) => {
     if (watch === undefined) return;
     ends.push(watch);
@@ -159,16 +165,17 @@ export function judgeProtection(look: ProtectionLook): ProtectionJudgement {
       next.alarmedAt === undefined && next.looks >= 2 && snapshot.fetchedAt - next.since >= look.graceMs
         ? { ...next, alarmedAt: snapshot.fetchedAt }
         : next;
-    if (judged.alarmedAt !== undefined && watch?.alarmedAt === undefined) {
+    if (judged.alarmedAt !== undefined && (watch?.alarmedAt === undefined || judged.since !== watch.since)) {
       decisions.push(short(judged, coverage, snapshot));
     }
-    if (watch === undefined || changed(watch, judged)) saves.push(judged);
+    if (watch === undefined || judged.since !== watch.since || changed(watch, judged)) saves.push(judged);
     if (judged.alarmedAt !== undefined) shortNow.push(judged);
+    if (judged.alarmedAt !== undefined && judged.stopPlacedAt === undefined) placeable.push(judged);
   }
   for (const [id, watch] of look.watches) {
     if (!seen.has(id) && !look.trackedIds.has(id)) end(watch, 'position-closed');
   }
-  return { decisions, saves, ends, shortNow };
+  return { decisions, saves, ends, shortNow, placeable };
 }
 
 function nextWatch(
@@ -186,7 +193,11 @@ function nextWatch(
     size: position.size,
     coveredShare: share,
   };
-  if (watch === undefined) {
+  // A flip, or a position that grew, is a new episode: the bot gets its grace again, and replace mode
+  // a new stop (with a new orderLinkId) for what it now holds.
+  const renewed =
+    watch !== undefined && (watch.side !== position.side || new Big(position.size).gt(watch.size));
+  if (watch === undefined || renewed) {
     return { ...base, since: snapshot.fetchedAt, looks: 1, snapshotIds: [snapshot.snapshotId] };
   }
   return {

@@ -37,6 +37,8 @@ export function planReplacementStop(
   position: ObservedPosition,
   intent: ProtectionIntent | undefined,
   rule: StopRule,
+  /** The size the resting stops already close (this look's), as the exchange writes quantities. */
+  coveredQty = '0',
 ): StopPlan {
   const long = position.side === 'long';
   const entry = position.protection?.entryPrice;
@@ -71,15 +73,19 @@ export function planReplacementStop(
       detail: `a stop at ${trigger.toString()} is already crossed by the mark price ${mark}`,
     };
   }
+  // Exact: the size and the stops' sizes are multiples of the instrument's lot, so their difference is.
   const size = new Big(position.size);
-  const uncovered = size.minus(size.times(watch.coveredShare)).round(precisionOf(position.size), Big.roundUp);
+  const uncovered = size.minus(coveredQty);
+  if (uncovered.lte(0)) {
+    return { status: 'refuse', reason: 'no-stop-rule', detail: 'the resting stops already cover the size' };
+  }
   return {
     status: 'place',
     request: {
       symbol: position.symbol,
       positionIdx: position.positionIdx,
       positionSide: position.side,
-      qty: (uncovered.gt(0) && uncovered.lte(size) ? uncovered : size).toString(),
+      qty: (uncovered.lte(size) ? uncovered : size).toString(),
       triggerPrice: trigger.toString(),
       orderLinkId: linkIdOf(watch),
     },
@@ -102,8 +108,4 @@ function isPositive(price: string | undefined): boolean {
 
 function decimalsOf(value: string | undefined): number {
   return value === undefined ? 0 : (value.split('.')[1]?.length ?? 0);
-}
-
-function precisionOf(quantity: string): number {
-  return decimalsOf(quantity);
 }

@@ -1,3 +1,4 @@
+import Big from 'big.js';
 import type { ReconcileSettings } from '#contracts/settings.js';
 import type { Decision, StopPlacement } from '#core/decision.js';
 import { positionIdOf } from '#core/keys.js';
@@ -66,11 +67,14 @@ export async function auditProtection(
   const decisions: Decision[] = [...judgement.decisions];
   if (account.protection?.mode === 'replace') {
     const seen = new Map(snapshot.positions.map((p) => [positionIdOf(p), p] as const));
-    for (const watch of judgement.shortNow) {
-      if (watch.stopPlacedAt !== undefined) continue;
+    for (const watch of judgement.placeable) {
       const position = seen.get(positionIdOf(watch));
       if (position === undefined) continue;
-      decisions.push(await replaceStop(deps, input, watch, position, intents.get(positionIdOf(watch))));
+      const known = coverage.get(positionIdOf(watch));
+      const covered = known?.status === 'known' ? coveredQtyOf(position, known.stops) : '0';
+      decisions.push(
+        await replaceStop(deps, input, watch, position, intents.get(positionIdOf(watch)), covered),
+      );
     }
   }
   return decisions;
@@ -88,6 +92,7 @@ async function replaceStop(
   watch: ProtectionWatch,
   position: ObservedPosition,
   intent: ProtectionIntent | undefined,
+  coveredQty: string,
 ): Promise<StopPlacement> {
   const { settings } = input;
   const base = { key: { accountId: watch.accountId, symbol: watch.symbol, positionIdx: watch.positionIdx } };
@@ -103,11 +108,15 @@ async function replaceStop(
   if (input.suspects.has(positionIdOf(watch))) {
     return refuse('suspect-open', 'a suspect of it is open (a list missed it), so it may be closed');
   }
-  const plan = planReplacementStop(watch, position, intent, {
-    ...(input.account.protection?.stopDistance === undefined
+  const plan = planReplacementStop(
+    watch,
+    position,
+    intent,
+    input.account.protection?.stopDistance === undefined
       ? {}
-      : { stopDistance: input.account.protection.stopDistance }),
-  });
+      : { stopDistance: input.account.protection.stopDistance },
+    coveredQty,
+  );
   if (plan.status === 'refuse') return refuse(plan.reason, plan.detail);
   const { request } = plan;
   const stop = `a reduce-only stop for ${request.qty} at ${request.triggerPrice} (${request.orderLinkId})`;
@@ -122,13 +131,16 @@ async function replaceStop(
   });
   if (settings.shadow) return placed('shadow', 'shadow mode, nothing placed; a live run would place', false);
   const now = deps.clock.now();
+  const marked = { ...watch, stopPlacedAt: now };
+  if (!(await deps.store.markWatch(marked, watch))) {
+    // A racing check (a duplicate delivery) took this episode's placement: it decides, no alarm here.
+    return placed('raced', 'another check is placing', false);
+  }
   const grant = await deps.placementCap.acquire(watch.accountId, 1, now, settings.placementCapPerAccount);
   if (grant.status === 'refused') {
+    await deps.store.markWatch(watch, marked);
     deps.telemetry.count(Metric.CapRefusals, 1, { budget: 'placement' });
     return refuse('cap-spent', `the ${grant.scope} budget of ${grant.limit} stops per window is spent`);
-  }
-  if (!(await deps.store.markWatch({ ...watch, stopPlacedAt: now }, watch))) {
-    return refuse('suspect-open', 'another check changed its watch meanwhile; that one decides');
   }
   const outcome = await input.session.placeStop(request);
   switch (outcome.status) {
@@ -139,11 +151,17 @@ async function replaceStop(
       return placed('already-placed', 'an earlier attempt had already placed', false);
     case 'failed':
       // The watch keeps no placement, so the next look tries again with the same orderLinkId.
-      await deps.store.markWatch(watch, { ...watch, stopPlacedAt: now });
+      await deps.store.markWatch(watch, marked);
       return refuse('place-failed', `the exchange refused ${stop}: ${outcome.detail}`);
   }
 }
 
 function describeShare(share: string): string {
   return share === '0' ? 'nothing' : `${Number(share) * 100} %`;
+}
+
+/** What the counted stops close, at most the whole size (a sizeless stop closes all of it). */
+function coveredQtyOf(position: ObservedPosition, stops: readonly ProtectiveOrder[]): string {
+  const covered = stops.reduce((total, o) => total.plus(o.qty ?? position.size), new Big(0));
+  return (covered.gt(position.size) ? new Big(position.size) : covered).toString();
 }

@@ -121,6 +121,20 @@ describe('judging protection', () => {
     expect(short).toEqual([0, 0, 0, 1, 1, 1]);
   });
 
+  it('starts a new episode when the position flips or grows: the bot gets its grace again', () => {
+    const bare = { positions: [position()], orders: [] };
+    const flipped = { positions: [position({ side: 'short' })], orders: [] };
+    const { decisions } = looks([bare, bare, bare, bare, flipped, flipped, flipped, flipped]);
+    expect(decisions.map((d) => [d.kind, d.message.split(':')[0]])).toEqual([
+      ['unprotected', 'BTCUSDT long 0.5 on acct-7'],
+      ['unprotected', 'BTCUSDT short 0.5 on acct-7'],
+    ]);
+    const grown = { positions: [position({ size: '0.8' })], orders: [] };
+    const { short } = looks([bare, bare, bare, bare, grown, grown]);
+    // Judged at look 3; the grown position is within its new grace at looks 4 and 5.
+    expect(short).toEqual([0, 0, 0, 1, 0, 0]);
+  });
+
   it('needs 2 complete looks even without a grace: one look is never enough', () => {
     const bare = { positions: [position()], orders: [] };
     const { decisions, short } = looks([bare, bare], [], ['BTCUSDT#0'], 0);
@@ -237,8 +251,8 @@ describe('the replacement stop', () => {
     snapshotIds: ['snap-0', 'snap-3'],
   };
 
-  it('covers the uncovered size at the distance from entry, rounded away from the market', () => {
-    const plan = planReplacementStop(watch, position(), undefined, { stopDistance: '0.05' });
+  it('covers exactly the uncovered size at the distance from entry, rounded away from the market', () => {
+    const plan = planReplacementStop(watch, position(), undefined, { stopDistance: '0.05' }, '0.2');
     expect(plan).toEqual({
       status: 'place',
       request: {
@@ -250,6 +264,15 @@ describe('the replacement stop', () => {
         orderLinkId: linkIdOf(watch),
       },
     });
+  });
+
+  it('never places more than the size the stops leave uncovered', () => {
+    const sized = (size: string, covered: string) =>
+      planReplacementStop(watch, position({ size }), undefined, { stopDistance: '0.05' }, covered);
+    expect(sized('0.3', '0.1')).toMatchObject({ request: { qty: '0.2' } });
+    expect(sized('1200', '500')).toMatchObject({ request: { qty: '700' } });
+    expect(sized('10', '3.3')).toMatchObject({ request: { qty: '6.7' } });
+    expect(sized('0.3', '0.3')).toMatchObject({ status: 'refuse' });
   });
 
   it('prefers the stop price the bot registered', () => {

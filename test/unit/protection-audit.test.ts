@@ -37,7 +37,7 @@ function rig(options: {
   settings?: Partial<ReconcileSettings>;
   list?: (i: number) => PositionSnapshot['status'] | 'drop';
   positions?: readonly ObservedPosition[];
-  orders?: readonly ProtectiveOrder[] | 'fail';
+  orders?: readonly ProtectiveOrder[] | 'fail' | ((look: number) => readonly ProtectiveOrder[] | 'fail');
   place?: (request: StopOrderRequest) => PlaceStopOutcome;
 }) {
   let now = T0;
@@ -61,9 +61,10 @@ function rig(options: {
     fetchPositionChanges: async () => new Map(),
     fetchProtectiveOrders: async () => {
       listings.push(look);
-      return options.orders === 'fail'
+      const orders = typeof options.orders === 'function' ? options.orders(look - 1) : options.orders;
+      return orders === 'fail'
         ? { status: 'unknown', failure: { reason: 'http-error', detail: 'HTTP 502' } }
-        : { status: 'known', orders: options.orders ?? [] };
+        : { status: 'known', orders: orders ?? [] };
     },
     cancelOrder: async (_s, orderId) => ({ status: 'cancelled', orderId }),
     placeStop: async (request) => {
@@ -250,6 +251,19 @@ describe('replace mode', () => {
       'place-failed',
       'already-placed',
     ]);
+  });
+
+  it('never places on a look whose order listing failed, even for a position alarmed before', async () => {
+    let attempt = 0;
+    const r = rig({
+      protection: { mode: 'replace', stopDistance: '0.05' },
+      orders: (look) => (look >= 4 ? 'fail' : []),
+      place: () =>
+        ++attempt === 1 ? { status: 'failed', detail: 'HTTP 502' } : { status: 'placed', orderId: 'x' },
+    });
+    await r.checks(8);
+    // Placed (and refused) once at look 3; every later look's listing failed: nothing more was sent.
+    expect(r.placed).toHaveLength(1);
   });
 
   it('keeps to its own cap, apart from the cancels', async () => {
