@@ -59,7 +59,8 @@ export const registerMessageSchema = z.strictObject({
     updatedAt: fillTime,
     /**
      * The position has no stop-loss by design (a hedge leg, a grid): the protection audit leaves it
-     * alone, and replace mode never places one. Stays until the bot registers the position again.
+     * alone, and replace mode never places one. Kept until a later registration says otherwise, an
+     * unregister withdraws it, or the position's close is proven.
      */
     noStopIntended: z
       .boolean()

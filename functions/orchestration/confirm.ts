@@ -80,7 +80,8 @@ export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage):
     );
     return { status: 'not-claimed', decided: [] };
   }
-  const others = (await deps.store.loadAccountView(message.accountId)).suspects.filter(
+  const view = await deps.store.loadAccountView(message.accountId);
+  const others = view.suspects.filter(
     (s) =>
       positionIdOf(s) !== positionIdOf(first) &&
       (s.claimedUntil === undefined || s.claimedUntil < now) &&
@@ -100,7 +101,8 @@ export async function runConfirm(deps: ReconcilerDeps, message: ConfirmMessage):
     await deps.exchangeFor(account),
     admittedAt > now ? { heldUntil: admittedAt } : {},
   );
-  const pass = new ConfirmationPass(deps, exchange.session, claimed, settings);
+  const intended = new Set(view.intents.map(positionIdOf));
+  const pass = new ConfirmationPass(deps, exchange.session, claimed, settings, intended);
   await pass.gatherAndDecide();
   const acted = await pass.act();
   await reportBan(deps, exchange.bannedUntil(), message.accountId);

@@ -38,6 +38,8 @@ interface Member {
   held: SuspectRecord;
   input: ConfirmationInput;
   decision?: Decision;
+  /** The bot said something of this position's stop (an intent item exists): ended with its close. */
+  readonly intended: boolean;
 }
 
 export class ConfirmationPass {
@@ -50,6 +52,8 @@ export class ConfirmationPass {
     private readonly exchange: ExchangeSession,
     claimed: readonly SuspectRecord[],
     private readonly settings: ReconcileSettings,
+    /** Positions (`positionIdOf`) the bot said something of the stop of. */
+    withIntent: ReadonlySet<string> = new Set(),
   ) {
     // One draw for the pass: its suspects stay together on their next look, apart from other accounts'.
     const jitter = deps.random.next();
@@ -58,6 +62,7 @@ export class ConfirmationPass {
       claimed: suspect,
       held: suspect,
       input: { suspect, now, config: settings, jitter },
+      intended: withIntent.has(positionIdOf(suspect)),
     }));
   }
 
@@ -368,8 +373,13 @@ export class ConfirmationPass {
    * newer state than the one proven closed (a reopen registered meanwhile stays tracked).
    */
   private async forget(member: Member): Promise<void> {
-    if (await this.endSuspect(member))
-      await this.deps.store.removeTracked(member.claimed, member.claimed.position);
+    if (!(await this.endSuspect(member))) return;
+    const { position } = member.claimed;
+    // The bot's word on the closed position's stop ends with it; a reopen registered since keeps its own.
+    await Promise.all([
+      this.deps.store.removeTracked(member.claimed, position),
+      member.intended ? this.deps.store.removeIntent(member.claimed, position.stateUpdatedAt) : undefined,
+    ]);
   }
 }
 

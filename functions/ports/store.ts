@@ -55,6 +55,11 @@ export interface ReconciliationStore {
   markWatch(next: ProtectionWatch, current: ProtectionWatch): Promise<boolean>;
   /** The bot's word on a position's stop, stored unless a registration at least as new already was. */
   recordIntent(intent: ProtectionIntent): Promise<boolean>;
+  /**
+   * Ends the bot's word on a stop once the position's close is proven: only a word given for a state
+   * no newer than `notNewerThan` (the closed state), so a reopen registered meanwhile keeps its own.
+   */
+  removeIntent(key: PositionKey, notNewerThan: number): Promise<boolean>;
   /** Creates the suspect only if none exists for that position; false when one already did. */
   createSuspect(suspect: SuspectRecord): Promise<boolean>;
   getSuspect(key: PositionKey): Promise<SuspectRecord | undefined>;

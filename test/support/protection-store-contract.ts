@@ -59,6 +59,17 @@ export function protectionStoreContract(name: string, makeStore: () => Promise<R
       expect(await store.markWatch({ ...gone, stopPlacedAt: T0 }, gone)).toBe(false);
     });
 
+    it("ends the bot's word once the close is proven, unless a newer word came since", async () => {
+      const store = await makeStore();
+      const key = { accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 1 as const };
+      await store.recordIntent(intent({ updatedAt: T0 + 10 }));
+      expect(await store.removeIntent(key, T0 + 9)).toBe(false);
+      expect((await store.loadAccountView('acct-1')).intents).toHaveLength(1);
+      expect(await store.removeIntent(key, T0 + 10)).toBe(true);
+      expect((await store.loadAccountView('acct-1')).intents).toEqual([]);
+      expect(await store.removeIntent(key, T0 + 10)).toBe(false);
+    });
+
     it("keeps the newest registration's word on a stop: a late, older one does not overwrite it", async () => {
       const store = await makeStore();
       expect(await store.recordIntent(intent({ updatedAt: T0 + 1_000 }))).toBe(true);

@@ -185,6 +185,19 @@ describe('runConfirm at its edges', () => {
     expect((await w.store.loadAccountView('acct-1')).tracked).toEqual([]);
   });
 
+  it("ends the bot's word on the closed position's stop with it, but not a newer word on its reopen", async () => {
+    const w = await world();
+    const word = { accountId: 'acct-1', symbol: 'BTCUSDT', positionIdx: 0 as const, noStopIntended: true };
+    await w.store.recordIntent({ ...word, updatedAt: position.stateUpdatedAt });
+    await runConfirm(w.deps, confirm);
+    expect((await w.store.loadAccountView('acct-1')).intents).toEqual([]);
+
+    const reopened = await world();
+    await reopened.store.recordIntent({ ...word, updatedAt: position.stateUpdatedAt + 1 });
+    await runConfirm(reopened.deps, confirm);
+    expect((await reopened.store.loadAccountView('acct-1')).intents).toHaveLength(1);
+  });
+
   it("a pass the fleet's request budget cannot fit sends nothing and waits for the budget, audited as such", async () => {
     const fleet = new MemoryFleetGuard(fleetBudgetOf(5)); // one request per second
     expect(await fleet.admit(1, NOW)).toBe(NOW); // someone else took this second's

@@ -23,6 +23,7 @@ import {
   isTransactionCanceled,
   type OperationCounts,
 } from './document.js';
+import { DynamoProtectionItems } from './dynamo-protection.js';
 import {
   accountStateSchema,
   parseItem,
@@ -53,10 +54,12 @@ export class DynamoStore implements ReconciliationStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly suspectRetentionMs: number;
+  private readonly protection: DynamoProtectionItems;
 
   constructor(options: DynamoStoreOptions) {
     this.doc = documentClient(options.client);
     this.tableName = options.tableName;
+    this.protection = new DynamoProtectionItems(this.doc, this.tableName, this.ops);
     this.suspectRetentionMs = options.suspectRetentionMs ?? 7 * DAY_MS;
   }
 
@@ -176,74 +179,20 @@ export class DynamoStore implements ReconciliationStore {
     this.ops.writes++;
   }
 
-  async saveWatches(saves: readonly ProtectionWatch[], ends: readonly PositionKey[]): Promise<void> {
-    if (saves.length === 0 && ends.length === 0) return;
-    const key = (k: PositionKey) => Keys.watch(k.accountId, k.symbol, k.positionIdx);
-    await batchWriteAll(
-      this.doc,
-      this.tableName,
-      [
-        ...saves.map((w) => ({ PutRequest: { Item: { ...w, ...key(w), kind: 'watch' } } })),
-        ...ends.map((k) => ({ DeleteRequest: { Key: key(k) } })),
-      ],
-      this.ops,
-    );
+  saveWatches(saves: readonly ProtectionWatch[], ends: readonly PositionKey[]): Promise<void> {
+    return this.protection.saveWatches(saves, ends);
   }
 
-  async markWatch(next: ProtectionWatch, current: ProtectionWatch): Promise<boolean> {
-    // The fields a concurrent look or placement would have changed must still be as loaded.
-    const optional = (name: string, value: number | undefined) =>
-      value === undefined ? `attribute_not_exists(${name})` : `${name} = :${name.slice(1)}`;
-    return conditionalWrite(this.ops, () =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...next, ...Keys.watch(next.accountId, next.symbol, next.positionIdx), kind: 'watch' },
-          ConditionExpression: `#since = :since AND ${optional('#alarmedAt', current.alarmedAt)} AND ${optional('#stopPlacedAt', current.stopPlacedAt)}`,
-          ExpressionAttributeNames: {
-            '#since': 'since',
-            '#alarmedAt': 'alarmedAt',
-            '#stopPlacedAt': 'stopPlacedAt',
-          },
-          ExpressionAttributeValues: {
-            ':since': current.since,
-            ...(current.alarmedAt === undefined ? {} : { ':alarmedAt': current.alarmedAt }),
-            ...(current.stopPlacedAt === undefined ? {} : { ':stopPlacedAt': current.stopPlacedAt }),
-          },
-        }),
-      ),
-    );
+  markWatch(next: ProtectionWatch, current: ProtectionWatch): Promise<boolean> {
+    return this.protection.markWatch(next, current);
   }
 
-  async recordIntent(intent: ProtectionIntent): Promise<boolean> {
-    // An UpdateItem (the register function may not Put); a word without a stop price clears one.
-    const names: Record<string, string> = {
-      '#pk': PARTITION_KEY,
-      '#updatedAt': 'updatedAt',
-      '#kind': 'kind',
-    };
-    const values: Record<string, unknown> = { ':kind': 'intent' };
-    const sets = ['#kind = :kind'];
-    for (const [i, [name, value]] of Object.entries(intent).entries()) {
-      names[`#f${i}`] = name;
-      values[`:f${i}`] = value;
-      sets.push(`#f${i} = :f${i}`);
-    }
-    values[':updatedAt'] = intent.updatedAt;
-    if (intent.stopPrice === undefined) names['#stopPrice'] = 'stopPrice';
-    const remove = intent.stopPrice === undefined ? ' REMOVE #stopPrice' : '';
-    return conditionalWrite(this.ops, () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: Keys.intent(intent.accountId, intent.symbol, intent.positionIdx),
-          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-          ConditionExpression: 'attribute_not_exists(#pk) OR #updatedAt <= :updatedAt',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
+  recordIntent(intent: ProtectionIntent): Promise<boolean> {
+    return this.protection.recordIntent(intent);
+  }
+
+  removeIntent(key: PositionKey, notNewerThan: number): Promise<boolean> {
+    return this.protection.removeIntent(key, notNewerThan);
   }
 
   async createSuspect(suspect: SuspectRecord): Promise<boolean> {

@@ -49,6 +49,15 @@ export class MemoryStore implements ReconciliationStore {
     return true;
   }
 
+  async removeIntent(key: PositionKey, notNewerThan: number): Promise<boolean> {
+    this.ops.writes++;
+    const intents = this.intents.get(key.accountId);
+    const known = intents?.get(positionIdOf(key));
+    if (known === undefined || known.updatedAt > notNewerThan) return false;
+    intents?.delete(positionIdOf(key));
+    return true;
+  }
+
   async recordIntent(intent: ProtectionIntent): Promise<boolean> {
     this.ops.writes++;
     const intents = bucket(this.intents, intent.accountId);
