@@ -64,10 +64,11 @@ export function suspectAfterAttempt(
  * of the same will not decide it. Stuck suspects are looked at every `stuckLookMs`, alarmed once.
  */
 export function isStuck(suspect: SuspectRecord, now: number, config: ReconcileConfig): boolean {
+  const from = suspect.stuckCountFrom ?? { attempts: 0, at: suspect.firstMissingAt };
   return (
     suspect.stuckSince !== undefined ||
-    suspect.attempts >= config.stuckAfterAttempts ||
-    now - suspect.firstMissingAt >= config.stuckAfterMs
+    suspect.attempts - from.attempts >= config.stuckAfterAttempts ||
+    now - from.at >= config.stuckAfterMs
   );
 }
 

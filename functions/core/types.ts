@@ -261,6 +261,11 @@ export interface SuspectRecord extends PositionKey {
    * an operator retries or forgets it.
    */
   readonly stuckSince?: number;
+  /**
+   * Where the stuck bounds count from when an operator asked for a fresh start (`npx stopguard retry`):
+   * the attempts made and the time by then. Absent: from the first attempt and the first miss.
+   */
+  readonly stuckCountFrom?: { readonly attempts: number; readonly at: number };
 }
 
 /** What the cancel cap said when asked for slots. */

@@ -174,7 +174,14 @@ export class OperatorConsole {
     }
     const { stuckSince: _fresh, ...rest } = current;
     // Overdue by more than any overdue bound (at most an hour): the next check re-sends it.
-    const next: SuspectRecord = { ...rest, nextAttemptAt: now - 3_600_001 };
+    const next: SuspectRecord = {
+      ...rest,
+      nextAttemptAt: now - 3_600_001,
+      // The stuck bounds count afresh from here: its next looks are minute-apart again.
+      ...(current.stuckSince === undefined
+        ? {}
+        : { stuckCountFrom: { attempts: current.attempts, at: now } }),
+    };
     if (!(await this.store.updateSuspect(next, current))) {
       throw new NotFoundError(`${symbol}#${leg} on ${accountId} changed meanwhile; look at it again`);
     }

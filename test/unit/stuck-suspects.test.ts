@@ -133,4 +133,11 @@ describe('a suspect nothing decides', () => {
       /looked at every 15 min until evidence arrives or an operator retries or forgets it$/,
     );
   });
+
+  it("after an operator's retry counts its bounds afresh: minute-apart looks again, no second alarm yet", async () => {
+    const r = rig(undecided({ attempts: 40, stuckCountFrom: { attempts: 40, at: T0 + 590_000 } }));
+    await r.start();
+    expect(await r.attempt()).toBeLessThanOrEqual(defaultSettings.maxRetryDelayMs);
+    expect(r.telemetry.countOf(Metric.SuspectsStuck)).toBe(0);
+  });
 });

@@ -71,6 +71,7 @@ export const suspectRecordSchema = z.preprocess(
     nextAttemptAt: epochMs,
     claimedUntil: epochMs.exactOptional(),
     stuckSince: epochMs.exactOptional(),
+    stuckCountFrom: z.object({ attempts: z.number().int().nonnegative(), at: epochMs }).exactOptional(),
   }),
 ) satisfies z.ZodType<SuspectRecord>;
 
