@@ -46,6 +46,11 @@ export interface ProtectionWatch extends PositionKey {
   readonly alarmedAt?: number;
   /** When stopguard placed a stop on it (replace mode), so that no look places a second one. */
   readonly stopPlacedAt?: number;
+  /**
+   * Why replace mode last placed nothing (shadow, no rule, a crossed trigger, the cap…): said and
+   * audited once, not on every look while it stays so.
+   */
+  readonly placementRefusal?: string;
   /** The snapshot of the first and of the latest look, for the audit trail. */
   readonly snapshotIds: readonly string[];
 }

@@ -72,13 +72,28 @@ export async function auditProtection(
       if (position === undefined) continue;
       const known = coverage.get(positionIdOf(watch));
       const covered = known?.status === 'known' ? coveredQtyOf(position, known.stops) : '0';
-      decisions.push(
-        await replaceStop(deps, input, watch, position, intents.get(positionIdOf(watch)), covered),
+      const decision = await replaceStop(
+        deps,
+        input,
+        watch,
+        position,
+        intents.get(positionIdOf(watch)),
+        covered,
       );
+      if (PLACING.has(decision.reason)) {
+        decisions.push(decision);
+      } else if (watch.placementRefusal !== decision.reason) {
+        // A refusal is said once per reason, not every look while it stands; the alarm stays up.
+        decisions.push(decision);
+        await deps.store.markWatch({ ...watch, placementRefusal: decision.reason }, watch);
+      }
     }
   }
   return decisions;
 }
+
+/** Outcomes where a stop rests (or another check is placing it): always audited. */
+const PLACING: ReadonlySet<StopPlacement['reason']> = new Set(['placed', 'already-placed', 'raced']);
 
 /**
  * Replace mode for one position judged short: a stop from the account's rule, through the placement

@@ -86,6 +86,7 @@ export const protectionWatchSchema = z.object({
   coveredShare: z.string(),
   alarmedAt: epochMs.exactOptional(),
   stopPlacedAt: epochMs.exactOptional(),
+  placementRefusal: z.string().exactOptional(),
   snapshotIds: z.array(z.string()),
 }) satisfies z.ZodType<ProtectionWatch>;
 
