@@ -212,7 +212,8 @@ async function accounts(
 function positionArgs(args: readonly string[], command: string): [string, string] {
   const [account, symbol] = args;
   if (account === undefined || symbol === undefined) throw new UsageError(`usage: ${COMMANDS[command]}`);
-  if (!/^[A-Z0-9]{2,30}$/.test(symbol)) throw new UsageError(`"${symbol}" is not a symbol such as BTCUSDT`);
+  if (!/^[A-Z0-9][A-Z0-9-]{1,63}$/.test(symbol))
+    throw new UsageError(`"${symbol}" is not a symbol such as BTCUSDT`);
   return [checkedAccountId(account), symbol];
 }
 
