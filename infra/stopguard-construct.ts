@@ -25,6 +25,7 @@ import { allowReconciling, allowRegistering, allowScheduling, grantRegister } fr
 import { createFixedEgress } from './stopguard-egress.js';
 import { StopguardFunction } from './stopguard-function.js';
 import { addMonitoring } from './stopguard-monitoring.js';
+import { addAlarmNotifier } from './stopguard-notifier.js';
 import {
   resolveSettings,
   type StopguardProps,
@@ -206,6 +207,15 @@ export class Stopguard extends Construct {
     this.alarmTopic = monitoring.alarmTopic;
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;
+    const { unprotectedPositions, suspectsStuck, keptForLackOfEvidence, capRefusals } = monitoring.alarms;
+    addAlarmNotifier(this, {
+      alarms: [unprotectedPositions, suspectsStuck, keptForLackOfEvidence, capRefusals].filter(
+        (a): a is NonNullable<typeof a> => a !== undefined,
+      ),
+      topic: monitoring.alarmTopic,
+      workerLogs: this.worker.logGroup,
+      logRetention,
+    });
   }
 
   /**

@@ -8,6 +8,9 @@ import { type ReconcileSettings, settingsFromEnv } from '#contracts/settings.js'
  */
 export const EnvVar = {
   tableName: 'STOPGUARD_TABLE_NAME',
+  /** The alarm notifier's: the worker's log group it queries, and the topic it sends to. */
+  workerLogGroup: 'STOPGUARD_WORKER_LOG_GROUP',
+  alarmTopicArn: 'STOPGUARD_ALARM_TOPIC_ARN',
   queueUrl: 'STOPGUARD_QUEUE_URL',
   deadLetterQueueUrl: 'STOPGUARD_DLQ_URL',
   /** Accounts' credentialsRef must name a secret under this prefix (IAM allows nothing else either). */

@@ -76,9 +76,12 @@ describe('every policy', () => {
     for (const s of statements) expect(s).not.toHaveProperty('NotAction');
   });
 
-  it('names its resources: no statement on "*"', () => {
-    for (const s of everyStatement())
+  it('names its resources: no statement on "*" but the one action IAM authorises on nothing else', () => {
+    for (const s of everyStatement()) {
+      // logs:GetQueryResults takes no resource (the alarm notifier reads its own query's results).
+      if (s.Action === 'logs:GetQueryResults') continue;
       expect(asList(s.Resource as unknown[]), JSON.stringify(s)).not.toContain('*');
+    }
   });
 
   it('attaches no managed policies (no AWSLambdaBasicExecutionRole)', () => {

@@ -13,6 +13,13 @@ import { removeAssemblies, testApp } from './synth.js';
 afterAll(removeAssemblies);
 
 const DEPLOYED = {
+  StopguardAlarmNotifierFunction12BA2C04: 'AWS::Lambda::Function',
+  StopguardAlarmNotifierLogsACEEAE54: 'AWS::Logs::LogGroup',
+  StopguardAlarmNotifierRole6A590DDF: 'AWS::IAM::Role',
+  StopguardAlarmNotifierRoleDefaultPolicyB624F740: 'AWS::IAM::Policy',
+  StopguardAlarmNotifierRuleAllowEventRuleStopguardAlarmNotifierFunction6157676CB7297A7F:
+    'AWS::Lambda::Permission',
+  StopguardAlarmNotifierRuleEDCC5E63: 'AWS::Events::Rule',
   StopguardAlarmTopicBBB2E6A6: 'AWS::SNS::Topic',
   StopguardAlarmTopicPolicy3AA244F9: 'AWS::SNS::TopicPolicy',
   StopguardAuthErrorsAlarm00928C2B: 'AWS::CloudWatch::Alarm',

@@ -99,6 +99,6 @@ describe('Stopguard props', () => {
     const app = testApp({ bundle: false });
     const host = new Stack(app, 'Host');
     new Stopguard(host, 'Guard', { shadow: true });
-    Template.fromStack(host).resourceCountIs('AWS::Lambda::Function', 3);
+    Template.fromStack(host).resourceCountIs('AWS::Lambda::Function', 4);
   });
 });

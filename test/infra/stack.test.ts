@@ -151,7 +151,8 @@ describe('functions', () => {
       expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: expect.stringMatching(/Logs/) } });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
+    // The three above and the alarm notifier.
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
   });
 
   it('carry the table, the queues and every setting in their environment; shadow by default', () => {
