@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseCredentials } from '#adapters/credentials/parse-credentials.js';
+import { storeAccountKeys } from '#adapters/credentials/secrets-manager-keys.js';
 import { accountId as accountIdSchema } from '#contracts/account-record.js';
 import type { PositionIdx } from '#core/types.js';
 import { localDynamoDbClient } from '#local/standins/clients.js';
@@ -25,7 +28,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
     'retry ACCOUNT SYMBOL [--leg 0|1|2]           look at a suspect again now (a stuck one starts afresh); audited',
   forget: 'forget ACCOUNT SYMBOL [--leg 0|1|2]          stop tracking a position, keep its orders; audited',
   accounts:
-    'accounts list | show A | add --file F | enable A | disable A | shadow A on|off   the account records',
+    'accounts list | show A | add --file F [--keys-file K] | enable A | disable A | shadow A on|off   the account records',
 };
 
 export interface CliIo {
@@ -98,6 +101,8 @@ function parse(argv: readonly string[]) {
       leg: { type: 'string' },
       since: { type: 'string' },
       file: { type: 'string' },
+      'keys-file': { type: 'string' },
+      'secrets-endpoint': { type: 'string' },
       'secret-prefix': { type: 'string', default: 'stopguard/' },
       stuck: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -190,8 +195,27 @@ async function accounts(
       readFileSync(values.file, 'utf8'),
       values['secret-prefix'] ?? 'stopguard/',
     );
+    let stored = '';
+    if (values['keys-file'] !== undefined) {
+      if (values.endpoint !== undefined && values['secrets-endpoint'] === undefined) {
+        throw new UsageError(
+          "npm start's local run reads keys from its accounts file; against other stand-ins name the Secrets Manager one with --secrets-endpoint",
+        );
+      }
+      const keys = readKeys(values['keys-file'], record.credentialsRef);
+      const secrets =
+        values['secrets-endpoint'] === undefined
+          ? new SecretsManagerClient({})
+          : new SecretsManagerClient({ endpoint: values['secrets-endpoint'] });
+      try {
+        const how = await storeAccountKeys(secrets, record.credentialsRef, keys);
+        stored = `; keys ${how} in Secrets Manager as ${record.credentialsRef}`;
+      } finally {
+        secrets.destroy();
+      }
+    }
     await console.accounts.put(record);
-    return io.out(`account ${record.accountId} stored (enabled: ${record.enabled})`);
+    return io.out(`account ${record.accountId} stored (enabled: ${record.enabled})${stored}`);
   }
   if (id === undefined || !['show', 'enable', 'disable', 'shadow'].includes(verb ?? '')) {
     throw new UsageError(`usage: ${COMMANDS.accounts}`);
@@ -207,6 +231,21 @@ async function accounts(
   io.out(
     `account ${id}: ${verb === 'shadow' ? `shadow ${flag}` : verb === 'enable' ? 'enabled' : 'disabled'}`,
   );
+}
+
+/** `{ "apiKey", "apiSecret" }` from a file (`/dev/stdin` for a pipe); an error names fields, never values. */
+function readKeys(path: string, credentialsRef: string) {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new UsageError(`the keys file ${path} is not JSON of the form { "apiKey", "apiSecret" }`);
+  }
+  try {
+    return parseCredentials(json, credentialsRef);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 function positionArgs(args: readonly string[], command: string): [string, string] {

@@ -9,6 +9,7 @@ import type { Decision } from '#core/decision.js';
 import { runCli } from '#ops/cli/main.js';
 import { useDynamoDbLocal } from '#test/support/dynamodb.js';
 import { account, suspect, T0, tracked } from '#test/support/records.js';
+import { startSecretsManagerStub } from '#test/support/secrets-manager-stub.js';
 
 /**
  * `npx stopguard` end to end against DynamoDB Local: a table holding what a running stopguard writes
@@ -177,6 +178,66 @@ describe('npx stopguard', () => {
     });
     writeFileSync(file, JSON.stringify(account('acct-9', { credentialsRef: 'stopguard/acct-9' })));
     expect((await cli('accounts', 'add', '--file', file)).out).toBe('account acct-9 stored (enabled: true)');
+  });
+
+  it('accounts add --keys-file puts the keys into Secrets Manager as the worker reads them, and never prints them', async () => {
+    const sm = await startSecretsManagerStub();
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    try {
+      const dir = join(tmpdir(), `stopguard-keys-${NOW}`);
+      const record = join(`${dir}-record.json`);
+      const keys = join(`${dir}-keys.json`);
+      writeFileSync(record, JSON.stringify(account('acct-9', { credentialsRef: 'stopguard/acct-9' })));
+      writeFileSync(keys, JSON.stringify({ apiKey: 'KEY-abc123', apiSecret: 'SECRET-xyz789' }));
+      const add = () =>
+        runCli(
+          [
+            'accounts',
+            'add',
+            '--file',
+            record,
+            '--keys-file',
+            keys,
+            '--table',
+            table,
+            '--endpoint',
+            dynamo.endpoint(),
+            '--secrets-endpoint',
+            sm.endpoint,
+          ],
+          {
+            out: (l) => out.push(l),
+            err: (l) => out.push(l),
+            env: {},
+          },
+        );
+      const out: string[] = [];
+      expect(await add()).toBe(0);
+      expect(out).toEqual([
+        'account acct-9 stored (enabled: true); keys created in Secrets Manager as stopguard/acct-9',
+      ]);
+      expect(JSON.parse(sm.secrets.get('stopguard/acct-9') ?? '')).toEqual({
+        apiKey: 'KEY-abc123',
+        apiSecret: 'SECRET-xyz789',
+      });
+      // Again: a new version of the same secret.
+      writeFileSync(keys, JSON.stringify({ apiKey: 'KEY-new', apiSecret: 'SECRET-new' }));
+      expect(await add()).toBe(0);
+      expect(sm.calls).toEqual(['CreateSecret', 'CreateSecret', 'PutSecretValue']);
+      // A keys file missing a field is named by its field, never its value.
+      writeFileSync(keys, JSON.stringify({ apiKey: 'KEY-only' }));
+      expect(await add()).toBe(2);
+      expect(out.at(-1)).toMatch(/problem with: apiSecret/);
+      expect(out.join('\n')).not.toMatch(/KEY-abc123|SECRET-xyz789|KEY-new|SECRET-new|KEY-only/);
+    } finally {
+      process.env = saved;
+      await sm.close();
+    }
   });
 
   it('bad input: one clear line and a non-zero exit, never a stack trace', async () => {
