@@ -1,5 +1,5 @@
 import Big from 'big.js';
-import type { Decision, ProtectionRestored, ProtectionShort } from './decision.js';
+import type { ProtectionRestored, ProtectionShort } from './decision.js';
 import { positionIdOf } from './keys.js';
 import { seconds } from './narrate.js';
 import type {
@@ -24,6 +24,8 @@ export type StopCoverage =
       readonly status: 'known';
       /** "0" to "1": the share of the size the stops close; TPs are not stops. */
       readonly share: string;
+      /** The size they close, at most the whole size (what replace mode leaves out of its stop). */
+      readonly coveredQty: string;
       /** The orders counted (none when the position-level stop covers it). */
       readonly stops: readonly ProtectiveOrder[];
       readonly positionLevel: boolean;
@@ -85,7 +87,7 @@ export function stopCoverage(
   orders: readonly ProtectiveOrder[] | undefined,
 ): StopCoverage {
   if (coveredByPositionLevel(position))
-    return { status: 'known', share: '1', stops: [], positionLevel: true };
+    return { status: 'known', share: '1', coveredQty: position.size, stops: [], positionLevel: true };
   if (orders === undefined) return { status: 'unknown' };
   const against: ProtectiveOrder['triggersOn'] = position.side === 'long' ? 'fall' : 'rise';
   const stops = orders.filter(
@@ -99,7 +101,8 @@ export function stopCoverage(
   const size = new Big(position.size);
   const covered = stops.reduce((total, o) => total.plus(o.qty === undefined ? size : o.qty), new Big(0));
   const share = size.lte(0) || covered.gte(size) ? ONE : covered.div(size).round(4, Big.roundDown);
-  return { status: 'known', share: share.toString(), stops, positionLevel: false };
+  const coveredQty = (covered.gt(size) ? size : covered).toString();
+  return { status: 'known', share: share.toString(), coveredQty, stops, positionLevel: false };
 }
 
 export interface ProtectionLook {
@@ -280,13 +283,4 @@ function keyOfWatch(watch: ProtectionWatch): PositionKey {
 
 function isSet(price: string | undefined): boolean {
   return price !== undefined && price !== '' && new Big(price).gt(0);
-}
-
-/** Every decision the audit makes belongs to the audit trail; none of them is routine. */
-export function isProtectionDecision(decision: Decision): decision is ProtectionShort | ProtectionRestored {
-  return (
-    decision.kind === 'unprotected' ||
-    decision.kind === 'underprotected' ||
-    decision.kind === 'protection-restored'
-  );
 }

@@ -1,4 +1,3 @@
-import Big from 'big.js';
 import type { ReconcileSettings } from '#contracts/settings.js';
 import type { Decision, StopPlacement } from '#core/decision.js';
 import { positionIdOf } from '#core/keys.js';
@@ -71,7 +70,7 @@ export async function auditProtection(
       const position = seen.get(positionIdOf(watch));
       if (position === undefined) continue;
       const known = coverage.get(positionIdOf(watch));
-      const covered = known?.status === 'known' ? coveredQtyOf(position, known.stops) : '0';
+      const covered = known?.status === 'known' ? known.coveredQty : '0';
       const decision = await replaceStop(
         deps,
         input,
@@ -173,10 +172,4 @@ async function replaceStop(
 
 function describeShare(share: string): string {
   return share === '0' ? 'nothing' : `${Number(share) * 100} %`;
-}
-
-/** What the counted stops close, at most the whole size (a sizeless stop closes all of it). */
-function coveredQtyOf(position: ObservedPosition, stops: readonly ProtectiveOrder[]): string {
-  const covered = stops.reduce((total, o) => total.plus(o.qty ?? position.size), new Big(0));
-  return (covered.gt(position.size) ? new Big(position.size) : covered).toString();
 }
