@@ -7,7 +7,13 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
-import { Keys } from '#adapters/dynamodb/table.js';
+import {
+  Keys,
+  PARTITION_KEY,
+  SCHEDULE_BUCKET_ATTRIBUTE,
+  SCHEDULE_INDEX,
+  SORT_KEY,
+} from '#adapters/dynamodb/table.js';
 import { acknowledge } from './acknowledge.js';
 import type { StopguardFunction } from './stopguard-function.js';
 
@@ -25,11 +31,14 @@ export function grantRegister(registerQueue: Queue, grantee: IGrantable): Grant 
 }
 
 /**
- * The scheduler reads account records and the fleet's pause, claims (and gives back) schedule windows,
- * and enqueues checks. Nothing else: no secrets, no positions, suspects or caps (it holds no credentials and cannot cancel anything).
+ * The scheduler reads account records and the fleet's pause, claims and runs shard-minutes, and
+ * enqueues checks. Nothing else: no secrets, no positions, suspects or caps (it holds no credentials and cannot cancel anything).
  * `dynamodb:LeadingKeys` confines each statement to its partitions of the single table.
  */
-export function allowScheduling(fn: StopguardFunction, on: { table: Table; queue: Queue }): void {
+export function allowScheduling(
+  fn: StopguardFunction,
+  on: { table: Table; queue: Queue; scheduleQueue: Queue; scheduleDeadLetterQueue: Queue },
+): void {
   fn.allow(
     new PolicyStatement({
       sid: 'ReadAccountRecords',
@@ -40,12 +49,42 @@ export function allowScheduling(fn: StopguardFunction, on: { table: Table; queue
   );
   fn.allow(
     new PolicyStatement({
-      // PutItem claims a window; DeleteItem gives it back when the send failed, so the retried event
-      // can schedule it. Both only on the schedule-claim partitions.
-      sid: 'ClaimScheduleWindows',
-      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      // The sparse schedule index holds account records only (nothing else carries a bucket).
+      sid: 'ListAccountShards',
+      actions: ['dynamodb:Query'],
+      resources: [`${on.table.tableArn}/index/${SCHEDULE_INDEX}`],
+    }),
+  );
+  fn.allow(
+    new PolicyStatement({
+      // Gives a record stored before the index its bucket, and can write no other attribute of it.
+      sid: 'IndexAccountRecords',
+      actions: ['dynamodb:UpdateItem'],
       resources: [on.table.tableArn],
-      conditions: leadingKeysLike([Keys.scheduleClaim('*', '*').PK]),
+      conditions: {
+        ...leadingKeysLike([Keys.accountsPartition]),
+        'ForAllValues:StringEquals': {
+          'dynamodb:Attributes': [PARTITION_KEY, SORT_KEY, SCHEDULE_BUCKET_ATTRIBUTE],
+        },
+      },
+    }),
+  );
+  fn.allow(
+    new PolicyStatement({
+      // Each shard-minute is claimed (PutItem), moved along its states (UpdateItem) and read back by
+      // the next runs (Query), only in the schedule partitions.
+      sid: 'ClaimScheduleShards',
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: [on.table.tableArn],
+      conditions: leadingKeysLike([Keys.schedulePartition('*')]),
+    }),
+  );
+  fn.allow(
+    new PolicyStatement({
+      // The fan-out's shard-minutes, and a malformed one parked with its reason.
+      sid: 'EnqueueShards',
+      actions: ['sqs:SendMessage'],
+      resources: [on.scheduleQueue.queueArn, on.scheduleDeadLetterQueue.queueArn],
     }),
   );
   fn.allow(

@@ -16,10 +16,17 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#adapters/dynamodb/table.js';
+import {
+  PARTITION_KEY,
+  SCHEDULE_BUCKET_ATTRIBUTE,
+  SCHEDULE_INDEX,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '#adapters/dynamodb/table.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '#adapters/powertools/telemetry.js';
 import type { ReconcileSettings } from '#contracts/settings.js';
 import { EnvVar } from '#handlers/environment.js';
+import { SHARD_RUN_LIMIT_MS } from '#orchestration/schedule.js';
 import { acknowledge } from './acknowledge.js';
 import { allowReconciling, allowRegistering, allowScheduling, grantRegister } from './stopguard-access.js';
 import { createFixedEgress } from './stopguard-egress.js';
@@ -32,6 +39,7 @@ import {
   settingsEnvironment,
   validBaseUrl,
   validOrigins,
+  validScheduleShards,
   validSecretPrefix,
 } from './stopguard-props.js';
 import { createQueues, feedFromQueue } from './stopguard-queues.js';
@@ -45,8 +53,11 @@ export type { LogLevel, StopguardProps } from './stopguard-props.js';
  * lease (60 s by default) must outlast it plus the queue's margin.
  */
 const WORKER_TIMEOUT = Duration.seconds(45);
-/** The scheduler fans out one minute; it must be done before the next one starts. */
-const SCHEDULER_TIMEOUT = Duration.seconds(50);
+/**
+ * The scheduler fans out one minute, or runs one shard of it; either must be done before the next
+ * minute starts. A shard run still going after it is taken for dead and reported lost.
+ */
+const SCHEDULER_TIMEOUT = Duration.millis(SHARD_RUN_LIMIT_MS);
 /** A registration is one read and two conditional writes; a batch of five fits many times over. */
 const REGISTER_TIMEOUT = Duration.seconds(15);
 
@@ -64,6 +75,9 @@ export class Stopguard extends Construct {
   readonly registerQueue: Queue;
   /** Registrations stopguard refused or could not parse (with a `reason` attribute), or that failed thrice. */
   readonly registerDeadLetterQueue: Queue;
+  /** The scheduler's shard-minutes, from its fan-out to its shard runs. */
+  readonly scheduleQueue: Queue;
+  readonly scheduleDeadLetterQueue: Queue;
   readonly scheduler: StopguardFunction;
   readonly worker: StopguardFunction;
   readonly register: StopguardFunction;
@@ -78,6 +92,7 @@ export class Stopguard extends Construct {
     this.settings = resolveSettings(props);
     const secretPrefix = validSecretPrefix(props.secretPrefix ?? 'stopguard/');
     const extraExchangeOrigins = validOrigins(props.extraExchangeOrigins ?? []);
+    const scheduleShards = validScheduleShards(props.scheduleShards);
     const bybitBaseUrl = validBaseUrl(props.bybitBaseUrl ?? 'https://api.bybit.com', extraExchangeOrigins);
 
     this.table = new Table(this, 'Table', {
@@ -90,16 +105,25 @@ export class Stopguard extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Sparse: only account records carry the bucket, so the index holds nothing else.
+    this.table.addGlobalSecondaryIndex({
+      indexName: SCHEDULE_INDEX,
+      partitionKey: { name: SCHEDULE_BUCKET_ATTRIBUTE, type: AttributeType.NUMBER },
+      sortKey: { name: SORT_KEY, type: AttributeType.STRING },
+    });
 
     const queues = createQueues(this, {
       workerTimeout: WORKER_TIMEOUT,
       claimLeaseMs: this.settings.claimLeaseMs,
       registerTimeout: REGISTER_TIMEOUT,
+      schedulerTimeout: SCHEDULER_TIMEOUT,
     });
     this.queue = queues.queue;
     this.deadLetterQueue = queues.deadLetterQueue;
     this.registerQueue = queues.registerQueue;
     this.registerDeadLetterQueue = queues.registerDeadLetterQueue;
+    this.scheduleQueue = queues.scheduleQueue;
+    this.scheduleDeadLetterQueue = queues.scheduleDeadLetterQueue;
 
     const common = {
       [EnvVar.tableName]: this.table.tableName,
@@ -121,10 +145,15 @@ export class Stopguard extends Construct {
 
     this.scheduler = new StopguardFunction(this, 'Scheduler', {
       entry: 'functions/handlers/scheduler.ts',
-      description: 'Fans each minute out into per-account check messages',
+      description: 'Fans each minute out into shard-minutes, and each shard-minute into account checks',
       timeout: SCHEDULER_TIMEOUT,
       memorySize: 256,
-      environment,
+      environment: {
+        ...environment,
+        [EnvVar.scheduleQueueUrl]: this.scheduleQueue.queueUrl,
+        [EnvVar.scheduleDeadLetterQueueUrl]: this.scheduleDeadLetterQueue.queueUrl,
+        [EnvVar.scheduleShards]: String(scheduleShards),
+      },
       logRetention,
     });
     const network = props.fixedEgress === undefined ? undefined : createFixedEgress(this, props.fixedEgress);
@@ -158,7 +187,12 @@ export class Stopguard extends Construct {
       logRetention,
     });
 
-    allowScheduling(this.scheduler, { table: this.table, queue: this.queue });
+    allowScheduling(this.scheduler, {
+      table: this.table,
+      queue: this.queue,
+      scheduleQueue: this.scheduleQueue,
+      scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
+    });
     allowReconciling(this.worker, {
       table: this.table,
       queue: this.queue,
@@ -187,6 +221,11 @@ export class Stopguard extends Construct {
       batchSize: 10,
       maxConcurrency: props.workerMaxConcurrency ?? 10,
     });
+    // Shard runs in parallel: a sharded fleet's minute is sent by as many runs as it has shards.
+    feedFromQueue(this.scheduler, this.scheduleQueue, {
+      batchSize: 1,
+      maxConcurrency: Math.max(2, scheduleShards),
+    });
     // Registrations are rare and cheap; two at once (the least SQS allows) keeps a flood from the bot
     // from competing with the worker for the account's concurrency.
     feedFromQueue(this.register, this.registerQueue, { batchSize: 5, maxConcurrency: 2 });
@@ -198,6 +237,7 @@ export class Stopguard extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         registerQueue: this.registerQueue,
         registerDeadLetterQueue: this.registerDeadLetterQueue,
+        scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
         scheduler: this.scheduler,
         worker: this.worker,
         register: this.register,

@@ -37,6 +37,7 @@ export interface MonitoredResources {
   readonly deadLetterQueue: Queue;
   readonly registerQueue: Queue;
   readonly registerDeadLetterQueue: Queue;
+  readonly scheduleDeadLetterQueue: Queue;
   readonly scheduler: StopguardFunction;
   readonly worker: StopguardFunction;
   readonly register: StopguardFunction;
@@ -115,6 +116,8 @@ function createAlarms(
   };
   const staleAfter = options.staleAfter ?? Duration.minutes(10);
   const sum5 = (name: MetricName) => stopguardMetric(name, 'Sum', FIVE_MINUTES);
+  const anyIn = (queue: Queue) =>
+    queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) });
   const { worker, scheduler } = watched;
 
   return {
@@ -147,36 +150,36 @@ function createAlarms(
         'missing turned out open). stopguard does not act on them, but check Bybit status and expect ' +
         'more confirmations; raise the threshold if this is the new normal.',
     }),
-    deadLetters: alarm(
-      'DeadLettersAlarm',
-      watched.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      }),
-      {
-        threshold: 0,
-        description:
-          'Messages reached the dead-letter queue: malformed (the reason is in the worker log and the ' +
-          'message attributes) or failed three times. Inspect them in the SQS console; redrive to the ' +
-          'work queue once the cause is fixed.',
-      },
-    ),
-    registerDeadLetters: alarm(
-      'RegisterDeadLettersAlarm',
-      watched.registerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      }),
-      {
-        threshold: 0,
-        description:
-          "Registrations from the bot reached the register dead-letter queue. Read each message's " +
-          '`reason` attribute: a registration stopguard refused (unknown or disabled account, a symbol ' +
-          'outside its market, a fill time in the future) or could not parse, which is also what a ' +
-          'forged one looks like. A message without a reason failed three times: read the register ' +
-          "function's log. Fix the bot or the account record; the position is not tracked until then.",
-      },
-    ),
+    deadLetters: alarm('DeadLettersAlarm', anyIn(watched.deadLetterQueue), {
+      threshold: 0,
+      description:
+        'Messages reached the dead-letter queue: malformed (the reason is in the worker log and the ' +
+        'message attributes) or failed three times. Inspect them in the SQS console; redrive to the ' +
+        'work queue once the cause is fixed.',
+    }),
+    scheduleShardsLost: alarm('ScheduleShardsLostAlarm', sum5(Metric.ScheduleShardsLost), {
+      threshold: 0,
+      description:
+        "A shard of the scheduler's minute was not finished (its run timed out, died, or its message " +
+        'was dead-lettered): its accounts may have gone unchecked for up to a minute. The scheduler log ' +
+        'names the minute and shard. If it recurs, the shards are too large for the timeout: raise ' +
+        'scheduleShards. Dead-lettered shard-minutes are past: delete them, do not redrive.',
+    }),
+    scheduleDeadLetters: alarm('ScheduleDeadLettersAlarm', anyIn(watched.scheduleDeadLetterQueue), {
+      threshold: 0,
+      description:
+        "Shard-minutes reached the scheduler's dead-letter queue: malformed (a `reason` attribute) or " +
+        'failed three times (the scheduler log says why). Their minute is past: read, fix, then delete.',
+    }),
+    registerDeadLetters: alarm('RegisterDeadLettersAlarm', anyIn(watched.registerDeadLetterQueue), {
+      threshold: 0,
+      description:
+        "Registrations from the bot reached the register dead-letter queue. Read each message's " +
+        '`reason` attribute: a registration stopguard refused (unknown or disabled account, a symbol ' +
+        'outside its market, a fill time in the future) or could not parse, which is also what a ' +
+        'forged one looks like. A message without a reason failed three times: read the register ' +
+        "function's log. Fix the bot or the account record; the position is not tracked until then.",
+    }),
     authErrors: alarm('AuthErrorsAlarm', sum5(Metric.AuthErrors), {
       threshold: 0,
       description:

@@ -6,6 +6,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { trustedExchangeOrigin } from '#adapters/bybit/hosts.js';
+import { SHARD_COUNTS, type ShardCount } from '#contracts/messages.js';
 import {
   applyOverrides,
   defaultSettings,
@@ -73,10 +74,25 @@ export interface StopguardProps {
   readonly logRetention?: RetentionDays;
   /** Most worker invocations at once (SQS event source maximum concurrency, 2–1000). Default 10. */
   readonly workerMaxConcurrency?: number;
+  /**
+   * Shards the scheduler splits the fleet into each minute: 1, 2, 4 … 64. Each shard is one run of
+   * the scheduler listing its accounts and sending their checks; about 2,000 accounts per shard keeps
+   * a shard's minute within seconds (docs/BENCHMARKS.md, scheduler). Default 1.
+   */
+  readonly scheduleShards?: ShardCount;
   /** Alarm when more incomplete responses than this are observed in 5 minutes. Default 20. */
   readonly incompleteResponsesPer5Minutes?: number;
   /** Alarm when more distrusted snapshots than this are seen in 5 minutes. Default 2. */
   readonly distrustedSnapshotsPer5Minutes?: number;
+}
+
+/** The shard count, if the schedule index can be split into it; anything else fails synth. */
+export function validScheduleShards(shards: number | undefined): ShardCount {
+  const valid = SHARD_COUNTS.find((n) => n === (shards ?? 1));
+  if (valid === undefined) {
+    throw new Error(`scheduleShards must be one of ${SHARD_COUNTS.join(', ')}, got ${shards}`);
+  }
+  return valid;
 }
 
 /** The settings the functions run with: defaults, then `settings`, then the named props. */

@@ -21,6 +21,9 @@ export interface StopguardQueues {
   /** The bot's ingress: `register` messages only. */
   readonly registerQueue: Queue;
   readonly registerDeadLetterQueue: Queue;
+  /** The scheduler's own queue: shard-minutes from its fan-out to its shard runs. */
+  readonly scheduleQueue: Queue;
+  readonly scheduleDeadLetterQueue: Queue;
 }
 
 export interface StopguardQueuesOptions {
@@ -30,11 +33,13 @@ export interface StopguardQueuesOptions {
   readonly claimLeaseMs: number;
   /** The register function's timeout. */
   readonly registerTimeout: Duration;
+  /** The scheduler function's timeout (a shard run). */
+  readonly schedulerTimeout: Duration;
 }
 
 /**
- * Creates the four queues in `scope` with the ids `DeadLetterQueue`, `WorkQueue`,
- * `RegisterDeadLetterQueue` and `RegisterQueue`. Throws if the claim lease is too short for the
+ * Creates the six queues in `scope` with the ids `DeadLetterQueue`, `WorkQueue`,
+ * `RegisterDeadLetterQueue`, `RegisterQueue`, `ScheduleDeadLetterQueue` and `ScheduleQueue`. Throws if the claim lease is too short for the
  * worker's timeout.
  */
 export function createQueues(scope: Construct, options: StopguardQueuesOptions): StopguardQueues {
@@ -76,7 +81,24 @@ export function createQueues(scope: Construct, options: StopguardQueuesOptions):
     deadLetterQueue: { queue: registerDeadLetterQueue, maxReceiveCount: 3 },
   });
 
-  return { queue, deadLetterQueue, registerQueue, registerDeadLetterQueue };
+  const scheduleDeadLetterQueue = createDeadLetterQueue(scope, 'ScheduleDeadLetterQueue');
+  const scheduleQueue = new Queue(scope, 'ScheduleQueue', {
+    // Hidden for one run and no longer: a shard-minute that failed is worth retrying only while its
+    // minute lasts (the run skips slots already past).
+    visibilityTimeout: Duration.seconds(options.schedulerTimeout.toSeconds() + VISIBILITY_MARGIN.toSeconds()),
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    deadLetterQueue: { queue: scheduleDeadLetterQueue, maxReceiveCount: 3 },
+  });
+
+  return {
+    queue,
+    deadLetterQueue,
+    registerQueue,
+    registerDeadLetterQueue,
+    scheduleQueue,
+    scheduleDeadLetterQueue,
+  };
 }
 
 /** A dead-letter queue: kept 14 days, encrypted, TLS only. */

@@ -89,6 +89,27 @@ export const unregisterMessageSchema = z.strictObject({
   }),
 });
 
+/** Fixed: changing it would move accounts between buckets already stored in the table. */
+export const SCHEDULE_BUCKETS = 64;
+
+/** Shard counts a fleet may be scheduled in: powers of two up to the bucket count. */
+export const SHARD_COUNTS = [1, 2, 4, 8, 16, 32, 64] as const;
+export type ShardCount = (typeof SHARD_COUNTS)[number];
+
+/**
+ * One shard of one minute, from the scheduler's fan-out to a shard run (the scheduler's own queue).
+ * It names a shard, never accounts: the run lists them from the table.
+ */
+export const scheduleShardMessageSchema = z
+  .strictObject({
+    type: z.literal('schedule-shard'),
+    /** Calendar minute: epoch ms / 60,000. */
+    minute: z.number().int().nonnegative(),
+    shard: z.number().int().nonnegative(),
+    shards: z.union(SHARD_COUNTS.map((n) => z.literal(n))),
+  })
+  .refine((m) => m.shard < m.shards, { message: 'shard must be below shards', path: ['shard'] });
+
 /** The work queue carries what stopguard sends itself: the scheduler's checks and the worker's confirms. */
 export const workMessageSchema = z.discriminatedUnion('type', [checkMessageSchema, confirmMessageSchema]);
 
@@ -103,6 +124,7 @@ export type ConfirmMessage = z.infer<typeof confirmMessageSchema>;
 export type RegisterMessage = z.infer<typeof registerMessageSchema>;
 export type UnregisterMessage = z.infer<typeof unregisterMessageSchema>;
 export type WorkMessage = z.infer<typeof workMessageSchema>;
+export type ScheduleShardMessage = z.infer<typeof scheduleShardMessageSchema>;
 export type IngressMessage = z.infer<typeof ingressMessageSchema>;
 
 /** The delayed second look at a suspect, for the attempt it is at. */
@@ -126,6 +148,11 @@ export class MalformedMessageError extends Error {
 /** Parses a work queue body, or throws `MalformedMessageError` saying exactly what is wrong. */
 export function parseWorkMessage(body: string): WorkMessage {
   return parseWith(workMessageSchema, body);
+}
+
+/** Parses a body from the scheduler's queue: shard-minutes only. */
+export function parseScheduleShardMessage(body: string): ScheduleShardMessage {
+  return parseWith(scheduleShardMessageSchema, body);
 }
 
 /** Parses a body from the bot's ingress queue; anything but the bot's own messages is malformed there. */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { formatIssues } from '#contracts/issues.js';
+import { SHARD_COUNTS, type ShardCount } from '#contracts/messages.js';
 import { type ReconcileSettings, settingsFromEnv } from '#contracts/settings.js';
 
 /**
@@ -22,6 +23,11 @@ export const EnvVar = {
    */
   extraExchangeOrigins: 'STOPGUARD_EXTRA_EXCHANGE_ORIGINS',
   auditRetentionDays: 'STOPGUARD_AUDIT_RETENTION_DAYS',
+  /** The scheduler's own queue of shard-minutes and its dead-letter queue (the scheduler only). */
+  scheduleQueueUrl: 'STOPGUARD_SCHEDULE_QUEUE_URL',
+  scheduleDeadLetterQueueUrl: 'STOPGUARD_SCHEDULE_DLQ_URL',
+  /** How many shards the fleet is scheduled in: 1 up to 64, a power of two (see ports/schedule.ts). */
+  scheduleShards: 'STOPGUARD_SCHEDULE_SHARDS',
   /** The register ingress's own dead-letter queue (the register function only). */
   registerDeadLetterQueueUrl: 'STOPGUARD_REGISTER_DLQ_URL',
 } as const;
@@ -46,6 +52,12 @@ const environmentSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   [EnvVar.auditRetentionDays]: z.coerce.number().int().min(1).max(3650).default(90),
   [EnvVar.registerDeadLetterQueueUrl]: z.url().optional(),
+  [EnvVar.scheduleQueueUrl]: z.url().optional(),
+  [EnvVar.scheduleDeadLetterQueueUrl]: z.url().optional(),
+  [EnvVar.scheduleShards]: z.coerce
+    .number()
+    .pipe(z.union(SHARD_COUNTS.map((n) => z.literal(n))))
+    .default(1),
 });
 
 export interface FunctionEnvironment {
@@ -57,6 +69,9 @@ export interface FunctionEnvironment {
   readonly extraExchangeOrigins: readonly string[];
   readonly auditRetentionDays: number;
   readonly registerDeadLetterQueueUrl?: string;
+  readonly scheduleQueueUrl?: string;
+  readonly scheduleDeadLetterQueueUrl?: string;
+  readonly scheduleShards: ShardCount;
   readonly settings: ReconcileSettings;
 }
 
@@ -76,6 +91,8 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
     queueUrl: e[EnvVar.queueUrl],
     deadLetterQueueUrl: e[EnvVar.deadLetterQueueUrl],
     registerDeadLetterQueueUrl: e[EnvVar.registerDeadLetterQueueUrl],
+    scheduleQueueUrl: e[EnvVar.scheduleQueueUrl],
+    scheduleDeadLetterQueueUrl: e[EnvVar.scheduleDeadLetterQueueUrl],
   };
   return {
     tableName: e[EnvVar.tableName],
@@ -84,6 +101,7 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
     bybitBaseUrl: e[EnvVar.bybitBaseUrl],
     extraExchangeOrigins: e[EnvVar.extraExchangeOrigins],
     auditRetentionDays: e[EnvVar.auditRetentionDays],
+    scheduleShards: e[EnvVar.scheduleShards],
     settings: settingsFromEnv(env),
   };
 }

@@ -6,11 +6,11 @@ export interface AccountDirectory {
   get(accountId: string): Promise<AccountRecord | undefined>;
   /** Every enabled account, page by page. */
   listEnabled(): AsyncIterable<AccountRecord>;
+  /** The enabled accounts of one scheduler shard (see schedule.ts), page by page. */
+  listShard(shard: number, shards: number): AsyncIterable<AccountRecord>;
   /**
-   * Claims the right to schedule an account's checks for one window (a minute): true once, false for
-   * any repeat, so a scheduler invoked twice for the same minute cannot double the load.
+   * Makes every stored account listable by its shard (a record written before the shard index
+   * existed); returns how many it had to index.
    */
-  claimScheduleWindow(accountId: string, windowId: string): Promise<boolean>;
-  /** Gives a claim back after its checks could not be sent, so the retried run schedules them. */
-  releaseScheduleWindow(accountId: string, windowId: string): Promise<void>;
+  indexForSchedule(): Promise<number>;
 }

@@ -38,6 +38,11 @@ export const Metric = {
    * once; its log line (decision "suspect-stuck") names it.
    */
   SuspectsStuck: 'SuspectsStuck',
+  /**
+   * Scheduler shard-minutes found unfinished by a later run (their run died or never came): that
+   * shard's accounts may have missed up to a minute of checks. Each counted once, its log line names it.
+   */
+  ScheduleShardsLost: 'ScheduleShardsLost',
   /** Order listings the protection audit needed (a position's own stop did not cover it): its cost. */
   ProtectionOrderListings: 'ProtectionOrderListings',
   /** Stops replace mode placed on unprotected positions. */

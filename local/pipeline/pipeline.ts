@@ -2,8 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
 import { StaticCredentials } from '#adapters/credentials/static-credentials.js';
 import { DynamoAccounts } from '#adapters/dynamodb/dynamo-accounts.js';
@@ -20,8 +19,9 @@ import { createWorkerHandler } from '#handlers/worker-handler.js';
 import { wireWorker } from '#handlers/worker-wiring.js';
 import { localDynamoDbClient, localSqsClient } from '#local/standins/clients.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/standins/dynamodb-local.js';
+import { countRequests, type RequestCounts } from '#local/standins/request-counts.js';
 import { createQueueWithDeadLetter, type LocalSqs, type QueuePair, startSqs } from '#local/standins/sqs.js';
-import type { ScheduleOutcome } from '#orchestration/schedule.js';
+import type { FanOutOutcome } from '#orchestration/schedule.js';
 import type { AccountRecord } from '#ports/accounts.js';
 import type { Clock } from '#ports/clock.js';
 import { ConsoleTelemetry } from './console-telemetry.js';
@@ -59,16 +59,19 @@ export interface LocalPipelineOptions {
   readonly echo?: (line: string) => void;
   /** Exchange-time source for the orchestration (default: the system clock). */
   readonly clock?: Clock;
+  /** Shards the scheduler splits the fleet into (`STOPGUARD_SCHEDULE_SHARDS`); default 1. */
+  readonly scheduleShards?: number;
 }
 
-/** AWS SDK requests by command name, counted by a middleware on the clients the handlers use. */
-export type RequestCounts = Map<string, number>;
+export type { RequestCounts } from '#local/standins/request-counts.js';
 
 export interface LocalPipeline {
   readonly telemetry: ConsoleTelemetry;
   readonly queues: QueuePair;
   /** The bot's ingress: registrations only, with a dead-letter queue of its own. */
   readonly registerQueues: QueuePair;
+  /** The scheduler's own queue of shard-minutes. */
+  readonly scheduleQueues: QueuePair;
   readonly tableName: string;
   /** DynamoDB Local's endpoint: what `npx stopguard --endpoint` reads the run's state from. */
   readonly dynamoEndpoint: string;
@@ -76,11 +79,13 @@ export interface LocalPipeline {
   readonly sqs: SQSClient;
   readonly worker: SqsEventSource;
   readonly registrar: SqsEventSource;
+  /** Plays the scheduler queue's event source: each shard-minute to the scheduler handler. */
+  readonly shardRunner: SqsEventSource;
   readonly dynamoRequests: RequestCounts;
   readonly sqsRequests: RequestCounts;
   readonly settings: ReconcileSettings;
   /** One EventBridge tick: the scheduler handler, as on AWS; `scheduledAt` is the event's `time` (default now). */
-  runScheduler(scheduledAt?: number): Promise<ScheduleOutcome>;
+  runScheduler(scheduledAt?: number): Promise<FanOutOutcome>;
   /** Puts a message on the work queue, as the scheduler or the worker would (or a raw body, as anyone could). */
   send(message: WorkMessage | string): Promise<void>;
   /** Puts a message on the bot's ingress queue, as the trading bot does. */
@@ -107,8 +112,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   }
   const dynamoDb = localDynamoDbClient(started.dynamo.endpoint);
   const sqs = localSqsClient(started.sqs.endpoint);
-  const dynamoRequests = countRequests(dynamoDb as unknown as { middlewareStack: { add: AddMiddleware } });
-  const sqsRequests = countRequests(sqs as unknown as { middlewareStack: { add: AddMiddleware } });
+  const dynamoRequests = countRequests(dynamoDb);
+  const sqsRequests = countRequests(sqs);
 
   const tableName = 'stopguard-local';
   await ensureTable(dynamoDb, tableName);
@@ -124,6 +129,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 3,
   });
+  const scheduleQueues = await createQueueWithDeadLetter(sqs, {
+    name: 'stopguard-schedule',
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 3,
+  });
 
   const environment = readEnvironment({
     [EnvVar.tableName]: tableName,
@@ -134,6 +144,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Local mode names the one endpoint it was started against, so a stand-in may be plain http.
     [EnvVar.extraExchangeOrigins]: localExchangeOrigin(options.exchangeUrl),
     [EnvVar.registerDeadLetterQueueUrl]: registerQueues.deadLetterQueueUrl,
+    [EnvVar.scheduleQueueUrl]: scheduleQueues.queueUrl,
+    [EnvVar.scheduleDeadLetterQueueUrl]: scheduleQueues.deadLetterQueueUrl,
+    [EnvVar.scheduleShards]: String(options.scheduleShards ?? 1),
     [envName('claimLeaseMs')]: '30000',
     ...Object.fromEntries(
       Object.entries(options.settings ?? {}).map(([k, v]) => [
@@ -191,6 +204,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     1,
   );
   registrar.start();
+  // Shard runs in parallel, as Lambda would run them: a sharded fleet's minute is sent by several at once.
+  const shardRunner = new SqsEventSource(
+    sqs,
+    scheduleQueues.queueUrl,
+    scheduleQueues.queueArn,
+    (event) => schedulerHandler(event, lambdaContext('stopguard-scheduler')) as Promise<SQSBatchResponse>,
+    Math.min(8, options.scheduleShards ?? 1),
+    1,
+  );
+  shardRunner.start();
 
   return {
     telemetry,
@@ -202,6 +225,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     sqs,
     worker,
     registrar,
+    shardRunner,
+    scheduleQueues,
     dynamoRequests,
     sqsRequests,
     settings: environment.settings,
@@ -209,11 +234,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       schedulerHandler(
         scheduledEvent(scheduledAt ?? Date.now()),
         lambdaContext('stopguard-scheduler'),
-      ) as Promise<ScheduleOutcome>,
+      ) as Promise<FanOutOutcome>,
     send: (message) => sendTo(sqs, queues.queueUrl, message),
     sendToIngress: (message) => sendTo(sqs, registerQueues.queueUrl, message),
     stop: async () => {
-      await Promise.all([worker.stop(), registrar.stop()]);
+      await Promise.all([worker.stop(), registrar.stop(), shardRunner.stop()]);
       dynamoDb.destroy();
       sqs.destroy();
       await started.sqs?.stop();
@@ -281,22 +306,6 @@ export function accountRecordOf(account: LocalAccount): AccountRecord {
 }
 
 /** Counts every request a client sends, by command, without touching what it sends. */
-function countRequests(client: { middlewareStack: { add: AddMiddleware } }): RequestCounts {
-  const counts: RequestCounts = new Map();
-  const counter: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
-    const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-    return next(args);
-  };
-  client.middlewareStack.add(counter, { step: 'initialize', name: 'stopguardRequestCounter' });
-  return counts;
-}
-
-type AddMiddleware = (
-  middleware: InitializeMiddleware<object, MetadataBearer>,
-  options: { step: 'initialize'; name: string },
-) => void;
-
 /**
  * Powertools as the handlers expect it, quiet: locally the ConsoleTelemetry is what reports, and EMF
  * lines on stdout would drown the progress table.

@@ -9,8 +9,8 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 /**
- * Plays Lambda's SQS event source mapping locally: long-polls the queue, hands batches of up to ten
- * records to the handler, deletes the records it did not report as failed, and leaves the failed ones
+ * Plays Lambda's SQS event source mapping locally: long-polls the queue, hands batches of up to
+ * `batchSize` records to the handler, deletes the records it did not report as failed, and leaves the failed ones
  * to reappear after the visibility timeout (so the queue's redrive policy applies, as on AWS).
  */
 export class SqsEventSource {
@@ -26,6 +26,8 @@ export class SqsEventSource {
     private readonly queueArn: string,
     private readonly handler: SqsBatchHandler,
     private readonly concurrency = 2,
+    /** Records per invocation at most (the event source mapping's batch size). */
+    private readonly batchSize = 10,
   ) {}
 
   start(): void {
@@ -46,7 +48,7 @@ export class SqsEventSource {
       const received = await this.client.send(
         new ReceiveMessageCommand({
           QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: 10,
+          MaxNumberOfMessages: this.batchSize,
           WaitTimeSeconds: 1,
           MessageSystemAttributeNames: ['All'],
         }),

@@ -47,10 +47,14 @@ function like(pattern: string, value: string): boolean {
   return new RegExp(`^${regex}$`).test(value);
 }
 
-/** Whether some statement allows `action` on a partition key (LeadingKeys), as IAM would evaluate it. */
+/**
+ * Whether some statement allows `action` on a partition key (LeadingKeys) of the table, as IAM would
+ * evaluate it. A statement on an index names the index's resource and does not reach the table's items.
+ */
 function allows(statements: readonly Statement[], action: string, partitionKey: string): boolean {
   return statements.some((s) => {
     if (s.Effect !== 'Allow' || !asList(s.Action).includes(action)) return false;
+    if (JSON.stringify(s.Resource).includes('/index/')) return false;
     const patterns = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
     return patterns === undefined || asList(patterns).some((p) => like(p, partitionKey));
   });
@@ -95,35 +99,45 @@ describe('scheduler role', () => {
   it('holds no secret and cannot change or delete state', () => {
     const actions = actionsOf(scheduler);
     expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
-    for (const forbidden of [
-      'dynamodb:UpdateItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:Scan',
-      'sqs:DeleteMessage',
-    ]) {
+    for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']) {
       expect(actions).not.toContain(forbidden);
     }
+    const consuming = [
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueUrl',
+      'sqs:DeleteMessage',
+    ];
     expect(new Set(actions)).toEqual(
       new Set([
         'dynamodb:Query',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
-        'dynamodb:DeleteItem',
+        'dynamodb:UpdateItem',
         'sqs:SendMessage',
+        ...consuming,
+        'sqs:GetQueueAttributes',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
       ]),
     );
+    // It consumes its own queue only: never the work queue, whose checks and confirms are the worker's.
+    const consumed = scheduler
+      .filter((s) => asList(s.Action).some((a) => consuming.includes(a)))
+      .flatMap((s) => asList(s.Resource));
+    expect(consumed).toEqual([queueArn(synth.stack.stopguard.scheduleQueue)]);
   });
 
-  it('reads account records and the fleet pause, writes (or gives back) schedule claims, nothing else in the table', () => {
+  it('reads account records and the fleet pause, keeps shard-minutes, nothing else in the table', () => {
     expect(allows(scheduler, 'dynamodb:GetItem', Keys.fleetPause.PK)).toBe(true);
     expect(allows(scheduler, 'dynamodb:UpdateItem', Keys.fleetPause.PK)).toBe(false);
     expect(allows(scheduler, 'dynamodb:GetItem', Keys.fleetBudget('1').PK)).toBe(false);
     expect(allows(scheduler, 'dynamodb:Query', Keys.accountsPartition)).toBe(true);
-    expect(allows(scheduler, 'dynamodb:PutItem', Keys.scheduleClaim('acc-1', '29000000').PK)).toBe(true);
-    // releaseScheduleWindow after a failed send: only a claim can be deleted, never state or a record.
-    expect(allows(scheduler, 'dynamodb:DeleteItem', Keys.scheduleClaim('acc-1', '29000000').PK)).toBe(true);
+    const shardMinute = Keys.scheduleShard(29_000_000, 3, 8).PK;
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']) {
+      expect(allows(scheduler, action, shardMinute)).toBe(true);
+    }
+    expect(allows(scheduler, 'dynamodb:DeleteItem', shardMinute)).toBe(false);
     expect(allows(scheduler, 'dynamodb:DeleteItem', Keys.accountsPartition)).toBe(false);
     expect(allows(scheduler, 'dynamodb:DeleteItem', Keys.suspect('acc-1', 'BTCUSDT', 0).PK)).toBe(false);
     expect(allows(scheduler, 'dynamodb:PutItem', Keys.accountsPartition)).toBe(false);
@@ -132,8 +146,33 @@ describe('scheduler role', () => {
     expect(allows(scheduler, 'dynamodb:GetItem', Keys.suspect('acc-1', 'BTCUSDT', 0).PK)).toBe(false);
   });
 
-  it('sends only to the work queue', () => {
-    expect(sendTargets(scheduler)).toEqual([queueArn(synth.stack.stopguard.queue)]);
+  it('may give an account record its schedule bucket and write no other attribute of it', () => {
+    const indexing = scheduler.filter(
+      (s) =>
+        asList(s.Action).includes('dynamodb:UpdateItem') &&
+        JSON.stringify(s).includes(Keys.accountsPartition),
+    );
+    expect(indexing).toHaveLength(1);
+    expect(indexing[0]?.Condition?.['ForAllValues:StringEquals']?.['dynamodb:Attributes']).toEqual([
+      'PK',
+      'SK',
+      'scheduleBucket',
+    ]);
+    // The index it lists shards by: Query only.
+    const onIndex = scheduler.filter((s) => JSON.stringify(s.Resource).includes('/index/schedule'));
+    expect(actionsOf(onIndex)).toEqual(['dynamodb:Query']);
+  });
+
+  it('sends only to the work queue and its own queues', () => {
+    const targets = sendTargets(scheduler);
+    expect(targets).toHaveLength(3);
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        queueArn(synth.stack.stopguard.scheduleQueue),
+        queueArn(synth.stack.stopguard.scheduleDeadLetterQueue),
+        queueArn(synth.stack.stopguard.queue),
+      ]),
+    );
   });
 });
 
@@ -167,7 +206,7 @@ describe('worker role', () => {
     expect(allows(worker, 'dynamodb:DeleteItem', Keys.fleetPause.PK)).toBe(false);
     expect(allows(worker, 'dynamodb:PutItem', Keys.accountsPartition)).toBe(false);
     expect(allows(worker, 'dynamodb:UpdateItem', Keys.accountsPartition)).toBe(false);
-    expect(allows(worker, 'dynamodb:PutItem', Keys.scheduleClaim(account, '1').PK)).toBe(false);
+    expect(allows(worker, 'dynamodb:PutItem', Keys.scheduleShard(1, 0, 1).PK)).toBe(false);
     expect(allows(worker, 'dynamodb:DeleteItem', Keys.capGlobal('1').PK)).toBe(false);
     expect(allows(worker, 'dynamodb:ConditionCheckItem', Keys.accountsPartition)).toBe(false);
     expect(actionsOf(worker)).not.toContain('dynamodb:Scan');
@@ -242,7 +281,7 @@ describe('register role', () => {
     expect(allows(register, 'dynamodb:GetItem', Keys.accountPartition(account))).toBe(false);
     expect(allows(register, 'dynamodb:UpdateItem', Keys.capAccount('1', account).PK)).toBe(false);
     expect(allows(register, 'dynamodb:UpdateItem', Keys.capGlobal('1').PK)).toBe(false);
-    expect(allows(register, 'dynamodb:DeleteItem', Keys.scheduleClaim(account, '1').PK)).toBe(false);
+    expect(allows(register, 'dynamodb:DeleteItem', Keys.scheduleShard(1, 0, 1).PK)).toBe(false);
     expect(allows(register, 'dynamodb:DeleteItem', Keys.audit(account, Date.now(), 'x').PK)).toBe(false);
     for (const action of ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']) {
       expect(actionsOf(register)).not.toContain(action);

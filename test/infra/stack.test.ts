@@ -116,7 +116,7 @@ describe('queues', () => {
 
   it('are all encrypted and refuse requests without TLS', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(4);
+    expect(Object.keys(queues)).toHaveLength(6);
     for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
     const denied = policies.flatMap((p) =>
@@ -232,7 +232,7 @@ describe('functions', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
   });
 
   it('run the scheduler every minute', () => {
@@ -282,6 +282,8 @@ describe('alarms', () => {
   it('treat no ChecksRun at all as the worst staleness', () => {
     expect(metricAlarm(Metric.ChecksRun).TreatMissingData).toBe('breaching');
     expect(metricAlarm(Metric.KeptForLackOfEvidence).TreatMissingData).toBe('notBreaching');
+    // A lost shard-minute is a minute of checks nobody made: any one alarms.
+    expect(metricAlarm(Metric.ScheduleShardsLost)).toMatchObject({ Threshold: 0, Statistic: 'Sum' });
   });
 
   it.each([
@@ -327,7 +329,7 @@ describe('alarms', () => {
 
   it('all say what to do, all notify the one topic, and no e-mail is subscribed unless given', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(16);
+    expect(alarms).toHaveLength(18);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(60);
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);

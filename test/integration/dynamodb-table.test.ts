@@ -15,6 +15,16 @@ describe('the stopguard table on DynamoDB Local', () => {
       { AttributeName: 'SK', KeyType: 'RANGE' },
     ]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.Projection])).toEqual([
+      [
+        'schedule',
+        [
+          { AttributeName: 'scheduleBucket', KeyType: 'HASH' },
+          { AttributeName: 'SK', KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'ALL' },
+      ],
+    ]);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     expect(ttl.TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
   });
@@ -26,8 +36,12 @@ describe('the stopguard table on DynamoDB Local', () => {
     expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
   });
 
-  it('defines only the key attributes (DynamoDB rejects unused attribute definitions)', () => {
-    expect(tableDefinition('t-1').AttributeDefinitions?.map((a) => a.AttributeName)).toEqual(['PK', 'SK']);
+  it('defines only the key attributes, the schedule index ones included (DynamoDB rejects unused ones)', () => {
+    expect(tableDefinition('t-1').AttributeDefinitions?.map((a) => a.AttributeName)).toEqual([
+      'PK',
+      'SK',
+      'scheduleBucket',
+    ]);
   });
 
   it('started DynamoDB Local within a few seconds', () => {

@@ -123,8 +123,20 @@ describe('the functions wiring', () => {
     expect(() => inputs({ STOPGUARD_SECRET_PREFIX: 'stopguard' })).toThrow(/STOPGUARD_SECRET_PREFIX/);
   });
 
-  it('gives the scheduler no exchange at all', async () => {
-    const deps = wireScheduler(inputs());
-    await expect(deps.exchangeFor(account('stopguard/alice'))).rejects.toThrow('no exchange access');
+  it('gives the scheduler no exchange and no credentials at all', () => {
+    const deps = wireScheduler(
+      inputs({
+        STOPGUARD_SCHEDULE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/schedule',
+        STOPGUARD_SCHEDULE_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/schedule-dlq',
+        STOPGUARD_SCHEDULE_SHARDS: '16',
+      }),
+    );
+    expect(Object.keys(deps.scheduler)).not.toContain('exchangeFor');
+    expect(Object.keys(deps.scheduler)).not.toContain('credentials');
+    expect(deps.scheduler.shards).toBe(16);
+  });
+
+  it('refuses a shard count the schedule index cannot split into', () => {
+    expect(() => inputs({ STOPGUARD_SCHEDULE_SHARDS: '12' })).toThrow(/STOPGUARD_SCHEDULE_SHARDS/);
   });
 });

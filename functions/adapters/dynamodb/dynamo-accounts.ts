@@ -1,21 +1,17 @@
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { accountRecordSchema } from '#contracts/account-record.js';
 import { formatIssues } from '#contracts/issues.js';
 import type { AccountDirectory, AccountRecord } from '#ports/accounts.js';
-import { type Clock, systemClock } from '#ports/clock.js';
-import {
-  conditionalWrite,
-  type DynamoTableConfig,
-  documentClient,
-  type OperationCounts,
-} from './document.js';
-import { Keys, PARTITION_KEY, TTL_ATTRIBUTE, ttlSeconds } from './table.js';
+import { bucketsOfShard, scheduleBucketOf } from '#ports/schedule.js';
+import { batchWriteAll, type DynamoTableConfig, documentClient, type OperationCounts } from './document.js';
+import { Keys, PARTITION_KEY, SCHEDULE_BUCKET_ATTRIBUTE, SCHEDULE_INDEX } from './table.js';
 
 /** A stored account record that does not match `accountRecordSchema`. */
 export class InvalidAccountRecordError extends Error {
@@ -37,14 +33,10 @@ export interface DynamoAccountsOptions extends DynamoTableConfig {
   readonly onInvalidRecord?: (error: InvalidAccountRecordError) => void;
   /** Records per Query page; DynamoDB's own 1 MB page limit applies regardless. */
   readonly pageSize?: number;
-  /** Dates schedule claims for their expiry. */
-  readonly clock?: Clock;
-  /** How long a schedule claim is kept; it only has to outlive its minute (default 1 hour). */
-  readonly claimRetentionMs?: number;
 }
 
 /** Fields of an account item that are storage, not record. */
-const STORAGE_ATTRIBUTES = [PARTITION_KEY, 'SK', 'kind'] as const;
+const STORAGE_ATTRIBUTES = [PARTITION_KEY, 'SK', 'kind', SCHEDULE_BUCKET_ATTRIBUTE] as const;
 
 /**
  * Accounts in the `ACCOUNTS` partition (see table.ts), validated with `accountRecordSchema` on every
@@ -57,16 +49,12 @@ export class DynamoAccounts implements AccountDirectory {
   private readonly tableName: string;
   private readonly onInvalidRecord: (error: InvalidAccountRecordError) => void;
   private readonly pageSize: number | undefined;
-  private readonly clock: Clock;
-  private readonly claimRetentionMs: number;
 
   constructor(options: DynamoAccountsOptions) {
     this.doc = documentClient(options.client);
     this.tableName = options.tableName;
     this.onInvalidRecord = options.onInvalidRecord ?? ((error) => console.error(error.message));
     this.pageSize = options.pageSize;
-    this.clock = options.clock ?? systemClock;
-    this.claimRetentionMs = options.claimRetentionMs ?? 3_600_000;
   }
 
   /** Stores (or replaces) an account after validating it. For seeding and administration. */
@@ -75,10 +63,28 @@ export class DynamoAccounts implements AccountDirectory {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...valid, ...Keys.account(valid.accountId), kind: 'account' },
+        Item: this.itemOf(valid),
       }),
     );
     this.ops.writes++;
+  }
+
+  /** Stores many records, 25 per BatchWriteItem, each validated first. For seeding a large fleet. */
+  async putMany(records: readonly AccountRecord[]): Promise<void> {
+    const items = records.map((record) => {
+      const valid = accountRecordSchema.parse(record);
+      return { PutRequest: { Item: this.itemOf(valid) } };
+    });
+    await batchWriteAll(this.doc, this.tableName, items, this.ops);
+  }
+
+  private itemOf(valid: AccountRecord): Record<string, unknown> {
+    return {
+      ...valid,
+      ...Keys.account(valid.accountId),
+      kind: 'account',
+      [SCHEDULE_BUCKET_ATTRIBUTE]: scheduleBucketOf(valid.accountId),
+    };
   }
 
   /** The account, undefined when unknown; throws `InvalidAccountRecordError` when its record is invalid. */
@@ -98,15 +104,83 @@ export class DynamoAccounts implements AccountDirectory {
   }
 
   /** Every valid account record, disabled ones included (invalid ones go to `onInvalidRecord`). */
-  async *listAll(): AsyncIterable<AccountRecord> {
+  listAll(): AsyncIterable<AccountRecord> {
+    return this.pages({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+      ExpressionAttributeValues: { ':pk': Keys.accountsPartition },
+    });
+  }
+
+  /**
+   * One shard's enabled accounts: its buckets through the `schedule` index, or the whole partition
+   * when the fleet is one shard (a record stored before the index existed is listed there too).
+   */
+  async *listShard(shard: number, shards: number): AsyncIterable<AccountRecord> {
+    if (shards === 1) {
+      yield* this.listEnabled();
+      return;
+    }
+    for (const bucket of bucketsOfShard(shard, shards)) {
+      const records = this.pages({
+        IndexName: SCHEDULE_INDEX,
+        KeyConditionExpression: '#bucket = :bucket',
+        ExpressionAttributeNames: { '#bucket': SCHEDULE_BUCKET_ATTRIBUTE },
+        ExpressionAttributeValues: { ':bucket': bucket },
+      });
+      for await (const record of records) if (record.enabled) yield record;
+    }
+  }
+
+  /**
+   * Gives every record stored without a `scheduleBucket` (written before the index existed, or by
+   * hand) its bucket, so that a sharded schedule lists it. Returns how many it indexed.
+   */
+  async indexForSchedule(): Promise<number> {
+    let indexed = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          FilterExpression: 'attribute_not_exists(#bucket)',
+          ProjectionExpression: '#pk, SK',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#bucket': SCHEDULE_BUCKET_ATTRIBUTE },
           ExpressionAttributeValues: { ':pk': Keys.accountsPartition },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      this.ops.reads++;
+      for (const item of page.Items ?? []) {
+        const accountId = String(item.SK).slice('ACCOUNT#'.length);
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: Keys.account(accountId),
+            UpdateExpression: 'SET #bucket = :bucket',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#bucket': SCHEDULE_BUCKET_ATTRIBUTE },
+            ExpressionAttributeValues: { ':bucket': scheduleBucketOf(accountId) },
+          }),
+        );
+        this.ops.writes++;
+        indexed++;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return indexed;
+  }
+
+  private async *pages(
+    query: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+  ): AsyncIterable<AccountRecord> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          ...query,
+          TableName: this.tableName,
           Limit: this.pageSize,
           ExclusiveStartKey: startKey,
         }),
@@ -119,30 +193,6 @@ export class DynamoAccounts implements AccountDirectory {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-  }
-
-  async claimScheduleWindow(accountId: string, windowId: string): Promise<boolean> {
-    return conditionalWrite(this.ops, () =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...Keys.scheduleClaim(accountId, windowId),
-            kind: 'schedule-claim',
-            [TTL_ATTRIBUTE]: ttlSeconds(this.clock.now() + this.claimRetentionMs),
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-        }),
-      ),
-    );
-  }
-
-  async releaseScheduleWindow(accountId: string, windowId: string): Promise<void> {
-    await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: Keys.scheduleClaim(accountId, windowId) }),
-    );
-    this.ops.writes++;
   }
 }
 

@@ -11,7 +11,7 @@
  *   ACCOUNT#<accountId>                  WATCH#<symbol>#<idx>     protection watch        none
  *   ACCOUNT#<accountId>                  INTENT#<symbol>#<idx>    the bot's stop intent   none
  *   ACCOUNTS                             ACCOUNT#<accountId>      account record          none
- *   SCHEDULE#<minute>                    ACCOUNT#<accountId>      schedule claim          claim + 1 h
+ *   SCHEDULE#<minute>                    SHARD#<shard>/<shards>   shard-minute claim      claim + 1 h
  *   CAP#<windowId>#ACCOUNT#<accountId>   CAP                      per-account cancels     window end + 1 d
  *   CAP#<windowId>#GLOBAL                CAP                      all cancels             window end + 1 d
  *   CAP#<windowId>#PLACE#…               CAP                      stops placed (same two) window end + 1 d
@@ -22,7 +22,9 @@
  * Why this shape:
  * - An account's ledger, suspects and state share a partition, so a check loads them with ONE Query.
  *   Nothing else may live there (schedule claims, cap counters, audit): it would be read by every check.
- * - Account records share one partition so the scheduler pages through them with Query, not Scan.
+ * - Account records share one partition so a listing of every account is a Query, not a Scan. Each
+ *   also carries `scheduleBucket` (0–63, a hash of its id), the partition key of the `schedule`
+ *   index, so one scheduler shard lists only its own buckets.
  * - The two cap counters are separate items so one transaction can condition each on its own limit.
  * - Audit is partitioned per account per day: bounded partitions, and "what happened to account X on
  *   day D" is one Query.
@@ -59,6 +61,7 @@ export const SortPrefix = {
   state: 'STATE',
   watch: 'WATCH#',
   intent: 'INTENT#',
+  scheduleShard: 'SHARD#',
 } as const;
 
 export const Keys = {
@@ -82,9 +85,11 @@ export const Keys = {
   }),
   accountsPartition: 'ACCOUNTS',
   account: (accountId: string): ItemKey => ({ PK: Keys.accountsPartition, SK: `ACCOUNT#${accountId}` }),
-  scheduleClaim: (accountId: string, windowId: string): ItemKey => ({
-    PK: `SCHEDULE#${windowId}`,
-    SK: `ACCOUNT#${accountId}`,
+  schedulePartition: (minute: number | string): string => `SCHEDULE#${minute}`,
+  /** One shard of one minute; `shards` is in the key so a fleet re-sharded mid-minute claims anew. */
+  scheduleShard: (minute: number | string, shard: number | string, shards: number | string): ItemKey => ({
+    PK: Keys.schedulePartition(minute),
+    SK: `${SortPrefix.scheduleShard}${shard}/${shards}`,
   }),
   /** `budget` is '' for cancels and `PLACE#` for replace mode's stops: separate counters, same shape. */
   capAccount: (windowId: string, accountId: string, budget = ''): ItemKey => ({
@@ -112,6 +117,10 @@ export function ttlSeconds(epochMs: number): number {
 
 export const DAY_MS = 86_400_000;
 
+/** The global secondary index a scheduler shard lists its accounts by (all attributes projected). */
+export const SCHEDULE_INDEX = 'schedule';
+export const SCHEDULE_BUCKET_ATTRIBUTE = 'scheduleBucket';
+
 /** The table as CreateTable wants it. */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -120,10 +129,21 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     AttributeDefinitions: [
       { AttributeName: PARTITION_KEY, AttributeType: 'S' },
       { AttributeName: SORT_KEY, AttributeType: 'S' },
+      { AttributeName: SCHEDULE_BUCKET_ATTRIBUTE, AttributeType: 'N' },
     ],
     KeySchema: [
       { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
       { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: SCHEDULE_INDEX,
+        KeySchema: [
+          { AttributeName: SCHEDULE_BUCKET_ATTRIBUTE, KeyType: 'HASH' },
+          { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ],
   };
 }

@@ -1,8 +1,8 @@
 import type { AccountDirectory, AccountRecord } from '#ports/accounts.js';
+import { scheduleBucketOf } from '#ports/schedule.js';
 
 export class MemoryAccounts implements AccountDirectory {
   private readonly records = new Map<string, AccountRecord>();
-  private readonly claimed = new Set<string>();
   /** Record reads (a GetItem each on DynamoDB), for cost figures. */
   readonly ops = { reads: 0 };
 
@@ -23,14 +23,14 @@ export class MemoryAccounts implements AccountDirectory {
     for (const r of this.records.values()) if (r.enabled) yield r;
   }
 
-  async claimScheduleWindow(accountId: string, windowId: string): Promise<boolean> {
-    const key = `${accountId}#${windowId}`;
-    if (this.claimed.has(key)) return false;
-    this.claimed.add(key);
-    return true;
+  async *listShard(shard: number, shards: number): AsyncIterable<AccountRecord> {
+    for (const r of this.records.values()) {
+      if (r.enabled && scheduleBucketOf(r.accountId) % shards === shard) yield r;
+    }
   }
 
-  async releaseScheduleWindow(accountId: string, windowId: string): Promise<void> {
-    this.claimed.delete(`${accountId}#${windowId}`);
+  /** Nothing to index: the buckets are computed from the ids as the shards are listed. */
+  async indexForSchedule(): Promise<number> {
+    return 0;
   }
 }

@@ -4,8 +4,9 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { CheckMessage, ConfirmMessage } from '#contracts/messages.js';
+import type { CheckMessage, ConfirmMessage, ScheduleShardMessage } from '#contracts/messages.js';
 import type { WorkQueue } from '#ports/queue.js';
+import type { ShardMinute, ShardQueue } from '#ports/schedule.js';
 
 /** SQS's longest per-message delay. */
 export const MAX_DELAY_SECONDS = 900;
@@ -57,29 +58,15 @@ export class SqsWorkQueue implements WorkQueue {
    * Sends every check, ten per SendMessageBatch. Throws `QueueSendError` naming each entry SQS
    * refused (after all batches were tried), so the scheduler invocation fails and is retried.
    */
-  async sendChecks(
-    checks: readonly { readonly message: CheckMessage; readonly delayMs: number }[],
-  ): Promise<void> {
-    const batches: (typeof checks)[] = [];
-    for (let i = 0; i < checks.length; i += BATCH_MAX) batches.push(checks.slice(i, i + BATCH_MAX));
-    const failed: { id: string; code: string; detail: string }[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const index = next++;
-        const batch = batches[index];
-        if (batch === undefined) return;
-        failed.push(...(await this.sendBatch(batch, index)));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker));
-    if (failed.length > 0) {
-      const listed = failed.map((f) => `${f.id} (${f.code}: ${f.detail})`).join('; ');
-      throw new QueueSendError(
-        `SQS refused ${failed.length} of ${checks.length} check messages: ${listed}`,
-        failed,
-      );
-    }
+  sendChecks(checks: readonly { readonly message: CheckMessage; readonly delayMs: number }[]): Promise<void> {
+    return sendInBatches(
+      { client: this.client, queueUrl: this.queueUrl, ops: this.ops, what: 'check' },
+      checks.map((c) => ({
+        body: JSON.stringify(c.message),
+        delayMs: c.delayMs,
+        label: `check ${c.message.accountId} slot ${c.message.slot}`,
+      })),
+    );
   }
 
   async sendConfirm(message: ConfirmMessage, delayMs: number): Promise<void> {
@@ -93,32 +80,81 @@ export class SqsWorkQueue implements WorkQueue {
     this.ops.requests++;
     this.ops.messages++;
   }
+}
 
-  private async sendBatch(
-    batch: readonly { readonly message: CheckMessage; readonly delayMs: number }[],
-    batchIndex: number,
-  ): Promise<{ id: string; code: string; detail: string }[]> {
-    const result = await this.client.send(
-      new SendMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: batch.map((check, i) => ({
-          Id: String(i),
-          MessageBody: JSON.stringify(check.message),
-          DelaySeconds: delaySecondsFor(check.delayMs),
-        })),
-      }),
+/** The scheduler's own queue: the fan-out's shard-minutes, consumed by the shard runs. */
+export class SqsShardQueue implements ShardQueue {
+  readonly ops = { requests: 0, messages: 0 };
+  private readonly client: SQSClient;
+  private readonly queueUrl: string;
+
+  constructor(options: SqsWorkQueueOptions) {
+    this.client = options.client;
+    this.queueUrl = options.queueUrl;
+  }
+
+  /** Throws `QueueSendError` naming each shard SQS refused, so the fan-out fails and is retried. */
+  sendShards(shards: readonly ShardMinute[]): Promise<void> {
+    return sendInBatches(
+      { client: this.client, queueUrl: this.queueUrl, ops: this.ops, what: 'shard' },
+      shards.map((s) => ({
+        body: JSON.stringify({ type: 'schedule-shard', ...s } satisfies ScheduleShardMessage),
+        delayMs: 0,
+        label: `shard ${s.shard}/${s.shards} of minute ${s.minute}`,
+      })),
     );
-    this.ops.requests++;
-    const failures = result.Failed ?? [];
-    this.ops.messages += batch.length - failures.length;
-    return failures.map((f: BatchResultErrorEntry) => {
-      const check = batch[Number(f.Id)]?.message;
-      const what = check === undefined ? `entry ${f.Id}` : `check ${check.accountId} slot ${check.slot}`;
-      return {
-        id: `${what} (batch ${batchIndex})`,
-        code: f.Code ?? 'unknown',
-        detail: `${f.Message ?? 'no message'}${f.SenderFault ? ', sender fault' : ''}`,
-      };
-    });
+  }
+}
+
+interface Outgoing {
+  readonly body: string;
+  readonly delayMs: number;
+  /** Names the entry in a `QueueSendError`. */
+  readonly label: string;
+}
+
+/** Sends every entry, ten per SendMessageBatch, a few batches at once; throws after all were tried. */
+async function sendInBatches(
+  to: { client: SQSClient; queueUrl: string; ops: { requests: number; messages: number }; what: string },
+  entries: readonly Outgoing[],
+): Promise<void> {
+  const batches: Outgoing[][] = [];
+  for (let i = 0; i < entries.length; i += BATCH_MAX) batches.push(entries.slice(i, i + BATCH_MAX));
+  const failed: { id: string; code: string; detail: string }[] = [];
+  let next = 0;
+  const sender = async () => {
+    while (next < batches.length) {
+      const index = next++;
+      const batch = batches[index];
+      if (batch === undefined) return;
+      const result = await to.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: to.queueUrl,
+          Entries: batch.map((entry, i) => ({
+            Id: String(i),
+            MessageBody: entry.body,
+            DelaySeconds: delaySecondsFor(entry.delayMs),
+          })),
+        }),
+      );
+      to.ops.requests++;
+      const failures = result.Failed ?? [];
+      to.ops.messages += batch.length - failures.length;
+      for (const f of failures as BatchResultErrorEntry[]) {
+        failed.push({
+          id: `${batch[Number(f.Id)]?.label ?? `entry ${f.Id}`} (batch ${index})`,
+          code: f.Code ?? 'unknown',
+          detail: `${f.Message ?? 'no message'}${f.SenderFault ? ', sender fault' : ''}`,
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, sender));
+  if (failed.length > 0) {
+    const listed = failed.map((f) => `${f.id} (${f.code}: ${f.detail})`).join('; ');
+    throw new QueueSendError(
+      `SQS refused ${failed.length} of ${entries.length} ${to.what} messages: ${listed}`,
+      failed,
+    );
   }
 }
