@@ -58,7 +58,13 @@ export function wireWorker(inputs: WiringInputs & { readonly credentials: Creden
     return session;
   };
   return {
-    reconciler: { ...common, exchangeFor },
+    reconciler: {
+      ...common,
+      exchangeFor,
+      forgetKeys: (account) => {
+        credentials.forget?.(account.credentialsRef);
+      },
+    },
     deadLetters: new SqsDeadLetters(
       inputs.sqs,
       required(environment.deadLetterQueueUrl, EnvVar.deadLetterQueueUrl, 'the worker'),

@@ -10,8 +10,11 @@ import { readEnvironment } from './environment.js';
 import { createWorkerHandler } from './worker-handler.js';
 import { wireWorker } from './worker-wiring.js';
 
-/** How long a container keeps an account's keys before asking Secrets Manager again (picks up rotation). */
-const CREDENTIALS_TTL_MS = 5 * 60_000;
+/**
+ * How long a container keeps an account's keys before asking Secrets Manager again. A rotation is
+ * picked up sooner: the exchange refusing the old key makes the next check read the secret afresh.
+ */
+const CREDENTIALS_TTL_MS = 60 * 60_000;
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

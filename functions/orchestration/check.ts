@@ -26,6 +26,9 @@ export interface CheckOutcome {
  * The message names the account only: what to fetch, with which keys and from which host comes from
  * the account's record in the table, never from whoever wrote the message.
  */
+/** Bybit's answers for keys that are wrong or gone: 10003 invalid key, 10004 bad signature, 33004 expired. */
+const KEY_REFUSALS = new Set([10003, 10004, 33004]);
+
 export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Promise<CheckOutcome> {
   const { accountId } = message;
   const loaded = await loadEnabledAccount(deps, accountId);
@@ -64,7 +67,12 @@ export async function runCheck(deps: ReconcilerDeps, message: CheckMessage): Pro
     deps.telemetry.count(Metric.UnknownSnapshots);
     deps.telemetry.count(Metric.ExchangeErrors, 1, { reason: snapshot.failure.reason });
     // No retry fixes refused keys: a person must, so this has its own alarm.
-    if (snapshot.failure.reason === 'auth-error') deps.telemetry.count(Metric.AuthErrors);
+    if (snapshot.failure.reason === 'auth-error') {
+      deps.telemetry.count(Metric.AuthErrors);
+      // Only a refusal new keys can cure (invalid, signature, expired) is worth reading the secret
+      // again; a missing permission or IP binding is not.
+      if (KEY_REFUSALS.has(snapshot.failure.exchangeCode ?? 0)) deps.forgetKeys?.(account);
+    }
   }
   if (assessment.trust === 'distrusted' || assessment.trust === 'mass-absence-believed') {
     deps.telemetry.count(Metric.DistrustedSnapshots);

@@ -32,6 +32,11 @@ export interface ReconcilerDeps {
   readonly telemetry: Telemetry;
   /** Opens an exchange session for an account (credentials resolved and cached by the implementation). */
   exchangeFor(account: AccountRecord): Promise<ExchangeSession>;
+  /**
+   * The exchange refused the account's keys: the next session reads them afresh (a rotated key is
+   * used at once rather than when its cached copy expires). Absent where keys are not cached.
+   */
+  forgetKeys?(account: AccountRecord): void;
   /** Global settings; an account's own overrides are applied on top. */
   readonly settings: ReconcileSettings;
 }

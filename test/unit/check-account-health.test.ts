@@ -21,6 +21,7 @@ import { account, T0 } from '#test/support/records.js';
 function rig(answers: () => PositionSnapshot) {
   let now = T0;
   const telemetry = new MemoryTelemetry();
+  const forgotten: string[] = [];
   const exchange: ExchangeSession = {
     fetchOpenPositions: async () => answers(),
     recheckSymbol: async () => ({ status: 'listed', checkedAt: now, open: [], flat: [] }),
@@ -43,9 +44,11 @@ function rig(answers: () => PositionSnapshot) {
     random: { next: () => 0.5 },
     fleet: new MemoryFleetGuard(),
     exchangeFor: async () => exchange,
+    forgetKeys: (a) => forgotten.push(a.accountId),
   };
   return {
     telemetry,
+    forgotten,
     checkAt: async (at: number) => {
       now = at;
       await runCheck(deps, { type: 'check', accountId: 'acct-1', slot: 0 });
@@ -69,16 +72,18 @@ const refused = (): PositionSnapshot => ({
 
 describe('an account that is never reconciled', () => {
   it('ages from its first check when no list was ever complete, and alarms on refused keys', async () => {
-    const { telemetry, checkAt } = rig(refused);
+    const { telemetry, checkAt, forgotten } = rig(refused);
     expect(await checkAt(T0)).toBe(0);
     expect(await checkAt(T0 + 600_000)).toBe(600);
     expect(await checkAt(T0 + 900_000)).toBe(900);
     expect(telemetry.countOf(Metric.AuthErrors)).toBe(3);
+    // Each refusal drops the cached keys, so a rotated key is read at the next check.
+    expect(forgotten).toEqual(['acct-1', 'acct-1', 'acct-1']);
   });
 
   it('ages from its last complete list once it had one, and is fresh while lists are complete', async () => {
     let complete = true;
-    const { telemetry, checkAt } = rig(() =>
+    const { telemetry, checkAt, forgotten } = rig(() =>
       complete
         ? { status: 'complete', snapshotId: 'snap-ok', fetchedAt: T0 + 60_000, pages: 1, positions: [] }
         : { ...refused(), failure: { reason: 'http-error', detail: 'HTTP 503' } },
@@ -87,5 +92,17 @@ describe('an account that is never reconciled', () => {
     complete = false;
     expect(await checkAt(T0 + 360_000)).toBe(300);
     expect(telemetry.countOf(Metric.AuthErrors)).toBe(0);
+    // An outage is no reason to read the keys again.
+    expect(forgotten).toEqual([]);
+  });
+
+  it('reads the keys again only for refusals new keys can cure, not for a missing permission', async () => {
+    const { checkAt, forgotten, telemetry } = rig(() => ({
+      ...refused(),
+      failure: { reason: 'auth-error', detail: 'permission denied', exchangeCode: 10005 },
+    }));
+    await checkAt(T0);
+    expect(telemetry.countOf(Metric.AuthErrors)).toBe(1);
+    expect(forgotten).toEqual([]);
   });
 });

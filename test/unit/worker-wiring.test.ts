@@ -123,6 +123,19 @@ describe('the functions wiring', () => {
     expect(() => inputs({ STOPGUARD_SECRET_PREFIX: 'stopguard' })).toThrow(/STOPGUARD_SECRET_PREFIX/);
   });
 
+  it('tells the credentials to forget an account whose keys the exchange refused', () => {
+    const forgotten: string[] = [];
+    const { reconciler } = wireWorker({
+      ...inputs(),
+      credentials: {
+        get: async () => ({ apiKey: 'k', apiSecret: 's' }),
+        forget: (ref) => forgotten.push(ref),
+      },
+    });
+    reconciler.forgetKeys?.(account('stopguard/alice'));
+    expect(forgotten).toEqual(['stopguard/alice']);
+  });
+
   it('gives the scheduler no exchange and no credentials at all', () => {
     const deps = wireScheduler(
       inputs({
