@@ -19,7 +19,12 @@ import { createWorkerHandler } from '#handlers/worker-handler.js';
 import { wireWorker } from '#handlers/worker-wiring.js';
 import { localDynamoDbClient, localSqsClient } from '#local/standins/clients.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/standins/dynamodb-local.js';
-import { countRequests, type RequestCounts } from '#local/standins/request-counts.js';
+import {
+  type CapacityTally,
+  countRequests,
+  type RequestCounts,
+  tallyCapacity,
+} from '#local/standins/request-counts.js';
 import { createQueueWithDeadLetter, type LocalSqs, type QueuePair, startSqs } from '#local/standins/sqs.js';
 import type { FanOutOutcome } from '#orchestration/schedule.js';
 import type { AccountRecord } from '#ports/accounts.js';
@@ -83,6 +88,8 @@ export interface LocalPipeline {
   readonly shardRunner: SqsEventSource;
   readonly dynamoRequests: RequestCounts;
   readonly sqsRequests: RequestCounts;
+  /** DynamoDB units consumed, as billed, and conditional writes refused. */
+  readonly dynamoCapacity: CapacityTally;
   readonly settings: ReconcileSettings;
   /** One EventBridge tick: the scheduler handler, as on AWS; `scheduledAt` is the event's `time` (default now). */
   runScheduler(scheduledAt?: number): Promise<FanOutOutcome>;
@@ -114,6 +121,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const sqs = localSqsClient(started.sqs.endpoint);
   const dynamoRequests = countRequests(dynamoDb);
   const sqsRequests = countRequests(sqs);
+  const dynamoCapacity = tallyCapacity(dynamoDb);
 
   const tableName = 'stopguard-local';
   await ensureTable(dynamoDb, tableName);
@@ -229,6 +237,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     scheduleQueues,
     dynamoRequests,
     sqsRequests,
+    dynamoCapacity,
     settings: environment.settings,
     runScheduler: (scheduledAt) =>
       schedulerHandler(

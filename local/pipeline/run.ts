@@ -70,6 +70,14 @@ export interface EmbeddedRunReport {
   readonly exchangeRequests: number;
   readonly dynamoRequests: Readonly<Record<string, number>>;
   readonly sqsRequests: Readonly<Record<string, number>>;
+  /** DynamoDB units by command as billed, the requests that reported them, and refused conditional writes. */
+  readonly dynamoCapacity: {
+    readonly units: Readonly<Record<string, number>>;
+    readonly requests: Readonly<Record<string, number>>;
+    readonly failedConditions: Readonly<Record<string, number>>;
+  };
+  /** Worker invocations (batches) and the records they carried. */
+  readonly workerBatches: { readonly batches: number; readonly records: number };
   readonly deadLettered: number;
   readonly alarms: readonly string[];
   /** The protection audit against the market's truth (positions it opened without a stop). */
@@ -188,6 +196,12 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       exchangeRequests,
       dynamoRequests: Object.fromEntries(running.dynamoRequests),
       sqsRequests: Object.fromEntries(running.sqsRequests),
+      dynamoCapacity: {
+        units: Object.fromEntries(running.dynamoCapacity.units),
+        requests: Object.fromEntries(running.dynamoCapacity.requests),
+        failedConditions: Object.fromEntries(running.dynamoCapacity.failedConditions),
+      },
+      workerBatches: { batches: running.worker.batches, records: running.worker.records },
       deadLettered: await queueDepth(running),
       alarms: [...t.alarms],
       protection: protectionAgainst(
