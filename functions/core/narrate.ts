@@ -21,6 +21,13 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A span a person reads at a glance: seconds up to two minutes, then minutes, then hours. */
+export function duration(ms: number): string {
+  if (ms < 120_000) return seconds(ms);
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
 export function countOf(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
 }

@@ -1,7 +1,7 @@
 import Big from 'big.js';
 import type { ProtectionRestored, ProtectionShort } from './decision.js';
 import { positionIdOf } from './keys.js';
-import { seconds } from './narrate.js';
+import { duration, seconds } from './narrate.js';
 import type {
   ObservedPosition,
   PositionKey,
@@ -43,6 +43,17 @@ export interface ProtectionWatch extends PositionKey {
   readonly since: number;
   /** Complete looks in a row that found it short, counted up to the 2 the rule needs. */
   readonly looks: number;
+  /**
+   * The latest change time (Bybit `updatedTime`) any look of this episode showed: a stale list that
+   * answers with an older one cannot make the position look older than it is.
+   */
+  readonly changedAt?: number;
+  /**
+   * The entry price (Bybit `avgPrice`) when the episode began. Another one at the same side and size
+   * is a position closed and opened again between two looks: a new episode. Funding and other updates
+   * that move `updatedTime` leave it as it is.
+   */
+  readonly entryPrice?: string;
   readonly coveredShare: string;
   /** When it was judged unprotected (the alarm); absent while within the grace. */
   readonly alarmedAt?: number;
@@ -132,9 +143,13 @@ export interface ProtectionJudgement {
 }
 
 /**
- * One complete look's verdict. A position short of a stop for 2 complete looks in a row, the first at
- * least `graceMs` before the latest (the bot needs a moment to place its stop), is judged
- * `unprotected` (no stop at all) or `underprotected` (a share), once per episode. A look with unknown
+ * One complete look's verdict. A position short of a stop for 2 complete looks in a row is judged
+ * `unprotected` (no stop at all) or `underprotected` (a share), once per episode, as soon as the bot
+ * has had `graceMs` to place its stop: the first of those looks is `graceMs` old, or the position
+ * itself has not changed for `graceMs` (its last fill, Bybit's `updatedTime`, is at least that old: a
+ * stop that vanished from a position held for hours is no stop still being placed). A position the
+ * ledger no longer tracks while a watch of it remains was proven closed and has been opened again:
+ * its predecessor's episode ends and its own starts. A look with unknown
  * coverage neither counts nor resets. The episode ends when a stop covers it again, the bot marks it
  * intentional, or it closes; an episode that was alarmed ends with a `protection-restored`.
  */
@@ -151,10 +166,18 @@ export function judgeProtection(look: ProtectionLook): ProtectionJudgement {
     if (watch.alarmedAt !== undefined) decisions.push(restored(watch, reason, snapshot));
   };
   const seen = new Set<string>();
+  /** Watches of a position the ledger has forgotten (its close was proven): this one is a reopen. */
+  const stale: ProtectionWatch[] = [];
   for (const position of snapshot.positions) {
     const id = positionIdOf(position);
     seen.add(id);
-    const watch = look.watches.get(id);
+    const earlier = look.watches.get(id);
+    const reopened = earlier !== undefined && !look.trackedIds.has(id);
+    if (reopened) {
+      stale.push(earlier);
+      if (earlier.alarmedAt !== undefined) decisions.push(restored(earlier, 'position-closed', snapshot));
+    }
+    const watch = reopened ? undefined : earlier;
     if (look.intents.get(id)?.noStopIntended === true) {
       end(watch, 'marked-intentional');
       continue;
@@ -170,11 +193,11 @@ export function judgeProtection(look: ProtectionLook): ProtectionJudgement {
     }
     const next = nextWatch(look.accountId, position, coverage.share, watch, snapshot);
     const judged =
-      next.alarmedAt === undefined && next.looks >= 2 && snapshot.fetchedAt - next.since >= look.graceMs
+      next.alarmedAt === undefined && next.looks >= 2 && graceOver(next, position, snapshot, look.graceMs)
         ? { ...next, alarmedAt: snapshot.fetchedAt }
         : next;
     if (judged.alarmedAt !== undefined && (watch?.alarmedAt === undefined || judged.since !== watch.since)) {
-      decisions.push(short(judged, coverage, snapshot));
+      decisions.push(short(judged, coverage, snapshot, position, look.graceMs));
     }
     if (watch === undefined || judged.since !== watch.since || changed(watch, judged)) saves.push(judged);
     if (judged.alarmedAt !== undefined) shortNow.push(judged);
@@ -183,7 +206,27 @@ export function judgeProtection(look: ProtectionLook): ProtectionJudgement {
   for (const [id, watch] of look.watches) {
     if (!seen.has(id) && !look.trackedIds.has(id)) end(watch, 'position-closed');
   }
+  // A reopen's own watch replaces its predecessor's; without one, the predecessor's goes.
+  const saved = new Set(saves.map(positionIdOf));
+  for (const watch of stale) if (!saved.has(positionIdOf(watch))) ends.push(watch);
   return { decisions, saves, ends, shortNow, placeable };
+}
+
+/**
+ * Whether the bot has had its grace: bare since a look `graceMs` old, or the position unchanged for
+ * `graceMs`. A change time that is missing or ahead of the look proves nothing, so only the first counts.
+ */
+function graceOver(
+  watch: ProtectionWatch,
+  position: ObservedPosition,
+  snapshot: ProtectionLook['snapshot'],
+  graceMs: number,
+): boolean {
+  if (snapshot.fetchedAt - watch.since >= graceMs) return true;
+  const changedAt = Math.max(position.updatedAt, watch.changedAt ?? 0);
+  return (
+    position.updatedAt > 0 && changedAt <= snapshot.fetchedAt && snapshot.fetchedAt - changedAt >= graceMs
+  );
 }
 
 function nextWatch(
@@ -201,16 +244,30 @@ function nextWatch(
     size: position.size,
     coveredShare: share,
   };
-  // A flip, or a position that grew, is a new episode: the bot gets its grace again, and replace mode
-  // a new stop (with a new orderLinkId) for what it now holds.
+  // A flip, a position that grew, or one opened again at another price (closed and reopened between
+  // two looks) is a new episode: the bot gets its grace again, and replace mode a new stop (with a new
+  // orderLinkId) for what it now holds. A reduce, funding, a stop edited elsewhere are not.
+  const entryPrice = position.protection?.entryPrice;
   const renewed =
-    watch !== undefined && (watch.side !== position.side || new Big(position.size).gt(watch.size));
+    watch !== undefined &&
+    (watch.side !== position.side ||
+      new Big(position.size).gt(watch.size) ||
+      (watch.entryPrice !== undefined && entryPrice !== undefined && watch.entryPrice !== entryPrice));
   if (watch === undefined || renewed) {
-    return { ...base, since: snapshot.fetchedAt, looks: 1, snapshotIds: [snapshot.snapshotId] };
+    return {
+      ...base,
+      since: snapshot.fetchedAt,
+      looks: 1,
+      changedAt: position.updatedAt,
+      ...(entryPrice === undefined ? {} : { entryPrice }),
+      snapshotIds: [snapshot.snapshotId],
+    };
   }
   return {
     ...watch,
     ...base,
+    changedAt: Math.max(watch.changedAt ?? position.updatedAt, position.updatedAt),
+    ...(watch.entryPrice === undefined && entryPrice !== undefined ? { entryPrice } : {}),
     looks: Math.min(2, watch.looks + 1),
     snapshotIds: [watch.snapshotIds[0] ?? snapshot.snapshotId, snapshot.snapshotId],
   };
@@ -223,7 +280,9 @@ function changed(before: ProtectionWatch, after: ProtectionWatch): boolean {
     before.coveredShare !== after.coveredShare ||
     before.size !== after.size ||
     before.side !== after.side ||
-    before.alarmedAt !== after.alarmedAt
+    before.alarmedAt !== after.alarmedAt ||
+    before.changedAt !== after.changedAt ||
+    before.entryPrice !== after.entryPrice
   );
 }
 
@@ -231,10 +290,18 @@ function short(
   watch: ProtectionWatch,
   coverage: Extract<StopCoverage, { status: 'known' }>,
   snapshot: ProtectionLook['snapshot'],
+  position: ObservedPosition,
+  graceMs: number,
 ): ProtectionShort {
   const none = new Big(coverage.share).lte(0);
+  const bareFor = snapshot.fetchedAt - watch.since;
+  // Bare for less than the grace: the position's age ended it, and the line says so.
+  const held =
+    bareFor < graceMs
+      ? `, position last changed ${duration(snapshot.fetchedAt - (watch.changedAt ?? position.updatedAt))} ago`
+      : '';
   const what = `${watch.symbol} ${watch.side} ${watch.size} on ${watch.accountId}`;
-  const since = seconds(snapshot.fetchedAt - watch.since);
+  const since = `${seconds(bareFor)}${held}`;
   const stops = coverage.stops.map((o) => `${o.kind} ${o.qty ?? 'whole'}`).join(', ');
   return {
     kind: none ? 'unprotected' : 'underprotected',

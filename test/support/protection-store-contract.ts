@@ -30,7 +30,7 @@ export function protectionStoreContract(name: string, makeStore: () => Promise<R
     it('loads watches and intents with the account view, apart from the ledger', async () => {
       const store = await makeStore();
       await store.upsertTracked([tracked()]);
-      const w = watch({ alarmedAt: T0 + 30_000, looks: 2 });
+      const w = watch({ alarmedAt: T0 + 30_000, looks: 2, changedAt: T0 - 60_000 });
       const eth = watch({ symbol: 'ETHUSDT' });
       await store.saveWatches([w, eth, watch({ accountId: 'acct-2' })], []);
       await store.recordIntent(intent({ stopPrice: '59000', noStopIntended: false }));

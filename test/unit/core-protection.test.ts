@@ -21,7 +21,8 @@ function position(over: Partial<ObservedPosition> = {}): ObservedPosition {
     positionIdx: 0,
     side: 'long',
     size: '0.5',
-    updatedAt: T0 - 60_000,
+    // Opened (its last fill) at the first look: the bot's grace runs from here.
+    updatedAt: T0,
     protection: { markPrice: '60000', entryPrice: '61000' },
     ...over,
   };
@@ -38,7 +39,12 @@ function order(over: Partial<ProtectiveOrder>): ProtectiveOrder {
 
 /** Runs complete looks every cycle, carrying the watches over as the store would. */
 function looks(
-  seq: readonly { positions: readonly ObservedPosition[]; orders?: readonly ProtectiveOrder[] }[],
+  seq: readonly {
+    positions: readonly ObservedPosition[];
+    orders?: readonly ProtectiveOrder[];
+    /** The ledger at this look, when it differs from `tracked`. */
+    tracked?: readonly string[];
+  }[],
   intents: readonly ProtectionIntent[] = [],
   tracked: readonly string[] = ['BTCUSDT#0'],
   graceMs = GRACE,
@@ -59,7 +65,7 @@ function looks(
       coverage: new Map(step.positions.map((p) => [positionIdOf(p), stopCoverage(p, step.orders)])),
       watches,
       intents: new Map(intents.map((x) => [positionIdOf(x), x])),
-      trackedIds: new Set(tracked),
+      trackedIds: new Set(step.tracked ?? tracked),
       graceMs,
     };
     const judged = judgeProtection(look);
@@ -123,13 +129,14 @@ describe('judging protection', () => {
 
   it('starts a new episode when the position flips or grows: the bot gets its grace again', () => {
     const bare = { positions: [position()], orders: [] };
-    const flipped = { positions: [position({ side: 'short' })], orders: [] };
+    // A flip or a growth is a fill: the position's change time moves to the look that shows it.
+    const flipped = { positions: [position({ side: 'short', updatedAt: T0 + 4 * CADENCE })], orders: [] };
     const { decisions } = looks([bare, bare, bare, bare, flipped, flipped, flipped, flipped]);
     expect(decisions.map((d) => [d.kind, d.message.split(':')[0]])).toEqual([
       ['unprotected', 'BTCUSDT long 0.5 on acct-7'],
       ['unprotected', 'BTCUSDT short 0.5 on acct-7'],
     ]);
-    const grown = { positions: [position({ size: '0.8' })], orders: [] };
+    const grown = { positions: [position({ size: '0.8', updatedAt: T0 + 4 * CADENCE })], orders: [] };
     const { short } = looks([bare, bare, bare, bare, grown, grown]);
     // Judged at look 3; the grown position is within its new grace at looks 4 and 5.
     expect(short).toEqual([0, 0, 0, 1, 0, 0]);
@@ -171,8 +178,70 @@ describe('judging protection', () => {
       ['unprotected', 'stop-coverage-short'],
       ['protection-restored', 'stop-seen'],
     ]);
-    const closed = looks([bare, bare, bare, bare, { positions: [] }], [], []).decisions;
+    const closed = looks([bare, bare, bare, bare, { positions: [], tracked: [] }]).decisions;
     expect(closed.at(-1)).toMatchObject({ kind: 'protection-restored', reason: 'position-closed' });
+  });
+
+  it('starts a new episode for a position opened again at another price between two looks', () => {
+    const bare = { positions: [position()], orders: [] };
+    // The ledger still tracks it (the bot registered the reopen before the close was proven).
+    const reopened = position({
+      size: '0.3',
+      updatedAt: T0 + 4 * CADENCE,
+      protection: { markPrice: '60000', entryPrice: '61500' },
+    });
+    const refilled = { positions: [reopened], orders: [] };
+    const { decisions } = looks([bare, bare, bare, bare, refilled, refilled, refilled, refilled]);
+    expect(decisions.map((d) => [d.kind, d.snapshotIds.at(-1), d.message.split(':')[0]])).toEqual([
+      ['unprotected', 'snap-3', 'BTCUSDT long 0.5 on acct-7'],
+      ['unprotected', 'snap-7', 'BTCUSDT long 0.3 on acct-7'],
+    ]);
+  });
+
+  it('keeps one episode through updates that are no fill (funding moves updatedTime every look)', () => {
+    const seq = Array.from({ length: 8 }, (_, i) => ({
+      positions: [position({ updatedAt: T0 + i * CADENCE })],
+      orders: [],
+    }));
+    const { decisions, short } = looks(seq);
+    expect(decisions.map((d) => [d.kind, d.snapshotIds.at(-1)])).toEqual([['unprotected', 'snap-3']]);
+    expect(short).toEqual([0, 0, 0, 1, 1, 1, 1, 1]);
+  });
+
+  it('does not take a stale list’s older change time for the position’s age', () => {
+    const opened = T0 + 2 * CADENCE;
+    const fresh = { positions: [position({ updatedAt: opened })], orders: [] };
+    // A lagging answer shows the state before the latest fill: the position looks an hour old.
+    const stale = { positions: [position({ updatedAt: T0 - 3_600_000 })], orders: [] };
+    const none = { positions: [], orders: [] };
+    const { decisions } = looks([none, none, fresh, stale]);
+    expect(decisions).toEqual([]);
+  });
+
+  it('starts a reopen’s own episode once the ledger forgot its predecessor, whatever its size', () => {
+    const bare = { positions: [position()], orders: [] };
+    // Closed (proven: the ledger forgot it) and opened again, same side and size, at look 4.
+    const reopened = position({ updatedAt: T0 + 4 * CADENCE });
+    const { decisions, short } = looks([
+      bare,
+      bare,
+      bare,
+      bare,
+      { positions: [reopened], orders: [], tracked: [] },
+      { positions: [reopened], orders: [] },
+      { positions: [reopened], orders: [] },
+      { positions: [reopened], orders: [] },
+    ]);
+    expect(decisions.map((d) => [d.kind, d.reason, d.snapshotIds.at(-1)])).toEqual([
+      ['unprotected', 'stop-coverage-short', 'snap-3'],
+      ['protection-restored', 'position-closed', 'snap-4'],
+      ['unprotected', 'stop-coverage-short', 'snap-7'],
+    ]);
+    // Within its own grace at looks 4 to 6: not counted as short.
+    expect(short).toEqual([0, 0, 0, 1, 0, 0, 0, 1]);
+    // A reopen that has its stop just ends the predecessor's watch.
+    const covered = looks([bare, bare, bare, bare, { positions: [stopped(reopened)], tracked: [] }]);
+    expect(covered.watches.size).toBe(0);
   });
 
   it('never alarms a position the bot registered as having no stop by design', () => {
@@ -208,19 +277,22 @@ describe('judging protection', () => {
     );
   });
 
-  it('property: an alarm always rests on 2 complete looks that found it short, the grace apart', () => {
+  it('property: an alarm always rests on 2 complete looks that found it short, after the grace', () => {
     fc.assert(
       fc.property(
         fc.array(fc.constantFrom('bare', 'stopped', 'missing', 'unknown'), { minLength: 1, maxLength: 30 }),
-        (steps) => {
+        // The position's last change: long before the looks, during them, or (a skewed clock) after.
+        fc.integer({ min: -600_000, max: 400_000 }),
+        (steps, changed) => {
+          const held = position({ updatedAt: T0 + changed });
           const seq = steps.map((s) =>
             s === 'bare'
-              ? { positions: [position()], orders: [] }
+              ? { positions: [held], orders: [] }
               : s === 'stopped'
-                ? { positions: [stopped(position())] }
+                ? { positions: [stopped(held)] }
                 : s === 'missing'
                   ? { positions: [], orders: [] }
-                  : { positions: [position()] },
+                  : { positions: [held] },
           );
           const { decisions } = looks(seq);
           for (const d of decisions.filter((x) => x.kind === 'unprotected')) {
@@ -229,8 +301,44 @@ describe('judging protection', () => {
             const bareLooks = steps.slice(since, at + 1).filter((s) => s === 'bare').length;
             expect(bareLooks).toBeGreaterThanOrEqual(2);
             expect(steps.slice(since, at + 1)).not.toContain('stopped');
-            expect((at - since) * CADENCE).toBeGreaterThanOrEqual(GRACE);
+            // The bot had its grace: bare that long, or the position unchanged that long before the alarm.
+            const fetchedAt = T0 + at * CADENCE;
+            const unchangedFor = T0 + changed <= fetchedAt ? fetchedAt - (T0 + changed) : 0;
+            expect(Math.max((at - since) * CADENCE, unchangedFor)).toBeGreaterThanOrEqual(GRACE);
           }
+        },
+      ),
+    );
+  });
+
+  it('property: a stop gone from a position held past the grace is alarmed at the 2nd bare complete look', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.constantFrom('missing', 'unknown'), { maxLength: 4 }),
+        fc.array(fc.constantFrom('missing', 'unknown'), { maxLength: 4 }),
+        (coveredLooks, between, after) => {
+          const held = position({ updatedAt: T0 - 3_600_000 });
+          const step = (s: string) =>
+            s === 'missing' ? { positions: [], orders: [] } : { positions: [held] };
+          const seq = [
+            ...Array.from({ length: coveredLooks }, () => ({ positions: [stopped(held)] })),
+            { positions: [held], orders: [] },
+            ...between.map(step),
+            { positions: [held], orders: [] },
+            ...after.map(step),
+          ];
+          const { decisions } = looks(seq);
+          const alarms = decisions.filter((d) => d.kind === 'unprotected');
+          expect(alarms).toHaveLength(1);
+          expect(alarms[0]?.snapshotIds.at(-1)).toBe(`snap-${coveredLooks + between.length + 1}`);
+          // Bare for less than the grace: the line says how long the position has been held as it is.
+          const bareMs = (between.length + 1) * CADENCE;
+          expect(alarms[0]?.message).toMatch(
+            bareMs < GRACE
+              ? /no stop-loss for [\d.]+ s, position last changed 6\d\.\d min ago;/
+              : /no stop-loss for [\d.]+ s;/,
+          );
         },
       ),
     );

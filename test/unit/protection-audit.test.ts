@@ -25,7 +25,8 @@ const bare: ObservedPosition = {
   positionIdx: 0,
   side: 'long',
   size: '0.5',
-  updatedAt: T0 - 600_000,
+  // Opened (its last fill) just before the first check: the bot's grace runs from there.
+  updatedAt: T0 - 1,
   sequence: 7,
   protection: { markPrice: '60000', entryPrice: '61000' },
 };
@@ -124,6 +125,22 @@ describe('the protection audit in a check', () => {
     expect(r.audited().filter((d) => d.kind === 'unprotected')).toHaveLength(1);
     // Looks 3, 4 and 5 each count it: the alarm's maximum stays above 0 while it lasts.
     expect(r.telemetry.countOf(Metric.UnprotectedPositions)).toBe(3);
+  });
+
+  it('alarms a stop gone from a position held for an hour at the second bare look, a dropped list between', async () => {
+    // The position's stop is on it for two looks, then gone; the list at look 3 leaves it out.
+    const held = { ...stopped, updatedAt: T0 - 3_600_000 };
+    const r = rig({
+      positions: [held],
+      list: (i) => (i === 3 ? 'drop' : 'complete'),
+    });
+    await r.checks(2);
+    r.setPositions([{ ...bare, updatedAt: held.updatedAt }]);
+    const alarms = (await r.checks(3)).filter((d) => d.kind === 'unprotected');
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.message).toBe(
+      'BTCUSDT long 0.5 on acct-7: no stop-loss for 20.0 s, position last changed 60.7 min ago; exchange shows none, position-level or order',
+    );
   });
 
   it('lists orders only when a position-level stop does not cover the position', async () => {

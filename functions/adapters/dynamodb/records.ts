@@ -83,6 +83,8 @@ export const protectionWatchSchema = z.object({
   size: z.string(),
   since: epochMs,
   looks: z.number().int().positive(),
+  changedAt: epochMs.exactOptional(),
+  entryPrice: z.string().exactOptional(),
   coveredShare: z.string(),
   alarmedAt: epochMs.exactOptional(),
   stopPlacedAt: epochMs.exactOptional(),
