@@ -234,6 +234,10 @@ export class StopguardRunner implements Runner {
               );
             }
           }
+          this.venue.protection.alarmsUp(
+            message.accountId,
+            this.store.watchesOf(message.accountId).filter((w) => w.alarmedAt !== undefined),
+          );
         });
       case 'confirm':
         return runConfirm(this.deps, message);

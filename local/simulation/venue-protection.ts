@@ -22,6 +22,8 @@ const keyOf = (accountId: string, symbol: string, positionIdx: PositionIdx) =>
 
 export class ProtectionTruth {
   private readonly open = new Map<string, UnprotectedEpisode>();
+  /** Positions whose alarm stopguard raised and has not yet seen recover. */
+  private readonly raised = new Set<string>();
   private readonly intentional = new Set<string>();
   readonly episodes: UnprotectedEpisode[] = [];
   /** Alarms about a position that had its stop, or was meant to have none. */
@@ -62,6 +64,9 @@ export class ProtectionTruth {
           symbol: p.symbol,
           positionIdx: p.positionIdx,
           start: now,
+          // Its alarm is still up from before (stopguard never saw the stop that came and went between
+          // two of its looks): the operator is told of this episode from its first moment.
+          ...(this.raised.has(key) ? { foundAt: now } : {}),
         };
         this.open.set(key, started);
         this.episodes.push(started);
@@ -79,6 +84,15 @@ export class ProtectionTruth {
     const episode = this.open.get(keyOf(accountId, symbol, positionIdx));
     if (episode === undefined) this.falseAlarms++;
     else episode.foundAt ??= now;
+  }
+
+  /**
+   * The positions of an account whose alarm is up after a check, read from stopguard's stored watches
+   * (an alarmed watch is what the gauge counts and the saved query names), not inferred from decisions.
+   */
+  alarmsUp(accountId: string, positions: readonly { symbol: string; positionIdx: PositionIdx }[]): void {
+    for (const key of [...this.raised]) if (key.startsWith(`${accountId}|`)) this.raised.delete(key);
+    for (const p of positions) this.raised.add(keyOf(accountId, p.symbol, p.positionIdx));
   }
 
   /** stopguard placed a stop: `protectedAlready` when the position had one, `open` whether it was live. */

@@ -29,6 +29,11 @@ export class MemoryStore implements ReconciliationStore {
     };
   }
 
+  /** The account's stored watches, as they stand, for a simulation's ground truth: no operation counted. */
+  watchesOf(accountId: string): readonly ProtectionWatch[] {
+    return [...(this.watches.get(accountId)?.values() ?? [])];
+  }
+
   async saveWatches(saves: readonly ProtectionWatch[], ends: readonly PositionKey[]): Promise<void> {
     for (const watch of saves) {
       this.ops.writes++;
