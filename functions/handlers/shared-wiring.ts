@@ -73,6 +73,7 @@ export function wireTable(
     telemetry,
     accounts: new DynamoAccounts({
       ...table,
+      clock,
       // One bad record must not stop the others; it is reported where the alarms look.
       onInvalidRecord: (error) => telemetry.log('error', error.message, { reason: 'invalid-account-record' }),
     }),

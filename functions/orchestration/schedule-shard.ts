@@ -53,7 +53,7 @@ export async function runScheduleShard(deps: SchedulerDeps, shard: ShardMinute):
   try {
     for await (const account of deps.accounts.listShard(shard.shard, shard.shards)) {
       accountsScheduled++;
-      for (const { at, slot } of slotsOf(deps, account, shard.minute)) {
+      for (const { at, slot } of slotsOf(deps, account, shard.minute, startedAt)) {
         if (pausedUntil !== undefined && at < pausedUntil) checksPaused++;
         else due.push({ message: { type: 'check', accountId: account.accountId, slot }, at });
       }
@@ -66,7 +66,17 @@ export async function runScheduleShard(deps: SchedulerDeps, shard: ShardMinute):
     await deps.claims.giveBack(shard).catch(() => undefined);
     throw error;
   }
-  await deps.claims.finish(shard, { accounts: accountsScheduled, checks: checksSent });
+  // Every check went out: a failure to record it must not fail the run (the redelivery would run
+  // nothing). A later fan-out will take the shard for lost, which says too much but loses nothing.
+  await deps.claims
+    .finish(shard, { accounts: accountsScheduled, checks: checksSent })
+    .catch((error) =>
+      deps.telemetry.log(
+        'warn',
+        `shard ${shard.shard}/${shard.shards} of minute ${shard.minute} sent its checks but could not record it: ${String(error)}`,
+        { ...shard },
+      ),
+    );
   deps.telemetry.log(
     checksPaused > 0 ? 'warn' : 'info',
     checksPaused > 0
@@ -79,18 +89,21 @@ export async function runScheduleShard(deps: SchedulerDeps, shard: ShardMinute):
 
 /**
  * The account's slots in the minute that are still worth a check: its cadence grid
- * (`offset + k × cadenceMs`) inside the minute, without those already past (the rest of a minute
- * joined late, a redelivered shard), which would otherwise all fire at once.
+ * (`offset + k × cadenceMs`) inside the minute, without those more than a cadence past when the run
+ * started (the rest of a minute joined late, a redelivered shard), which would all fire at once.
  */
 function slotsOf(
   deps: SchedulerDeps,
   account: AccountRecord,
   minute: number,
+  runStartedAt: number,
 ): { at: number; slot: number }[] {
   const { cadenceMs } = applyOverrides(deps.settings, account.settings, `account ${account.accountId}`);
   const from = minute * MINUTE_MS;
   const offset = spreadOffset(account.accountId, cadenceMs);
-  const earliest = deps.clock.now() - cadenceMs;
+  // From the run's start, not the account's turn in it: a big shard's last accounts keep the slots
+  // its first ones kept.
+  const earliest = runStartedAt - cadenceMs;
   const slots: { at: number; slot: number }[] = [];
   const first = offset + Math.ceil((from - offset) / cadenceMs) * cadenceMs;
   for (let at = first; at < from + MINUTE_MS; at += cadenceMs) {

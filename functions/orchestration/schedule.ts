@@ -20,7 +20,7 @@ export interface SchedulerDeps
 export interface FanOutOutcome {
   /** Shard-minutes sent to the shard runs (claimed now, or claimed earlier and not yet started). */
   readonly shardsSent: number;
-  /** Shard-minutes of the previous minute found unfinished and reported lost by this run. */
+  /** Shard-minutes found dead or never started, and reported lost, by this run. */
   readonly shardsLost: number;
   /** Account records this run gave a schedule bucket (records stored before the index). */
   readonly accountsIndexed: number;
@@ -33,6 +33,9 @@ export const MINUTE_MS = 60_000;
  * has died (timeout, out of memory) and is reported lost.
  */
 export const SHARD_RUN_LIMIT_MS = 50_000;
+
+/** How long a fan-out may spend giving records their bucket; the rest waits for the next sweep. */
+const INDEX_BUDGET_MS = 20_000;
 
 /**
  * The once-a-minute fan-out. It claims each shard of the minutes it covers with one conditional
@@ -49,9 +52,9 @@ export const SHARD_RUN_LIMIT_MS = 50_000;
  * (its message may be lost, or the run that claimed it died before sending): a shard run starts it
  * only once, so a repeated event or a resend cannot double the load.
  *
- * It also notices lost shards: one of the event's minute that has been running longer than a run can
- * live (its run died), and one of the minute before that is still not done (its run died or never
- * came). Each is reported once, as `ScheduleShardsLost`, naming the minute and shard: at most that
+ * It also notices lost shards: one of the event's minute or the minute before that has been running
+ * longer than a run can live (its run died), and one of the minute before that never started (its
+ * message never came). Each is reported once, as `ScheduleShardsLost`, naming the minute and shard: at most that
  * shard's minute of checks is lost. No write is made that a minute's read already shows would fail.
  */
 export async function runScheduleFanOut(
@@ -62,22 +65,18 @@ export async function runScheduleFanOut(
   const startedAt = deps.clock.now();
   const minute = Math.floor((scheduledAt ?? startedAt) / MINUTE_MS);
   const windows = [...new Set([minute, minute + 1, Math.floor(startedAt / MINUTE_MS)])].sort((a, b) => a - b);
-  // A sharded fleet lists accounts by bucket: a record stored without one (before the index existed)
-  // would be skipped, so the handler asks for a sweep on its first run and once an hour.
-  const accountsIndexed = options.indexAccounts === true && deps.shards > 1 ? await indexAccounts(deps) : 0;
-
+  // A run that has been going longer than any run may live has died; a younger one is only late.
+  const died = (s: ShardMinuteState) =>
+    s.status === 'running' && (s.startedAt ?? 0) < startedAt - SHARD_RUN_LIMIT_MS;
+  // Of the minute before, one never started is lost too: its slots are all past.
   let shardsLost = await reportLost(
     deps,
-    (await deps.claims.shardsOf(minute - 1)).filter((s) => s.status === 'claimed' || s.status === 'running'),
+    (await deps.claims.shardsOf(minute - 1)).filter((s) => s.status === 'claimed' || died(s)),
   );
   const toSend: ShardMinute[] = [];
   for (const window of windows) {
     const states = await deps.claims.shardsOf(window);
-    if (window === minute) {
-      const died = (s: ShardMinuteState) =>
-        s.status === 'running' && (s.startedAt ?? 0) < startedAt - SHARD_RUN_LIMIT_MS;
-      shardsLost += await reportLost(deps, states.filter(died));
-    }
+    if (window === minute) shardsLost += await reportLost(deps, states.filter(died));
     const recorded = new Map(states.filter((s) => s.shards === deps.shards).map((s) => [s.shard, s.status]));
     for (let shard = 0; shard < deps.shards; shard++) {
       const shardMinute = { minute: window, shard, shards: deps.shards };
@@ -88,6 +87,10 @@ export async function runScheduleFanOut(
     }
   }
   if (toSend.length > 0) await deps.shardQueue.sendShards(toSend);
+  // A sharded fleet lists accounts by bucket: a record stored without one (before the index existed)
+  // would be skipped, so the handler asks for a sweep on a container's first run and once an hour.
+  // After the sends, and never failing the run: the minute must not wait on a fleet-sized sweep.
+  const accountsIndexed = options.indexAccounts === true && deps.shards > 1 ? await indexAccounts(deps) : 0;
   deps.telemetry.log('info', `sent ${toSend.length} shard-minutes of ${deps.shards} shards`, {
     minute,
     shardsSent: toSend.length,
@@ -115,7 +118,15 @@ async function reportLost(deps: SchedulerDeps, states: readonly ShardMinuteState
 }
 
 async function indexAccounts(deps: SchedulerDeps): Promise<number> {
-  const indexed = await deps.accounts.indexForSchedule();
+  let indexed: number;
+  try {
+    indexed = await deps.accounts.indexForSchedule(deps.clock.now() + INDEX_BUDGET_MS);
+  } catch (error) {
+    deps.telemetry.log('error', `could not give account records their schedule bucket: ${String(error)}`, {
+      reason: 'schedule-index',
+    });
+    return 0;
+  }
   if (indexed > 0) {
     deps.telemetry.log(
       'warn',

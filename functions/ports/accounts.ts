@@ -9,8 +9,8 @@ export interface AccountDirectory {
   /** The enabled accounts of one scheduler shard (see schedule.ts), page by page. */
   listShard(shard: number, shards: number): AsyncIterable<AccountRecord>;
   /**
-   * Makes every stored account listable by its shard (a record written before the shard index
-   * existed); returns how many it had to index.
+   * Makes stored accounts listable by their shard (a record written before the shard index existed),
+   * stopping at `until` (epoch ms) if it is not done; returns how many it indexed.
    */
-  indexForSchedule(): Promise<number>;
+  indexForSchedule(until: number): Promise<number>;
 }

@@ -121,9 +121,12 @@ describe('DynamoAccounts on DynamoDB Local', () => {
     };
     expect(await inShards()).toEqual([]);
     expect((await collect(accounts.listShard(0, 1))).map((r) => r.accountId)).toEqual(['old-timer']);
-    expect(await accounts.indexForSchedule()).toBe(1);
+    // Out of time before it starts: nothing written, the next sweep does it.
+    expect(await accounts.indexForSchedule(Date.now() - 1)).toBe(0);
+    expect(await inShards()).toEqual([]);
+    expect(await accounts.indexForSchedule(Date.now() + 60_000)).toBe(1);
     expect(await inShards()).toEqual(['old-timer']);
-    expect(await accounts.indexForSchedule()).toBe(0);
+    expect(await accounts.indexForSchedule(Date.now() + 60_000)).toBe(0);
     // The bucket is storage: the record reads back as it was written.
     expect(await accounts.get('old-timer')).toEqual(account('old-timer'));
   });

@@ -332,4 +332,65 @@ describe('a scheduler run that fails or dies', () => {
       0,
     );
   });
+
+  it('does not take a late but live run of the minute before for lost', async () => {
+    const { queue } = recordingQueue();
+    const fleet = new Fleet(new MemoryAccounts([account('a')]), queue);
+    await fleet.fanOut(minuteStart + 1_000, minuteStart);
+    const [current] = fleet.shardQueue.take();
+    if (current === undefined) throw new Error('no shard sent');
+    // Its message was redelivered late: it started 20 s before the next minute's event.
+    await fleet.claims.start(current, minuteStart + 41_000);
+    expect((await fleet.fanOut(minuteStart + MINUTE + 1_000, minuteStart + MINUTE)).shardsLost).toBe(0);
+    expect(fleet.telemetry.countOf(Metric.ScheduleShardsLost)).toBe(0);
+  });
+
+  it('keeps a run whose checks all went out even when recording its end fails', async () => {
+    const { queue, sent } = recordingQueue();
+    const fleet = new Fleet(new MemoryAccounts([account('a')]), queue);
+    fleet.claims.finish = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+    await fleet.fanOut(minuteStart - 1_000, minuteStart - MINUTE);
+    const runs = await fleet.runShards();
+    expect(runs.every((r) => r.ran)).toBe(true);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(fleet.telemetry.lines.some((l) => /sent its checks but could not record it/.test(l.message))).toBe(
+      true,
+    );
+  });
+
+  it('gives a big shard’s last accounts the slots its first ones got', async () => {
+    const { queue, sent } = recordingQueue();
+    const accounts = new MemoryAccounts(['a', 'b', 'c'].map((id) => account(id)));
+    const fleet = new Fleet(accounts, queue);
+    // Listing is slow: 20 s per account, so the last is listed 40 s into the run.
+    const list = accounts.listShard.bind(accounts);
+    accounts.listShard = async function* (shard, shards) {
+      for await (const record of list(shard, shards)) {
+        yield record;
+        fleet.now += 20_000;
+      }
+    };
+    await fleet.tick(minuteStart + 1_000, minuteStart);
+    for (const id of ['a', 'b', 'c']) expect(sent.filter((c) => c.accountId === id)).toHaveLength(12);
+  });
+});
+
+describe('the sweep that gives account records their schedule bucket', () => {
+  it('runs after the shard-minutes are sent, and its failure fails nothing', async () => {
+    const { queue } = recordingQueue();
+    const accounts = new MemoryAccounts([account('a')]);
+    const fleet = new Fleet(accounts, queue, 4);
+    accounts.indexForSchedule = async () => {
+      expect(fleet.shardQueue.sent.length).toBeGreaterThan(0);
+      throw new Error('AccessDeniedException');
+    };
+    fleet.now = minuteStart;
+    const outcome = await runScheduleFanOut(fleet.deps, minuteStart, { indexAccounts: true });
+    expect(outcome).toMatchObject({ shardsSent: 8, accountsIndexed: 0 });
+    expect(fleet.telemetry.lines.some((l) => l.level === 'error' && /schedule bucket/.test(l.message))).toBe(
+      true,
+    );
+  });
 });

@@ -9,8 +9,15 @@ import {
 import { accountRecordSchema } from '#contracts/account-record.js';
 import { formatIssues } from '#contracts/issues.js';
 import type { AccountDirectory, AccountRecord } from '#ports/accounts.js';
+import { type Clock, systemClock } from '#ports/clock.js';
 import { bucketsOfShard, scheduleBucketOf } from '#ports/schedule.js';
-import { batchWriteAll, type DynamoTableConfig, documentClient, type OperationCounts } from './document.js';
+import {
+  batchWriteAll,
+  conditionalWrite,
+  type DynamoTableConfig,
+  documentClient,
+  type OperationCounts,
+} from './document.js';
 import { Keys, PARTITION_KEY, SCHEDULE_BUCKET_ATTRIBUTE, SCHEDULE_INDEX } from './table.js';
 
 /** A stored account record that does not match `accountRecordSchema`. */
@@ -33,7 +40,12 @@ export interface DynamoAccountsOptions extends DynamoTableConfig {
   readonly onInvalidRecord?: (error: InvalidAccountRecordError) => void;
   /** Records per Query page; DynamoDB's own 1 MB page limit applies regardless. */
   readonly pageSize?: number;
+  /** Bounds how long `indexForSchedule` runs. */
+  readonly clock?: Clock;
 }
+
+/** Bucket writes in flight at once while indexing. */
+const INDEX_CONCURRENCY = 16;
 
 /** Fields of an account item that are storage, not record. */
 const STORAGE_ATTRIBUTES = [PARTITION_KEY, 'SK', 'kind', SCHEDULE_BUCKET_ATTRIBUTE] as const;
@@ -49,12 +61,14 @@ export class DynamoAccounts implements AccountDirectory {
   private readonly tableName: string;
   private readonly onInvalidRecord: (error: InvalidAccountRecordError) => void;
   private readonly pageSize: number | undefined;
+  private readonly clock: Clock;
 
   constructor(options: DynamoAccountsOptions) {
     this.doc = documentClient(options.client);
     this.tableName = options.tableName;
     this.onInvalidRecord = options.onInvalidRecord ?? ((error) => console.error(error.message));
     this.pageSize = options.pageSize;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Stores (or replaces) an account after validating it. For seeding and administration. */
@@ -133,10 +147,11 @@ export class DynamoAccounts implements AccountDirectory {
   }
 
   /**
-   * Gives every record stored without a `scheduleBucket` (written before the index existed, or by
-   * hand) its bucket, so that a sharded schedule lists it. Returns how many it indexed.
+   * Gives records stored without a `scheduleBucket` (written before the index existed, or by hand)
+   * their bucket, so that a sharded schedule lists them: a few writes at once, page by page, until
+   * `until` (epoch ms). Returns how many it indexed; a later sweep does the rest.
    */
-  async indexForSchedule(): Promise<number> {
+  async indexForSchedule(until: number): Promise<number> {
     let indexed = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -152,24 +167,31 @@ export class DynamoAccounts implements AccountDirectory {
         }),
       );
       this.ops.reads++;
-      for (const item of page.Items ?? []) {
-        const accountId = String(item.SK).slice('ACCOUNT#'.length);
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: Keys.account(accountId),
-            UpdateExpression: 'SET #bucket = :bucket',
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#bucket': SCHEDULE_BUCKET_ATTRIBUTE },
-            ExpressionAttributeValues: { ':bucket': scheduleBucketOf(accountId) },
-          }),
-        );
-        this.ops.writes++;
-        indexed++;
+      const ids = (page.Items ?? []).map((item) => String(item.SK).slice('ACCOUNT#'.length));
+      for (let i = 0; i < ids.length; i += INDEX_CONCURRENCY) {
+        if (this.clock.now() >= until) return indexed;
+        const done = await Promise.all(ids.slice(i, i + INDEX_CONCURRENCY).map((id) => this.giveBucket(id)));
+        indexed += done.filter(Boolean).length;
       }
       startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    } while (startKey !== undefined && this.clock.now() < until);
     return indexed;
+  }
+
+  /** Sets the record's bucket; false when it was deleted meanwhile (nothing to index). */
+  private giveBucket(accountId: string): Promise<boolean> {
+    return conditionalWrite(this.ops, () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: Keys.account(accountId),
+          UpdateExpression: 'SET #bucket = :bucket',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#bucket': SCHEDULE_BUCKET_ATTRIBUTE },
+          ExpressionAttributeValues: { ':bucket': scheduleBucketOf(accountId) },
+        }),
+      ),
+    );
   }
 
   private async *pages(

@@ -30,7 +30,7 @@ export class MemoryAccounts implements AccountDirectory {
   }
 
   /** Nothing to index: the buckets are computed from the ids as the shards are listed. */
-  async indexForSchedule(): Promise<number> {
+  async indexForSchedule(_until: number): Promise<number> {
     return 0;
   }
 }
