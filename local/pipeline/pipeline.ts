@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
 import { StaticCredentials } from '#adapters/credentials/static-credentials.js';
 import { DynamoAccounts } from '#adapters/dynamodb/dynamo-accounts.js';
@@ -30,6 +30,7 @@ import type { FanOutOutcome } from '#orchestration/schedule.js';
 import type { AccountRecord } from '#ports/accounts.js';
 import type { Clock } from '#ports/clock.js';
 import { ConsoleTelemetry } from './console-telemetry.js';
+import { lambdaContext, scheduledEvent } from './lambda-events.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
 /** One exchange account as the local accounts file lists it. Keys stay in memory, never in DynamoDB. */
@@ -324,38 +325,4 @@ function quietPowertools(): { logger: Logger; metrics: Metrics } {
   const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
   return { logger, metrics };
-}
-
-let invocations = 0;
-function lambdaContext(functionName: string): Context {
-  invocations++;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: `local-${invocations}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
-function scheduledEvent(at: number): ScheduledEvent {
-  return {
-    version: '0',
-    id: `local-${at}`,
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '000000000000',
-    // EventBridge writes whole seconds.
-    time: new Date(Math.floor(at / 1_000) * 1_000).toISOString().replace('.000Z', 'Z'),
-    region: 'us-east-1',
-    resources: ['arn:aws:events:us-east-1:000000000000:rule/stopguard-local'],
-    detail: {},
-  };
 }

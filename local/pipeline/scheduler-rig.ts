@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoAccounts } from '#adapters/dynamodb/dynamo-accounts.js';
 import { ensureTable } from '#adapters/dynamodb/table.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
@@ -16,6 +16,7 @@ import { countRequests, type RequestCounts } from '#local/standins/request-count
 import { createQueueWithDeadLetter, type QueuePair } from '#local/standins/sqs.js';
 import type { FanOutOutcome } from '#orchestration/schedule.js';
 import type { AccountRecord } from '#ports/accounts.js';
+import { lambdaContext, scheduledEvent } from './lambda-events.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
 export interface SchedulerRigOptions {
@@ -145,7 +146,10 @@ export class SchedulerRig {
     const runsBefore = this.runs.length + this.runsFailed;
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const fanOut = (await this.handler(scheduledEvent(scheduledAt), lambdaContext())) as FanOutOutcome;
+    const fanOut = (await this.handler(
+      scheduledEvent(scheduledAt),
+      lambdaContext('stopguard-scheduler'),
+    )) as FanOutOutcome;
     const fanOutMs = performance.now() - started;
     while (this.runs.length + this.runsFailed - runsBefore < fanOut.shardsSent) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -178,7 +182,7 @@ export class SchedulerRig {
   private async runShards(event: SQSEvent): Promise<SQSBatchResponse> {
     const started = performance.now();
     try {
-      const response = (await this.handler(event, lambdaContext())) as SQSBatchResponse;
+      const response = (await this.handler(event, lambdaContext('stopguard-scheduler'))) as SQSBatchResponse;
       if (response.batchItemFailures.length > 0) this.runsFailed++;
       else this.runs.push(performance.now() - started);
       return response;
@@ -193,35 +197,4 @@ function difference(now: RequestCounts, before: Record<string, number>): Record<
   return Object.fromEntries(
     [...now].map(([name, count]) => [name, count - (before[name] ?? 0)]).filter(([, n]) => Number(n) > 0),
   );
-}
-
-function scheduledEvent(at: number): ScheduledEvent {
-  return {
-    version: '0',
-    id: `rig-${at}`,
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '000000000000',
-    time: new Date(Math.floor(at / 1_000) * 1_000).toISOString().replace('.000Z', 'Z'),
-    region: 'us-east-1',
-    resources: [],
-    detail: {},
-  };
-}
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'stopguard-scheduler',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:stopguard-scheduler',
-    memoryLimitInMB: '256',
-    awsRequestId: `rig-${performance.now()}`,
-    logGroupName: '/aws/lambda/stopguard-scheduler',
-    logStreamName: 'rig',
-    getRemainingTimeInMillis: () => 50_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 }
