@@ -206,7 +206,7 @@ export function costSection(
     ...lines.map((r) => `| ${r.join(' | ')} |`),
     `| **total** | **${usd(target.perAccountTotal)}** | |`,
     '',
-    `Over: ${over.map((l) => `${l} (${usd(target.perAccount[l])})`).join(', ')}. Why:`,
+    `The lines that carry it past the target, largest first: ${over.map((l) => `${l} (${usd(target.perAccount[l])})`).join(', ')}. Why:`,
     `- account keys: a Secrets Manager secret is ${usd(PRICES.secretsManager.secretMonth)} a month by itself, ${(PRICES.secretsManager.secretMonth / TARGET_PER_ACCOUNT).toFixed(0)} times the target; the reads of it (each worker container once an hour) add the rest.`,
     `- DynamoDB: every check reads the account record (GetItem) and the account's partition (Query, strongly consistent): ${usd(readsFloor)} a month at 10 s cadence before any write. That is the floor of this design at this cadence: the record is read on every look so that an operator's disable or shadow switch is obeyed by the next one.`,
     "- Lambda worker: an invocation waits on Bybit, about 150 ms per request, billed at the worker's 512 MB whether it computes or waits.",
