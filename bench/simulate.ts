@@ -118,7 +118,7 @@ if (values.write !== undefined) {
       renderTable(rows),
       '',
       '"never cleaned" is judged for stopguard only (the baselines cancel on absence); "reopened first" counts orphans whose position was reopened before anyone could clean them (the order then rests on the live position).',
-      '"unprotected found" counts episodes of a live position without a stop (not by design) that lasted longer than the grace (30 s) plus 2 cycles and were judged unprotected while they lasted, of all such episodes; "detection" is from the stop\'s disappearance to the alarm; "audit listings" are the order listings the protection audit needed (only when a position\'s own stop does not cover it), its extra exchange calls per account-cycle.',
+      '"unprotected found" counts episodes of a live position without a stop (not by design) that lasted longer than the grace (30 s) plus 2 cycles and were judged unprotected while they lasted (or began while that position\'s alarm was still up: a stop that came and went between two looks), of all such episodes; "detection" is from the stop\'s disappearance to the alarm; "audit listings" are the order listings the protection audit needed (only when a position\'s own stop does not cover it), its extra exchange calls per account-cycle.',
       ...replaceNote,
     ].join('\n'),
   );
