@@ -131,7 +131,9 @@ export class ConfirmationPass {
         return;
       }
       case 'orders': {
-        const orders = await exchange.fetchProtectiveOrders();
+        const orders = await exchange.fetchProtectiveOrders([
+          ...new Set(members.map((m) => m.claimed.symbol)),
+        ]);
         set(() => ({ orders }));
         return;
       }

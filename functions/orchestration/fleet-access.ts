@@ -90,10 +90,10 @@ export function fleetSession(
         for (const answer of answers.values()) if (answer.status === 'unknown') note(answer.failure);
         return answers;
       },
-      fetchProtectiveOrders: async () => {
+      fetchProtectiveOrders: async (symbols) => {
         const held = await holdBack();
         if (held !== undefined) return { status: 'unknown', failure: held };
-        const answer = await session.fetchProtectiveOrders();
+        const answer = await session.fetchProtectiveOrders(symbols);
         if (answer.status === 'unknown') note(answer.failure);
         return answer;
       },

@@ -69,8 +69,12 @@ export interface ExchangeSession {
    * query, reaching back to the earliest of those states.
    */
   fetchPositionChanges(positions: readonly TrackedPosition[]): Promise<ReadonlyMap<string, CloseEvidence>>;
-  /** Every reduce-only or conditional order resting on the account, all symbols, in one listing. */
-  fetchProtectiveOrders(): Promise<OpenProtectiveOrders>;
+  /**
+   * Every reduce-only or conditional order resting on the account, in one listing. With `symbols`,
+   * the answer need only be complete for those symbols (it may hold others): an adapter may then list
+   * by symbol, which stays within its page limit where a whole account of grid orders does not.
+   */
+  fetchProtectiveOrders(symbols?: readonly string[]): Promise<OpenProtectiveOrders>;
   cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome>;
   /**
    * Rests a reduce-only, close-on-trigger market stop (replace mode). Never resent by the adapter: the

@@ -287,8 +287,10 @@ describe('fetchPositionChanges', () => {
         },
       ],
     });
+    // One position's symbol: its fills only, not every symbol's.
     expect(Object.fromEntries(stub.requests[0]?.query ?? [])).toEqual({
       category: 'linear',
+      symbol: 'BTCUSDT',
       startTime: String(T0),
       limit: '100',
     });
@@ -329,6 +331,8 @@ describe('fetchPositionChanges', () => {
     });
     expect(stub.requests).toHaveLength(1);
     expect(stub.requests[0]?.query.get('startTime')).toBe(String(T0 - 10_000));
+    // Several symbols: one account-wide walk serves them all.
+    expect(stub.requests[0]?.query.get('symbol')).toBeNull();
   });
 
   it('splits an old state into 7-day windows (endTime - startTime <= 7 days)', async () => {

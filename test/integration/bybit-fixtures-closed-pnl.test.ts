@@ -120,8 +120,8 @@ describe('closed-pnl fixtures, read for a fill of the same order whose closedSiz
         CLOSED_PNL_REQUEST,
         `${CLOSED_PNL_REQUEST} cursor=${c.cursor}`,
       ]);
-      // Account-wide: the records of every symbol come back, each fill matched by its order id.
-      expect(stub.requests[1]?.query.get('symbol')).toBeNull();
+      // The position's symbol only; each fill is matched to its record by order id.
+      expect(stub.requests[1]?.query.get('symbol')).toBe(position.symbol);
     });
 
     it(`${file}: on hedge legs the Sell closes leg 1 (long) and is not leg 2's (it closed, so it did not open a short)`, async () => {

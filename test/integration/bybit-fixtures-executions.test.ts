@@ -184,9 +184,10 @@ describe('execution-list fixtures', () => {
         CLOSED_PNL_REQUEST,
         `${CLOSED_PNL_REQUEST} cursor=${CLOSED_PNL_DOCS_CURSOR}`,
       ]);
-      // One account-wide listing (no symbol): it serves every position a confirmation pass checks.
+      // A pass on one symbol asks by that symbol; passes on several share one account-wide listing.
       expect(Object.fromEntries(stub.requests[2]?.query ?? [])).toEqual({
         category: 'linear',
+        symbol: 'ETHPERP',
         startTime: String(ETH_FILL_AT - 60_000),
         limit: '100',
       });

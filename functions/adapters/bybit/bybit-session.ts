@@ -5,7 +5,6 @@ import type * as z from 'zod';
 import type { StopOrderRequest } from '#core/decision.js';
 import { positionIdOf } from '#core/keys.js';
 import type {
-  CloseEvidence,
   ObservedPosition,
   OpenProtectiveOrders,
   PositionIdx,
@@ -18,15 +17,9 @@ import type {
 import { type Clock, systemClock } from '#ports/clock.js';
 import { type CancelOutcome, type ExchangeSession, failedCancel } from '#ports/exchange.js';
 import type { IdSource } from '#ports/ids.js';
-import { attributeFills, type CloseRecords, closeRecordsOf } from './attribution.js';
+import { closeEvidenceOf } from './close-evidence.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
-import {
-  HISTORY_RETENTION_MS,
-  type HistoryWindow,
-  historyWindows,
-  toObservedPosition,
-  toProtectiveOrder,
-} from './mapping.js';
+import { type HistoryWindow, toObservedPosition, toProtectiveOrder } from './mapping.js';
 import { type BybitEndpoint, EndpointPacer } from './pacing.js';
 import { type CollectedPages, collectPages } from './pagination.js';
 import {
@@ -214,9 +207,8 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     },
 
     /**
-     * Close evidence for several positions from one walk of `GET /v5/execution/list` (all symbols,
-     * from the earliest last seen state), attributed per position (attribution.ts), and from
-     * `/v5/position/closed-pnl` only when a fill lacks `closedSize`. Executions, not closed-PnL, are
+     * Close evidence from `GET /v5/execution/list`, and from `/v5/position/closed-pnl` only when a
+     * fill lacks `closedSize` (close-evidence.ts says which walks). Executions, not closed-PnL, are
      * primary:
      * - executions carry every fill, opening ones included. Closed-PnL has only closing records, so
      *   "closed then reopened" would read as closed; the core's `size - closed + opened` needs both.
@@ -226,98 +218,26 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
      *   and `stopOrderType` StopLoss/TakeProfit/TrailingStop.
      * Both keep 2 years and answer at most 7 days per query, hence the windows.
      */
-    async fetchPositionChanges(
-      positions: readonly TrackedPosition[],
-    ): Promise<ReadonlyMap<string, CloseEvidence>> {
-      const now = clock.now();
-      const answers = new Map<string, CloseEvidence>();
-      const searchable = positions.filter((p) => {
-        if (now - p.stateUpdatedAt <= HISTORY_RETENTION_MS) return true;
-        answers.set(positionIdOf(p), {
-          status: 'unknown',
-          searchedFrom: p.stateUpdatedAt,
-          failure: {
-            reason: 'exchange-error',
-            detail: "GET /v5/execution/list: the last seen state is older than Bybit's 2-year fill history",
-          },
-        });
-        return false;
-      });
-      if (searchable.length === 0) return answers;
-      const unknownAll = (failure: SnapshotFailure) => {
-        for (const p of searchable)
-          answers.set(positionIdOf(p), { status: 'unknown', searchedFrom: p.stateUpdatedAt, failure });
-        return answers;
-      };
-      const windows = historyWindows(Math.min(...searchable.map((p) => p.stateUpdatedAt)), now);
-      const fills: BybitExecution[] = [];
-      let searchedTo: number | undefined;
-      for (const window of windows) {
-        const listed = await listExecutions(window);
-        if (listed.failure !== undefined) return unknownAll(listed.failure);
-        fills.push(...listed.items);
-        // The list is newest first: its first page is the moment the newest fills were read. A fill
-        // landing while later pages load may be missed by an offset cursor, so no later time is claimed.
-        searchedTo = listed.firstTime;
-      }
-      const first = searchable.map((p) => [p, attributeFills(fills, p)] as const);
-      let records: CloseRecords | undefined;
-      if (first.some(([, a]) => a.status === 'needs-close-records')) {
-        // A fill without closedSize: closed-PnL says which orders closed what (see attribution.ts).
-        const closes: BybitClosedPnl[] = [];
-        for (const window of windows) {
-          const listed = await listClosedPnl(window);
-          if (listed.failure !== undefined) return unknownAll(listed.failure);
-          closes.push(...listed.items);
-        }
-        records = closeRecordsOf(closes);
-      }
-      for (const [position, attribution] of first) {
-        const final =
-          attribution.status === 'attributed' ? attribution : attributeFills(fills, position, records);
-        answers.set(positionIdOf(position), {
-          status: 'known',
-          searchedFrom: position.stateUpdatedAt,
-          searchedTo: searchedTo ?? now,
-          changes: final.status === 'attributed' ? final.changes : [],
-        });
-      }
-      return answers;
-    },
+    fetchPositionChanges: (positions: readonly TrackedPosition[]) =>
+      closeEvidenceOf(positions, clock.now(), { executions: listExecutions, closedPnl: listClosedPnl }),
 
     /**
-     * `GET /v5/order/realtime` per settle coin, all symbols. Without `orderFilter` it returns "all
-     * kinds of orders" for futures (docs/v5/order/open-order.mdx), i.e. active orders and conditional
-     * ones (StopOrder, where position TP/SL live): exactly what we need, in one listing per coin.
+     * `GET /v5/order/realtime`, all symbols per settle coin, or by symbol (see the port). Without
+     * `orderFilter` it returns "all kinds of orders" for futures (docs/v5/order/open-order.mdx), i.e.
+     * active orders and conditional ones (StopOrder, where position TP/SL live). One symbol asked is
+     * listed by that symbol alone; several share the settle coins' listings, and if one reaches the
+     * page limit (a grid of thousands of orders), each asked symbol is listed on its own instead.
      */
-    async fetchProtectiveOrders(): Promise<OpenProtectiveOrders> {
-      const orders = new Map<string, ProtectiveOrder>();
-      for (const settleCoin of settleCoins) {
-        const what = `GET /v5/order/realtime settleCoin=${settleCoin ?? '(none)'}`;
-        const listed = await collectPages<BybitOrder>(
-          (cursor) =>
-            readPage(
-              '/v5/order/realtime',
-              () =>
-                client.getActiveOrders({
-                  category,
-                  ...(settleCoin === undefined ? {} : { settleCoin }),
-                  openOnly: 0,
-                  limit: ORDER_PAGE_LIMIT,
-                  ...(cursor === undefined ? {} : { cursor }),
-                }),
-              what,
-              orderEntrySchema,
-            ),
-          { maxPages, what },
-        );
-        if (listed.failure !== undefined) return { status: 'unknown', failure: listed.failure };
-        for (const order of listed.items) {
-          const protective = toProtectiveOrder(order, order.positionIdx);
-          if (protective !== undefined) orders.set(protective.orderId, protective);
-        }
+    async fetchProtectiveOrders(symbols?: readonly string[]): Promise<OpenProtectiveOrders> {
+      const bySymbol = () => listOrdersBy((symbols ?? []).map((symbol) => ({ symbol })));
+      let listed = symbols?.length === 1 ? await bySymbol() : undefined;
+      listed ??= await listOrdersBy(
+        settleCoins.map((coin) => (coin === undefined ? {} : { settleCoin: coin })),
+      );
+      if (listed.status === 'unknown' && listed.pageLimitReached && (symbols?.length ?? 0) > 1) {
+        listed = await bySymbol();
       }
-      return { status: 'known', orders: [...orders.values()] };
+      return listed.status === 'known' ? listed : { status: 'unknown', failure: listed.failure };
     },
 
     async cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome> {
@@ -349,8 +269,53 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     placeStop: (request: StopOrderRequest) => placeStopOrder(send, client, category, request),
   };
 
-  function listClosedPnl(window: HistoryWindow): Promise<CollectedPages<BybitClosedPnl>> {
-    const what = `GET /v5/position/closed-pnl startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
+  /** Every protective order of the given listings (settle coins or symbols), or unknown at the first that fails. */
+  async function listOrdersBy(
+    filters: readonly ({ readonly settleCoin?: string } | { readonly symbol: string })[],
+  ): Promise<
+    | { readonly status: 'known'; readonly orders: readonly ProtectiveOrder[] }
+    | { readonly status: 'unknown'; readonly failure: SnapshotFailure; readonly pageLimitReached: boolean }
+  > {
+    const orders = new Map<string, ProtectiveOrder>();
+    for (const filter of filters) {
+      const what = `GET /v5/order/realtime ${'symbol' in filter ? `symbol=${filter.symbol}` : `settleCoin=${filter.settleCoin ?? '(none)'}`}`;
+      const listed = await collectPages<BybitOrder>(
+        (cursor) =>
+          readPage(
+            '/v5/order/realtime',
+            () =>
+              client.getActiveOrders({
+                category,
+                ...filter,
+                openOnly: 0,
+                limit: ORDER_PAGE_LIMIT,
+                ...(cursor === undefined ? {} : { cursor }),
+              }),
+            what,
+            orderEntrySchema,
+          ),
+        { maxPages, what },
+      );
+      if (listed.failure !== undefined) {
+        return {
+          status: 'unknown',
+          failure: listed.failure,
+          pageLimitReached: listed.pageLimitReached === true,
+        };
+      }
+      for (const order of listed.items) {
+        const protective = toProtectiveOrder(order, order.positionIdx);
+        if (protective !== undefined) orders.set(protective.orderId, protective);
+      }
+    }
+    return { status: 'known', orders: [...orders.values()] };
+  }
+
+  function listClosedPnl(
+    window: HistoryWindow,
+    symbol: string | undefined,
+  ): Promise<CollectedPages<BybitClosedPnl>> {
+    const what = `GET /v5/position/closed-pnl ${windowWords(window, symbol)}`;
     return collectPages(
       (cursor) =>
         readPage(
@@ -358,6 +323,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           () =>
             client.getClosedPnL({
               category,
+              ...(symbol === undefined ? {} : { symbol }),
               startTime: window.startTime,
               ...(window.endTime === undefined ? {} : { endTime: window.endTime }),
               limit: CLOSED_PNL_PAGE_LIMIT,
@@ -370,8 +336,11 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     );
   }
 
-  function listExecutions(window: HistoryWindow): Promise<CollectedPages<BybitExecution>> {
-    const what = `GET /v5/execution/list startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
+  function listExecutions(
+    window: HistoryWindow,
+    symbol: string | undefined,
+  ): Promise<CollectedPages<BybitExecution>> {
+    const what = `GET /v5/execution/list ${windowWords(window, symbol)}`;
     return collectPages(
       (cursor) =>
         readPage(
@@ -379,6 +348,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           () =>
             client.getExecutionList({
               category,
+              ...(symbol === undefined ? {} : { symbol }),
               startTime: window.startTime,
               ...(window.endTime === undefined ? {} : { endTime: window.endTime }),
               limit: EXECUTION_PAGE_LIMIT,
@@ -390,4 +360,8 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
       { maxPages, what },
     );
   }
+}
+
+function windowWords(window: HistoryWindow, symbol: string | undefined): string {
+  return `${symbol === undefined ? '' : `symbol=${symbol} `}startTime=${window.startTime}${window.endTime === undefined ? '' : ` endTime=${window.endTime}`}`;
 }

@@ -15,6 +15,11 @@ export interface CollectedPages<T> {
   readonly firstTime?: number;
   /** Set when the listing did not provably reach its end. */
   readonly failure?: SnapshotFailure;
+  /**
+   * The walk stopped at `maxPages` with a cursor still to follow: a big listing, or a runaway cursor
+   * (`failure` is `cursor-loop` either way). A narrower filter may still reach its end.
+   */
+  readonly pageLimitReached?: true;
 }
 
 export interface CollectOptions<T> {
@@ -65,10 +70,13 @@ export async function collectPages<T>(
 
   for (;;) {
     if (pages >= options.maxPages) {
-      return done({
-        reason: 'cursor-loop',
-        detail: `${options.what}: still a next cursor after ${pages} pages (maxPages ${options.maxPages})`,
-      });
+      return {
+        ...done({
+          reason: 'cursor-loop',
+          detail: `${options.what}: still a next cursor after ${pages} pages (maxPages ${options.maxPages})`,
+        }),
+        pageLimitReached: true,
+      };
     }
     const page = await fetchPage(cursor);
     if (!page.ok) {
