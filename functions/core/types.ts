@@ -118,7 +118,13 @@ export type SnapshotFailureReason =
   | 'held-back'
   | 'exchange-error'
   | 'schema-mismatch'
+  /** A cursor that repeats: the walk itself is broken. */
   | 'cursor-loop'
+  /**
+   * Still a next cursor after the most pages one listing may take: a listing too big to walk in one go
+   * (a busy account's fills or a grid's orders) or a runaway cursor. A narrower filter may reach its end.
+   */
+  | 'page-limit'
   | 'auth-error'
   | 'clock-skew';
 

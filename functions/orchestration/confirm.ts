@@ -22,9 +22,10 @@ export interface ConfirmOutcome {
 const PASS_HORIZON_MS = 2_000;
 
 /**
- * The most requests a pass over `claimed` makes, mostly one page each: the positions list, the fill
- * and closed-PnL listings, the open-orders listing, a re-check and a last look per symbol, and a
- * cancel per tracked order.
+ * The requests a pass over `claimed` makes, counting one page per listing: the positions list, the
+ * fill and closed-PnL listings, the open-orders listing, a re-check and a last look per symbol, and a
+ * cancel per tracked order. Pages beyond the first (a busy account's history, walked per symbol past
+ * the page limit) are not counted: the budget's bound is approximate by that much.
  */
 function passRequests(claimed: readonly SuspectRecord[]): number {
   const symbols = new Set(claimed.map((s) => s.symbol)).size;

@@ -11,6 +11,7 @@ import { Metric } from '#ports/telemetry.js';
 import type { Decided } from './audit-trail.js';
 import type { ReconcilerDeps } from './dependencies.js';
 import { acquirePassCap } from './pass-cap.js';
+import { ordersOfSymbols } from './pass-orders.js';
 
 /**
  * One confirmation pass over the claimed suspects of an account (see `runConfirm`): it gathers what
@@ -131,10 +132,11 @@ export class ConfirmationPass {
         return;
       }
       case 'orders': {
-        const orders = await exchange.fetchProtectiveOrders([
-          ...new Set(members.map((m) => m.claimed.symbol)),
-        ]);
-        set(() => ({ orders }));
+        const orders = await ordersOfSymbols(exchange, [...new Set(members.map((m) => m.claimed.symbol))]);
+        set((m) => {
+          const own = orders.get(m.claimed.symbol);
+          return own === undefined ? {} : { orders: own };
+        });
         return;
       }
       case 'cap': {

@@ -56,7 +56,8 @@ export function failedCancel(orderId: string, failure: SnapshotFailure, retryabl
  * One account's view of an exchange. Implementations never throw for exchange faults: every
  * failure comes back as an `unknown` result with a reason, so a fault can never read as "empty".
  * They may throw only for programming errors. Each method is one look, however many positions it
- * serves: a confirmation pass shares them among all the suspects of its account.
+ * serves (a confirmation pass shares them among all the suspects of its account), though a look may
+ * take several listings when one would be too big to walk (see the Bybit adapter).
  */
 export interface ExchangeSession {
   /** Every open position of the account, all pages. */
@@ -65,14 +66,15 @@ export interface ExchangeSession {
   recheckSymbol(symbol: string): Promise<SymbolRecheck>;
   /**
    * Fills that changed these positions after the states in which they were last seen open, each
-   * attributed to its position (closed/opened quantities), up to now, keyed by `positionIdOf`: one
-   * query, reaching back to the earliest of those states.
+   * attributed to its position (closed/opened quantities), up to now, keyed by `positionIdOf`,
+   * reaching back to the earliest of those states. Each position has its own answer: one may be
+   * `unknown` while others are known.
    */
   fetchPositionChanges(positions: readonly TrackedPosition[]): Promise<ReadonlyMap<string, CloseEvidence>>;
   /**
-   * Every reduce-only or conditional order resting on the account, in one listing. With `symbols`,
-   * the answer need only be complete for those symbols (it may hold others): an adapter may then list
-   * by symbol, which stays within its page limit where a whole account of grid orders does not.
+   * Every reduce-only or conditional order resting on the account. With `symbols`, the answer need
+   * only be complete for those symbols (it may hold others): an adapter may then list by symbol, which
+   * a grid's thousands of orders on another symbol do not page into.
    */
   fetchProtectiveOrders(symbols?: readonly string[]): Promise<OpenProtectiveOrders>;
   cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome>;

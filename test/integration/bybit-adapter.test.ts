@@ -213,9 +213,9 @@ describe('the bulk position list', () => {
     });
   });
 
-  it('more pages than maxPages is unknown (cursor-loop), keeping what the pages read showed', async () => {
+  it('more pages than maxPages is unknown (page-limit), keeping what the pages read showed', async () => {
     const snapshot = await sessionFor('big', { maxPages: 2 }).fetchOpenPositions();
-    expect(snapshot).toMatchObject({ status: 'unknown', pages: 2, failure: { reason: 'cursor-loop' } });
+    expect(snapshot).toMatchObject({ status: 'unknown', pages: 2, failure: { reason: 'page-limit' } });
     expect(snapshot.positions).toHaveLength(400);
   });
 

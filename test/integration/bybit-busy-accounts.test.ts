@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBybitSession } from '#adapters/bybit/bybit-session.js';
 import { positionIdOf } from '#core/keys.js';
-import type { ObservedPosition, TrackedPosition } from '#core/types.js';
+import type { ObservedPosition, OpenProtectiveOrders, TrackedPosition } from '#core/types.js';
 import {
   type BybitSimulator,
   createVirtualClock,
@@ -9,6 +9,7 @@ import {
   type PrivateEndpoint,
   startBybitSimulator,
 } from '#local/bybit-simulator/index.js';
+import { ordersOfSymbols } from '#orchestration/pass-orders.js';
 import type { ExchangeSession } from '#ports/exchange.js';
 
 /**
@@ -21,13 +22,12 @@ import type { ExchangeSession } from '#ports/exchange.js';
 const T_START = Date.UTC(2026, 2, 2, 9, 0, 0);
 const clock = createVirtualClock(T_START);
 const ACCOUNT = { id: 'acct-busy', apiKey: 'sim-key-busy', apiSecret: 'sim-secret-busy-00000000000' };
-/** 2 pages: 200 fills or 100 orders per account-wide listing. */
-const MAX_PAGES = 2;
-const GRID_FILLS = 250;
-const GRID_ORDERS = 120;
+/** 4 pages: 400 fills or 200 orders per listing. */
+const MAX_PAGES = 4;
+const GRID_FILLS = 450;
+const GRID_ORDERS = 220;
 
 let sim: BybitSimulator;
-let session: ExchangeSession;
 let quiet: TrackedPosition;
 let calm: TrackedPosition;
 let grid: TrackedPosition;
@@ -40,15 +40,6 @@ beforeAll(async () => {
     rateLimitPerSecond: 0,
     faults: noFaults,
     accounts: [{ ...ACCOUNT, positionMode: 'one-way' }],
-  });
-  session = createBybitSession({
-    baseUrl: sim.url,
-    apiKey: ACCOUNT.apiKey,
-    apiSecret: ACCOUNT.apiSecret,
-    requestTimeoutMs: 2_000,
-    maxPages: MAX_PAGES,
-    ids: { next: (prefix) => `${prefix}-busy` },
-    clock,
   });
   const open = (symbol: string, qty: string, price: string) =>
     sim.admin.openPosition({ accountId: ACCOUNT.id, symbol, side: 'Buy', qty, price });
@@ -71,7 +62,7 @@ beforeAll(async () => {
       triggerPrice: target,
     });
   }
-  const snapshot = await session.fetchOpenPositions();
+  const snapshot = await sessionWith(MAX_PAGES).fetchOpenPositions();
   const tracked = (symbol: string) => {
     const seen = snapshot.positions.find((p) => p.symbol === symbol);
     if (seen === undefined) throw new Error(`${symbol} not listed`);
@@ -127,11 +118,24 @@ async function requestsDuring(endpoint: PrivateEndpoint, run: () => Promise<unkn
   return count() - before;
 }
 
+function sessionWith(maxPages: number): ExchangeSession {
+  return createBybitSession({
+    baseUrl: sim.url,
+    apiKey: ACCOUNT.apiKey,
+    apiSecret: ACCOUNT.apiSecret,
+    requestTimeoutMs: 2_000,
+    maxPages,
+    ids: { next: (prefix) => `${prefix}-busy` },
+    clock,
+  });
+}
+
 describe('close evidence on an account busier than the page limit', () => {
   it('positions of quiet symbols get their closes although the account-wide walk ran out of pages', async () => {
+    const busy = sessionWith(MAX_PAGES);
     let evidence: ReadonlyMap<string, unknown> = new Map();
     const requests = await requestsDuring('/v5/execution/list', async () => {
-      evidence = await session.fetchPositionChanges([quiet, calm, grid]);
+      evidence = await busy.fetchPositionChanges([grid, quiet, calm]);
     });
     expect(evidence.get(positionIdOf(quiet))).toMatchObject({
       status: 'known',
@@ -141,20 +145,52 @@ describe('close evidence on an account busier than the page limit', () => {
       status: 'known',
       changes: [{ kind: 'stop-loss', closedQty: '3' }],
     });
-    // The grid's own walk still outgrows the limit: unknown, never an empty known list.
+    // The grid, walked last (it had the most fills in the account-wide walk), gets what is left of one
+    // more walk's pages: nothing. Unknown, never empty.
     expect(evidence.get(positionIdOf(grid))).toMatchObject({
       status: 'unknown',
-      failure: { reason: 'cursor-loop' },
+      failure: { reason: 'page-limit' },
     });
-    // 2 account-wide pages, then per symbol: a page and the empty page its cursor leads to (Bybit
-    // sends a cursor on a last page) for each quiet one, and the grid's 2.
-    expect(requests).toBe(MAX_PAGES + 2 + 2 + MAX_PAGES);
+    // The account-wide walk's 4 pages, then one more walk's worth shared by the symbols: a page and
+    // the empty page after its cursor (Bybit sends one on a last page) for each quiet symbol, and
+    // nothing left for the grid.
+    expect(requests).toBe(MAX_PAGES + 2 + 2);
   });
 
-  it('one symbol is asked by that symbol: its own page, however busy the rest of the account', async () => {
+  it('an account found too busy is walked per symbol straight away, with both walks of pages', async () => {
+    const busy = sessionWith(MAX_PAGES);
+    await busy.fetchPositionChanges([quiet, calm]);
     let evidence: ReadonlyMap<string, unknown> = new Map();
     const requests = await requestsDuring('/v5/execution/list', async () => {
-      evidence = await session.fetchPositionChanges([quiet]);
+      evidence = await busy.fetchPositionChanges([quiet, calm]);
+    });
+    expect(evidence.get(positionIdOf(quiet))).toMatchObject({ status: 'known' });
+    expect(evidence.get(positionIdOf(calm))).toMatchObject({ status: 'known' });
+    // No account-wide walk this time: 2 pages per quiet symbol.
+    expect(requests).toBe(4);
+  });
+
+  it('a failing account-wide walk is not repeated per symbol: its failure is not about size', async () => {
+    sim.admin.setFaults({ serverError: { probability: 1, endpoints: ['/v5/execution/list'] } });
+    try {
+      let evidence: ReadonlyMap<string, unknown> = new Map();
+      const requests = await requestsDuring('/v5/execution/list', async () => {
+        evidence = await sessionWith(MAX_PAGES).fetchPositionChanges([quiet, calm]);
+      });
+      expect([...evidence.values()]).toMatchObject([
+        { status: 'unknown', failure: { reason: 'http-error' } },
+        { status: 'unknown', failure: { reason: 'http-error' } },
+      ]);
+      expect(requests).toBe(1);
+    } finally {
+      sim.admin.setFaults({ serverError: { probability: 0, endpoints: ['/v5/execution/list'] } });
+    }
+  });
+
+  it('one symbol is asked by that symbol: its own pages, however busy the rest of the account', async () => {
+    let evidence: ReadonlyMap<string, unknown> = new Map();
+    const requests = await requestsDuring('/v5/execution/list', async () => {
+      evidence = await sessionWith(MAX_PAGES).fetchPositionChanges([quiet]);
     });
     expect(evidence.get(positionIdOf(quiet))).toMatchObject({ status: 'known' });
     // Its page and the empty page after its cursor.
@@ -163,55 +199,69 @@ describe('close evidence on an account busier than the page limit', () => {
 
   it('a walk that reaches its end is not repeated per symbol', async () => {
     const requests = await requestsDuring('/v5/execution/list', () =>
-      createBybitSession({
-        baseUrl: sim.url,
-        apiKey: ACCOUNT.apiKey,
-        apiSecret: ACCOUNT.apiSecret,
-        maxPages: 10,
-        ids: { next: (prefix) => `${prefix}-wide` },
-        clock,
-      }).fetchPositionChanges([quiet, calm]),
+      sessionWith(10).fetchPositionChanges([quiet, calm]),
     );
-    // 255 fills in pages of 100, then the empty page that ends the walk: no per-symbol walks.
-    expect(requests).toBe(4);
+    // 455 fills in pages of 100, then the empty page that ends the walk: no per-symbol walks.
+    expect(requests).toBe(6);
   });
 });
 
 describe('protective orders on an account busier than the page limit', () => {
-  it('the asked symbols are listed on their own once the settle coin listing runs out of pages', async () => {
-    let listed: Awaited<ReturnType<ExchangeSession['fetchProtectiveOrders']>> | undefined;
-    const requests = await requestsDuring('/v5/order/realtime', async () => {
-      listed = await session.fetchProtectiveOrders(['QUIETUSDT', 'CALMUSDT']);
+  it('a pass lists each symbol on its own once the settle coin listing runs out of pages', async () => {
+    const busy = sessionWith(MAX_PAGES);
+    expect(await busy.fetchProtectiveOrders(['QUIETUSDT', 'CALMUSDT'])).toMatchObject({
+      status: 'unknown',
+      failure: { reason: 'page-limit' },
     });
-    expect(listed?.status).toBe('known');
-    if (listed?.status !== 'known') return;
-    const symbols = listed.orders.map((o) => o.symbol).sort();
-    expect(symbols).toEqual(['CALMUSDT', 'QUIETUSDT']);
-    // 2 pages of the settle coin's listing, then per symbol a page and the empty one after its cursor.
-    expect(requests).toBe(MAX_PAGES + 2 + 2);
+    let orders: ReadonlyMap<string, OpenProtectiveOrders> = new Map();
+    const requests = await requestsDuring('/v5/order/realtime', async () => {
+      orders = await ordersOfSymbols(busy, ['GRIDUSDT', 'QUIETUSDT', 'CALMUSDT']);
+    });
+    expect(orders.get('QUIETUSDT')).toMatchObject({
+      status: 'known',
+      orders: [{ symbol: 'QUIETUSDT', kind: 'take-profit' }],
+    });
+    expect(orders.get('CALMUSDT')).toMatchObject({
+      status: 'known',
+      orders: [{ symbol: 'CALMUSDT', kind: 'take-profit' }],
+    });
+    // The grid alone is past the limit: only its own positions wait.
+    expect(orders.get('GRIDUSDT')).toMatchObject({ status: 'unknown', failure: { reason: 'page-limit' } });
+    // The settle coin's 4 pages, the grid's 4, then a page and the empty one after it per quiet symbol.
+    expect(requests).toBe(MAX_PAGES + MAX_PAGES + 2 + 2);
+  });
+
+  it('a failing listing is not repeated per symbol: its failure is not about size', async () => {
+    sim.admin.setFaults({ serverError: { probability: 1, endpoints: ['/v5/order/realtime'] } });
+    try {
+      let orders: ReadonlyMap<string, OpenProtectiveOrders> = new Map();
+      const requests = await requestsDuring('/v5/order/realtime', async () => {
+        orders = await ordersOfSymbols(sessionWith(MAX_PAGES), ['QUIETUSDT', 'CALMUSDT']);
+      });
+      expect([...orders.values()]).toMatchObject([
+        { status: 'unknown', failure: { reason: 'http-error' } },
+        { status: 'unknown', failure: { reason: 'http-error' } },
+      ]);
+      expect(requests).toBe(1);
+    } finally {
+      sim.admin.setFaults({ serverError: { probability: 0, endpoints: ['/v5/order/realtime'] } });
+    }
   });
 
   it('the whole account (the protection audit asks for it) stays unknown: nothing is concluded from a part', async () => {
-    expect(await session.fetchProtectiveOrders()).toMatchObject({
+    expect(await sessionWith(MAX_PAGES).fetchProtectiveOrders()).toMatchObject({
       status: 'unknown',
-      failure: { reason: 'cursor-loop' },
+      failure: { reason: 'page-limit' },
     });
   });
 
   it('one symbol is listed by that symbol alone', async () => {
     const requests = await requestsDuring('/v5/order/realtime', async () => {
-      expect(await session.fetchProtectiveOrders(['QUIETUSDT'])).toMatchObject({
+      expect(await sessionWith(MAX_PAGES).fetchProtectiveOrders(['QUIETUSDT'])).toMatchObject({
         status: 'known',
         orders: [{ symbol: 'QUIETUSDT', kind: 'take-profit' }],
       });
     });
     expect(requests).toBe(2);
-  });
-
-  it('the grid itself, past the limit on its own, is unknown', async () => {
-    expect(await session.fetchProtectiveOrders(['GRIDUSDT', 'QUIETUSDT'])).toMatchObject({
-      status: 'unknown',
-      failure: { reason: 'cursor-loop' },
-    });
   });
 });

@@ -135,8 +135,9 @@ async function world(
         ]),
       );
     },
-    fetchProtectiveOrders: async () => {
-      calls.push('orders');
+    fetchProtectiveOrders: async (symbols) => {
+      // Which symbols the listing must be complete for: a pass asks only for its own.
+      calls.push(`orders ${symbols?.join(',') ?? '(whole account)'}`);
       await options.between?.(store);
       return orphans;
     },
@@ -239,7 +240,7 @@ describe('runConfirm at its edges', () => {
       'recheck',
       'list',
       'history',
-      'orders',
+      'orders BTCUSDT',
       'cap',
       'renew-claim',
       'recheck',

@@ -17,7 +17,7 @@ import type {
 import { type Clock, systemClock } from '#ports/clock.js';
 import { type CancelOutcome, type ExchangeSession, failedCancel } from '#ports/exchange.js';
 import type { IdSource } from '#ports/ids.js';
-import { closeEvidenceOf } from './close-evidence.js';
+import { closeEvidenceOf, type HistoryMemory } from './close-evidence.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
 import { type HistoryWindow, toObservedPosition, toProtectiveOrder } from './mapping.js';
 import { type BybitEndpoint, EndpointPacer } from './pacing.js';
@@ -107,6 +107,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
   );
 
   const send = pacedSender(pacer, redact, clock.now);
+  const historyMemory: HistoryMemory = { wideWalkTooBigUntil: 0 };
 
   const readPage = <S extends z.ZodType>(
     endpoint: BybitEndpoint,
@@ -219,25 +220,26 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
      * Both keep 2 years and answer at most 7 days per query, hence the windows.
      */
     fetchPositionChanges: (positions: readonly TrackedPosition[]) =>
-      closeEvidenceOf(positions, clock.now(), { executions: listExecutions, closedPnl: listClosedPnl }),
+      closeEvidenceOf(
+        positions,
+        clock.now,
+        { executions: listExecutions, closedPnl: listClosedPnl, maxPages },
+        historyMemory,
+      ),
 
     /**
      * `GET /v5/order/realtime`, all symbols per settle coin, or by symbol (see the port). Without
      * `orderFilter` it returns "all kinds of orders" for futures (docs/v5/order/open-order.mdx), i.e.
      * active orders and conditional ones (StopOrder, where position TP/SL live). One symbol asked is
-     * listed by that symbol alone; several share the settle coins' listings, and if one reaches the
-     * page limit (a grid of thousands of orders), each asked symbol is listed on its own instead.
+     * listed by that symbol alone, so a grid of thousands of orders on another symbol does not page
+     * into it; otherwise one listing per settle coin.
      */
     async fetchProtectiveOrders(symbols?: readonly string[]): Promise<OpenProtectiveOrders> {
-      const bySymbol = () => listOrdersBy((symbols ?? []).map((symbol) => ({ symbol })));
-      let listed = symbols?.length === 1 ? await bySymbol() : undefined;
-      listed ??= await listOrdersBy(
-        settleCoins.map((coin) => (coin === undefined ? {} : { settleCoin: coin })),
+      return listOrdersBy(
+        symbols?.length === 1
+          ? [{ symbol: symbols[0] as string }]
+          : settleCoins.map((coin) => (coin === undefined ? {} : { settleCoin: coin })),
       );
-      if (listed.status === 'unknown' && listed.pageLimitReached && (symbols?.length ?? 0) > 1) {
-        listed = await bySymbol();
-      }
-      return listed.status === 'known' ? listed : { status: 'unknown', failure: listed.failure };
     },
 
     async cancelOrder(symbol: string, orderId: string): Promise<CancelOutcome> {
@@ -269,13 +271,10 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
     placeStop: (request: StopOrderRequest) => placeStopOrder(send, client, category, request),
   };
 
-  /** Every protective order of the given listings (settle coins or symbols), or unknown at the first that fails. */
+  /** Every protective order the listings (per settle coin or symbol) show; unknown at the first that fails. */
   async function listOrdersBy(
     filters: readonly ({ readonly settleCoin?: string } | { readonly symbol: string })[],
-  ): Promise<
-    | { readonly status: 'known'; readonly orders: readonly ProtectiveOrder[] }
-    | { readonly status: 'unknown'; readonly failure: SnapshotFailure; readonly pageLimitReached: boolean }
-  > {
+  ): Promise<OpenProtectiveOrders> {
     const orders = new Map<string, ProtectiveOrder>();
     for (const filter of filters) {
       const what = `GET /v5/order/realtime ${'symbol' in filter ? `symbol=${filter.symbol}` : `settleCoin=${filter.settleCoin ?? '(none)'}`}`;
@@ -296,13 +295,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           ),
         { maxPages, what },
       );
-      if (listed.failure !== undefined) {
-        return {
-          status: 'unknown',
-          failure: listed.failure,
-          pageLimitReached: listed.pageLimitReached === true,
-        };
-      }
+      if (listed.failure !== undefined) return { status: 'unknown', failure: listed.failure };
       for (const order of listed.items) {
         const protective = toProtectiveOrder(order, order.positionIdx);
         if (protective !== undefined) orders.set(protective.orderId, protective);
@@ -314,6 +307,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
   function listClosedPnl(
     window: HistoryWindow,
     symbol: string | undefined,
+    pageLimit: number,
   ): Promise<CollectedPages<BybitClosedPnl>> {
     const what = `GET /v5/position/closed-pnl ${windowWords(window, symbol)}`;
     return collectPages(
@@ -332,13 +326,14 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           what,
           closedPnlEntrySchema,
         ),
-      { maxPages, what },
+      { maxPages: pageLimit, what },
     );
   }
 
   function listExecutions(
     window: HistoryWindow,
     symbol: string | undefined,
+    pageLimit: number,
   ): Promise<CollectedPages<BybitExecution>> {
     const what = `GET /v5/execution/list ${windowWords(window, symbol)}`;
     return collectPages(
@@ -357,7 +352,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
           what,
           executionEntrySchema,
         ),
-      { maxPages, what },
+      { maxPages: pageLimit, what },
     );
   }
 }

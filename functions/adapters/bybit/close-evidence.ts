@@ -5,10 +5,11 @@ import { HISTORY_RETENTION_MS, type HistoryWindow, historyWindows } from './mapp
 import type { CollectedPages } from './pagination.js';
 import type { BybitClosedPnl, BybitExecution } from './schemas.js';
 
-/** One walk of a history listing over one window: account-wide, or only one symbol's records. */
+/** One walk of a history listing over one window, account-wide or one symbol's, of at most `maxPages`. */
 export type HistoryListing<T> = (
   window: HistoryWindow,
   symbol: string | undefined,
+  maxPages: number,
 ) => Promise<CollectedPages<T>>;
 
 export interface HistoryListings {
@@ -16,26 +17,41 @@ export interface HistoryListings {
   readonly executions: HistoryListing<BybitExecution>;
   /** `GET /v5/position/closed-pnl`. */
   readonly closedPnl: HistoryListing<BybitClosedPnl>;
+  /** The most pages one listing may take. */
+  readonly maxPages: number;
 }
+
+/** What a session remembers of its account's history between passes. */
+export interface HistoryMemory {
+  /** Until then, positions of several symbols skip the account-wide walk: it reached the page limit. */
+  wideWalkTooBigUntil: number;
+}
+
+/** How long an account whose fills outgrew one walk is walked per symbol straight away. */
+const TOO_BIG_FOR_MS = 3_600_000;
 
 /**
  * Close evidence for several positions, attributed per position (attribution.ts) and keyed by
  * `positionIdOf`. Executions are primary; closed-PnL is read only when a fill lacks `closedSize`.
  *
  * Which walk: the positions of one symbol are asked by that symbol, so only its fills are paged.
- * Positions of several symbols share one account-wide walk; if that walk reaches the page limit (an
- * account with more fills since the earliest state than `maxPages` pages hold), each symbol is walked
- * on its own, so that one busy symbol cannot leave every other without evidence for ever. A symbol
- * whose own walk still reaches the limit stays `unknown`, and only its positions do.
+ * Positions of several symbols share one account-wide walk. If that walk reaches the page limit (more
+ * fills since the earliest state than `maxPages` pages hold: a grid, a scalper), each symbol is walked
+ * on its own, the quietest first, out of one shared allowance of pages, so that one busy symbol can
+ * neither leave every other without evidence for ever nor make a pass outlast its worker. A symbol the
+ * allowance does not cover stays `unknown` (`page-limit`), and only its positions do. Such an account
+ * is walked per symbol straight away for an hour, with twice the allowance.
  */
 export async function closeEvidenceOf(
   positions: readonly TrackedPosition[],
-  now: number,
+  now: () => number,
   listings: HistoryListings,
+  memory: HistoryMemory,
 ): Promise<ReadonlyMap<string, CloseEvidence>> {
+  const startedAt = now();
   const answers = new Map<string, CloseEvidence>();
   const searchable = positions.filter((p) => {
-    if (now - p.stateUpdatedAt <= HISTORY_RETENTION_MS) return true;
+    if (startedAt - p.stateUpdatedAt <= HISTORY_RETENTION_MS) return true;
     answers.set(positionIdOf(p), {
       status: 'unknown',
       searchedFrom: p.stateUpdatedAt,
@@ -47,51 +63,68 @@ export async function closeEvidenceOf(
     return false;
   });
   const symbols = [...new Set(searchable.map((p) => p.symbol))];
-  if (symbols.length > 1) {
-    const wide = await walk(searchable, undefined, now, listings);
-    if (!wide.pageLimitReached) return new Map([...answers, ...wide.answers]);
+  if (symbols.length === 1) return merged(answers, await walk(searchable, symbols[0], now, listings));
+  let allowance = 2 * listings.maxPages;
+  if (symbols.length > 1 && startedAt >= memory.wideWalkTooBigUntil) {
+    const wide = await walk(searchable, undefined, now, listings, undefined);
+    if (wide.failure?.reason !== 'page-limit') return merged(answers, wide);
+    memory.wideWalkTooBigUntil = startedAt + TOO_BIG_FOR_MS;
+    allowance -= listings.maxPages;
+    const fillsOf = (symbol: string) => wide.fills.filter((f) => f.symbol === symbol).length;
+    symbols.sort((a, b) => fillsOf(a) - fillsOf(b));
   }
+  const shared = { pages: allowance };
   for (const symbol of symbols) {
-    const own = await walk(
-      searchable.filter((p) => p.symbol === symbol),
-      symbol,
-      now,
-      listings,
-    );
-    for (const [id, answer] of own.answers) answers.set(id, answer);
+    const own = searchable.filter((p) => p.symbol === symbol);
+    merged(answers, await walk(own, symbol, now, listings, shared));
   }
   return answers;
 }
 
 interface Walked {
   readonly answers: ReadonlyMap<string, CloseEvidence>;
-  /** Unknown because a listing reached its page limit: a narrower walk may still succeed. */
-  readonly pageLimitReached: boolean;
+  /** Why the walk ended unknown, if it did. */
+  readonly failure?: SnapshotFailure;
+  /** The fills read, even by a walk that failed. */
+  readonly fills: readonly BybitExecution[];
 }
 
-/** One walk of the history windows from the earliest last seen state, then the attribution. */
+function merged(into: Map<string, CloseEvidence>, walked: Walked): Map<string, CloseEvidence> {
+  for (const [id, answer] of walked.answers) into.set(id, answer);
+  return into;
+}
+
+/**
+ * One walk of the history windows from the earliest last seen state (planned when the walk starts),
+ * then the attribution. `symbol` narrows every listing to it. Each listing may take `maxPages` pages,
+ * or, with `shared`, what is left of that allowance, which the walk spends.
+ */
 async function walk(
   positions: readonly TrackedPosition[],
   symbol: string | undefined,
-  now: number,
+  now: () => number,
   listings: HistoryListings,
+  shared?: { pages: number },
 ): Promise<Walked> {
-  const unknownAll = (listed: CollectedPages<unknown> & { failure: SnapshotFailure }): Walked => ({
-    answers: new Map(
-      positions.map((p) => [
-        positionIdOf(p),
-        { status: 'unknown', searchedFrom: p.stateUpdatedAt, failure: listed.failure },
-      ]),
-    ),
-    pageLimitReached: listed.pageLimitReached === true,
-  });
-  const windows = historyWindows(Math.min(...positions.map((p) => p.stateUpdatedAt)), now);
   const fills: BybitExecution[] = [];
+  const list = async <T>(listing: HistoryListing<T>, window: HistoryWindow): Promise<CollectedPages<T>> => {
+    const listed = await listing(window, symbol, shared?.pages ?? listings.maxPages);
+    if (shared !== undefined) shared.pages -= listed.pages;
+    return listed;
+  };
+  const unknownAll = (failure: SnapshotFailure): Walked => ({
+    answers: new Map(
+      positions.map((p) => [positionIdOf(p), { status: 'unknown', searchedFrom: p.stateUpdatedAt, failure }]),
+    ),
+    failure,
+    fills,
+  });
+  const windows = historyWindows(Math.min(...positions.map((p) => p.stateUpdatedAt)), now());
   let searchedTo: number | undefined;
   for (const window of windows) {
-    const listed = await listings.executions(window, symbol);
-    if (listed.failure !== undefined) return unknownAll({ ...listed, failure: listed.failure });
+    const listed = await list(listings.executions, window);
     fills.push(...listed.items);
+    if (listed.failure !== undefined) return unknownAll(listed.failure);
     // The list is newest first: its first page is the moment the newest fills were read. A fill
     // landing while later pages load may be missed by an offset cursor, so no later time is claimed.
     searchedTo = listed.firstTime;
@@ -102,8 +135,8 @@ async function walk(
     // A fill without closedSize: closed-PnL says which orders closed what (see attribution.ts).
     const closes: BybitClosedPnl[] = [];
     for (const window of windows) {
-      const listed = await listings.closedPnl(window, symbol);
-      if (listed.failure !== undefined) return unknownAll({ ...listed, failure: listed.failure });
+      const listed = await list(listings.closedPnl, window);
+      if (listed.failure !== undefined) return unknownAll(listed.failure);
       closes.push(...listed.items);
     }
     records = closeRecordsOf(closes);
@@ -115,9 +148,9 @@ async function walk(
     answers.set(positionIdOf(position), {
       status: 'known',
       searchedFrom: position.stateUpdatedAt,
-      searchedTo: searchedTo ?? now,
+      searchedTo: searchedTo ?? now(),
       changes: final.status === 'attributed' ? final.changes : [],
     });
   }
-  return { answers, pageLimitReached: false };
+  return { answers, fills };
 }

@@ -15,15 +15,13 @@ export interface CollectedPages<T> {
   readonly firstTime?: number;
   /** Set when the listing did not provably reach its end. */
   readonly failure?: SnapshotFailure;
-  /**
-   * The walk stopped at `maxPages` with a cursor still to follow: a big listing, or a runaway cursor
-   * (`failure` is `cursor-loop` either way). A narrower filter may still reach its end.
-   */
-  readonly pageLimitReached?: true;
 }
 
 export interface CollectOptions<T> {
-  /** More pages than this is a runaway cursor, not a big account. */
+  /**
+   * More pages than this ends the walk as `page-limit`: a runaway cursor, or a listing too big for one
+   * walk, which a narrower filter (one symbol) may still read whole.
+   */
   readonly maxPages: number;
   /**
    * The `limit` each page was asked for. With it, a page with fewer entries is the last one, whatever
@@ -49,8 +47,8 @@ export interface CollectOptions<T> {
  * Refusing a cursor that leads to an empty page as "truncated" would leave an account without a single
  * complete snapshot, for ever. A list cut short without a word is not detectable here in any case (that
  * is the incident's shape); the core's second look, the targeted re-check and the close evidence are
- * what catch it. Refused as unknown, because the walk itself is broken: a failed page, a cursor that
- * repeats, more than `maxPages` pages (`cursor-loop`).
+ * what catch it. Refused as unknown: a failed page, a cursor that repeats (`cursor-loop`), more than
+ * `maxPages` pages (`page-limit`).
  */
 export async function collectPages<T>(
   fetchPage: (cursor: string | undefined) => Promise<PageResult<T>>,
@@ -70,13 +68,10 @@ export async function collectPages<T>(
 
   for (;;) {
     if (pages >= options.maxPages) {
-      return {
-        ...done({
-          reason: 'cursor-loop',
-          detail: `${options.what}: still a next cursor after ${pages} pages (maxPages ${options.maxPages})`,
-        }),
-        pageLimitReached: true,
-      };
+      return done({
+        reason: 'page-limit',
+        detail: `${options.what}: still a next cursor after ${pages} pages (maxPages ${options.maxPages})`,
+      });
     }
     const page = await fetchPage(cursor);
     if (!page.ok) {
