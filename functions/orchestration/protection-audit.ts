@@ -158,9 +158,12 @@ async function replaceStop(
   }
   const outcome = await input.session.placeStop(request);
   switch (outcome.status) {
-    case 'placed':
+    case 'placed': {
       deps.telemetry.count(Metric.StopsPlaced);
-      return placed('placed', `placed (order ${outcome.orderId})`, false);
+      const moved =
+        outcome.triggerPrice === undefined ? '' : `, its trigger put on the tick at ${outcome.triggerPrice}`;
+      return placed('placed', `placed (order ${outcome.orderId}${moved})`, false);
+    }
     case 'already-placed':
       return placed('already-placed', 'an earlier attempt had already placed', false);
     case 'failed':

@@ -29,7 +29,12 @@ export type CancelOutcome =
 
 /** The result of asking the venue to rest a stop (replace mode). */
 export type PlaceStopOutcome =
-  | { readonly status: 'placed'; readonly orderId: string }
+  | {
+      readonly status: 'placed';
+      readonly orderId: string;
+      /** The trigger as placed, when the venue's price rules (its tick) moved the one asked for. */
+      readonly triggerPrice?: string;
+    }
   /** The venue already holds an order with this `orderLinkId`: an earlier attempt placed it. */
   | { readonly status: 'already-placed'; readonly detail: string }
   | {

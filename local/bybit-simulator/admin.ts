@@ -5,8 +5,15 @@
 
 import * as z from 'zod';
 import type { SimExchange } from './exchange.js';
-import { type FaultConfig, type FaultInjector, type FaultPatch, PRIVATE_ENDPOINTS } from './faults.js';
+import {
+  type FaultConfig,
+  type FaultInjector,
+  type FaultPatch,
+  PRIVATE_ENDPOINTS,
+  PUBLIC_ENDPOINTS,
+} from './faults.js';
 import type { FalseCancel, JudgedCancel, OrphanRecord } from './ground-truth.js';
+import type { InstrumentSpec } from './instruments.js';
 import type { RequestCounts } from './server.js';
 import type {
   PositionIdx,
@@ -29,7 +36,10 @@ export interface GroundTruth {
   readonly waitingOrphans: OrphanRecord[];
   /** Every successful cancel through the API, judged. */
   readonly cancels: JudgedCancel[];
-  /** Private requests per account and endpoint, whatever their outcome. */
+  /**
+   * Requests per account and endpoint, whatever their outcome; public market requests (unsigned) are
+   * counted under `(public)`.
+   */
   readonly requestCounts: RequestCounts;
 }
 
@@ -38,6 +48,8 @@ export interface SimulatorAdmin {
   addAccount(spec: SimAccountSpec): void;
   /** Moves the market; conditional orders the new price crosses fire. */
   setPrice(symbol: string, price: string): void;
+  /** Fixes a symbol's tick (and price range; by default one tick to 19999998 ticks) instead of deriving it. */
+  setInstrument(spec: InstrumentSpec): void;
   /** Market order; adds to an existing position (one-way, opposite side: reduces, may flip). */
   openPosition(p: {
     accountId: string;
@@ -82,6 +94,7 @@ export function createAdmin(
   return {
     addAccount: (spec) => exchange.addAccount(spec),
     setPrice: (symbol, price) => exchange.setPrice(symbol, price),
+    setInstrument: (spec) => exchange.instruments.set(spec),
     openPosition: (p) => {
       exchange.openPosition(p);
     },
@@ -111,7 +124,7 @@ const decimal = z.string().regex(/^\d+(\.\d+)?$/);
 const positionIdx = z.union([z.literal(0), z.literal(1), z.literal(2)]);
 const targeted = {
   probability: z.number().min(0).max(1).exactOptional(),
-  endpoints: z.array(z.enum(PRIVATE_ENDPOINTS)).exactOptional(),
+  endpoints: z.array(z.enum([...PRIVATE_ENDPOINTS, ...PUBLIC_ENDPOINTS])).exactOptional(),
 };
 
 const adminInputs = {
@@ -122,6 +135,12 @@ const adminInputs = {
     positionMode: z.enum(['one-way', 'hedge']).exactOptional(),
   }),
   setPrice: z.object({ symbol: z.string().min(1), price: decimal }),
+  setInstrument: z.strictObject({
+    symbol: z.string().min(1),
+    tickSize: decimal,
+    minPrice: decimal.exactOptional(),
+    maxPrice: decimal.exactOptional(),
+  }),
   openPosition: z.object({
     accountId: z.string(),
     symbol: z.string().min(1),
@@ -192,6 +211,8 @@ export function dispatchAdmin(admin: SimulatorAdmin, method: string, body: unkno
       const { symbol, price } = adminInputs.setPrice.parse(body);
       return admin.setPrice(symbol, price);
     }
+    case 'setInstrument':
+      return admin.setInstrument(adminInputs.setInstrument.parse(body));
     case 'openPosition':
       return admin.openPosition(adminInputs.openPosition.parse(body));
     case 'placeProtectiveOrder':

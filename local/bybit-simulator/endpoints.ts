@@ -211,6 +211,8 @@ function createOrder(ctx: EndpointContext, params: Params): unknown {
   }
   const price = text(params, 'price');
   const triggerPrice = text(params, 'triggerPrice');
+  if (triggerPrice !== undefined)
+    ctx.exchange.instruments.requireOnTick(symbol, 'triggerPrice', triggerPrice);
   const triggerDirection =
     params.triggerDirection === undefined ? undefined : Number(params.triggerDirection);
   const orderLinkId = text(params, 'orderLinkId');

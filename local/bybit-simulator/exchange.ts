@@ -12,6 +12,7 @@ import {
 } from './account-state.js';
 import { type FundingSchedule, fundingRate, MIN_FUNDING_EVERY_MS } from './funding.js';
 import { type FalseCancel, GroundTruthLedger, type JudgedCancel, type OrphanRecord } from './ground-truth.js';
+import { InstrumentBook } from './instruments.js';
 import { MatchingEngine, type NewOrderFields } from './matching-engine.js';
 import { positiveDecimal, SimRejection } from './rejection.js';
 import {
@@ -47,6 +48,8 @@ const opposite = (side: Side): Side => (side === 'Buy' ? 'Sell' : 'Buy');
 export class SimExchange {
   private readonly truth = new GroundTruthLedger();
   private readonly engine: MatchingEngine;
+  /** Every symbol with a price is listed; its tick is what `POST /v5/order/create` triggers must sit on. */
+  readonly instruments = new InstrumentBook((symbol) => this.engine.price(symbol));
   private readonly funding: { readonly everyMs: number; readonly rate: string } | undefined;
   /** The last funding time settled by the schedule. */
   private lastFundingAt = 0;

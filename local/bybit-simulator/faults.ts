@@ -17,11 +17,19 @@ export const PRIVATE_ENDPOINTS = [
 ] as const;
 export type PrivateEndpoint = (typeof PRIVATE_ENDPOINTS)[number];
 
+/** The public (unsigned) market paths whose requests are counted and can be aimed at by a fault. */
+export const PUBLIC_ENDPOINTS = ['/v5/market/instruments-info'] as const;
+export type PublicEndpoint = (typeof PUBLIC_ENDPOINTS)[number];
+export type SimEndpoint = PrivateEndpoint | PublicEndpoint;
+
 export interface TargetedFault {
   /** Per request, in [0, 1]. */
   probability: number;
-  /** Only these endpoints misbehave; every endpoint the fault applies to when omitted. */
-  endpoints?: readonly PrivateEndpoint[];
+  /**
+   * Only these endpoints misbehave; when omitted, every private endpoint the fault applies to. A public
+   * endpoint misbehaves only when named, so turning a fault up everywhere leaves market data alone.
+   */
+  endpoints?: readonly SimEndpoint[];
 }
 
 /**
@@ -156,10 +164,13 @@ export class FaultInjector {
     this.current = mergeFaults(this.current, patch);
   }
 
-  draw(accountId: string, endpoint: PrivateEndpoint): RequestFaults {
+  /** `accountId`: the caller a public request is counted under (it carries no key). */
+  draw(accountId: string, endpoint: SimEndpoint): RequestFaults {
     const rng = this.generator(accountId, endpoint);
+    const isPublic = (PUBLIC_ENDPOINTS as readonly string[]).includes(endpoint);
     const hits = (fault: TargetedFault, u: number) =>
-      u < fault.probability && (fault.endpoints === undefined || fault.endpoints.includes(endpoint));
+      u < fault.probability &&
+      (fault.endpoints === undefined ? !isPublic : fault.endpoints.includes(endpoint));
     const uServer = uniformFloat64(rng);
     const uCode = uniformFloat64(rng);
     const uTimeout = uniformFloat64(rng);

@@ -20,12 +20,16 @@ export {
   noFaults,
   PRIVATE_ENDPOINTS,
   type PrivateEndpoint,
+  PUBLIC_ENDPOINTS,
+  type PublicEndpoint,
+  type SimEndpoint,
   type TargetedFault,
 } from './faults.js';
 export { DEFAULT_FUNDING_RATE, type FundingSchedule, MIN_FUNDING_EVERY_MS } from './funding.js';
 export type { FalseCancel, JudgedCancel, OrphanEnd, OrphanRecord } from './ground-truth.js';
+export type { InstrumentSpec, SimPriceFilter } from './instruments.js';
 export { BYBIT_LIMITS_PER_SECOND } from './rate-limit.js';
-export { type RequestCounts, UNKNOWN_ACCOUNT } from './server.js';
+export { PUBLIC_CALLER, type RequestCounts, UNKNOWN_ACCOUNT } from './server.js';
 export type {
   PositionIdx,
   ProtectiveKind,

@@ -4,15 +4,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_RECV_WINDOW, signatureMatches, signV5, timestampAccepted } from './auth.js';
 import { type EndpointContext, handlers, type Params } from './endpoints.js';
 import type { SimExchange } from './exchange.js';
-import { type FaultInjector, PRIVATE_ENDPOINTS, type PrivateEndpoint } from './faults.js';
+import {
+  type FaultInjector,
+  PRIVATE_ENDPOINTS,
+  type PrivateEndpoint,
+  type PublicEndpoint,
+  type RequestFaults,
+  type SimEndpoint,
+} from './faults.js';
+import { instrumentsInfo } from './instruments.js';
 import type { RateLimiter, RateLimitStatus } from './rate-limit.js';
 import { SimRejection } from './rejection.js';
 
 /** Requests per account and endpoint, whatever their outcome: the raw material of cost figures. */
-export type RequestCounts = Record<string, Partial<Record<PrivateEndpoint, number>>>;
+export type RequestCounts = Record<string, Partial<Record<SimEndpoint, number>>>;
 
 /** Requests whose API key matched no account are counted under this name. */
 export const UNKNOWN_ACCOUNT = '(unknown key)';
+/** Public market requests carry no key: they are counted (and their faults drawn) under this name. */
+export const PUBLIC_CALLER = '(public)';
 
 const POST_ENDPOINTS: ReadonlySet<PrivateEndpoint> = new Set(['/v5/order/cancel', '/v5/order/create']);
 
@@ -74,6 +84,8 @@ export class SimulatorHttp {
         this.envelope(0, 'OK', { timeSecond: String(Math.floor(now / 1000)), timeNano: `${now}000000` }, {}),
       );
     }
+    if (method === 'GET' && path === '/v5/market/instruments-info')
+      return this.handlePublic(res, path, rawQuery);
     const endpoint = PRIVATE_ENDPOINTS.find((e) => e === path);
     if (endpoint === undefined || method !== (POST_ENDPOINTS.has(endpoint) ? 'POST' : 'GET')) {
       return send(res, {
@@ -83,6 +95,32 @@ export class SimulatorHttp {
       });
     }
     return this.handlePrivate(req, res, endpoint, method, rawQuery, body);
+  }
+
+  /**
+   * A public market request: no key, no signature, no per-account limit (Bybit limits these per IP).
+   * Request-level faults apply only when aimed at the path (see `TargetedFault.endpoints`).
+   */
+  private handlePublic(res: ServerResponse, endpoint: PublicEndpoint, rawQuery: string): void {
+    this.count(PUBLIC_CALLER, endpoint);
+    const drawn = this.deps.faults.draw(PUBLIC_CALLER, endpoint);
+    if (drawn.timeout) {
+      this.hold(res, this.deps.faults.config.timeout.delayMs ?? 0);
+      return;
+    }
+    send(res, this.publicReply(drawn, rawQuery));
+  }
+
+  private publicReply(drawn: RequestFaults, rawQuery: string): Reply {
+    if (drawn.serverError !== undefined) return serverErrorReply(drawn.serverError);
+    if (drawn.rateLimited) return this.envelope(10006, 'Too many visits!', {}, {});
+    try {
+      const params = Object.fromEntries(new URLSearchParams(rawQuery));
+      return this.envelope(0, 'OK', instrumentsInfo(this.deps.exchange.instruments, params), {});
+    } catch (error) {
+      if (!(error instanceof SimRejection)) throw error;
+      return this.envelope(error.retCode, error.message, {}, {});
+    }
   }
 
   private async handlePrivate(
@@ -220,7 +258,7 @@ export class SimulatorHttp {
     };
   }
 
-  private count(accountId: string, endpoint: PrivateEndpoint): void {
+  private count(accountId: string, endpoint: SimEndpoint): void {
     const perAccount = this.counts[accountId] ?? {};
     perAccount[endpoint] = (perAccount[endpoint] ?? 0) + 1;
     this.counts[accountId] = perAccount;

@@ -3,6 +3,7 @@ import { callBybit } from '#adapters/bybit/transport.js';
 import {
   fixtureFiles,
   fixtureResponse,
+  INSTRUMENTS_REQUEST,
   requestLines,
   serveFixtures,
   stubClient,
@@ -168,7 +169,7 @@ describe('order-create fixtures, through placeStop', () => {
       [CREATE]: fixtureResponse('order-create', 'bybitdocs-2022-12-current.json'),
     });
     await session().placeStop(stopRequest);
-    expect(stub.requests[0]?.body).toEqual({
+    expect(stub.requests[1]?.body).toEqual({
       category: 'linear',
       symbol: 'BTCUSDT',
       side: 'Sell',
@@ -189,7 +190,7 @@ describe('order-create fixtures, through placeStop', () => {
       positionSide: 'short',
       triggerPrice: '62050',
     });
-    expect(stub.requests[0]?.body).toMatchObject({ side: 'Buy', triggerDirection: 1, positionIdx: 2 });
+    expect(stub.requests[1]?.body).toMatchObject({ side: 'Buy', triggerDirection: 1, positionIdx: 2 });
   });
 
   for (const [file, c] of Object.entries(createCases)) {
@@ -208,7 +209,7 @@ describe('order-create fixtures, through placeStop', () => {
       stub.handler = serveFixtures({ [CREATE]: c.ccxt === true ? withWireNumbers(recorded) : recorded });
       expect(await session().placeStop(stopRequest)).toEqual({ status: 'placed', orderId: c.orderId });
       // Sent once: a create is never resent by the adapter.
-      expect(requestLines(stub.requests)).toEqual([CREATE]);
+      expect(requestLines(stub.requests)).toEqual([INSTRUMENTS_REQUEST, CREATE]);
     });
   }
 

@@ -279,12 +279,34 @@ export function serveFixtures(
   headers?: Record<string, string>,
 ): StubHandler {
   return (req) => {
-    const body = routes[`${req.method} ${req.path}`];
+    const body =
+      routes[`${req.method} ${req.path}`] ?? (req.path === INSTRUMENTS_PATH ? btcInstrument : undefined);
     if (body === undefined) return { status: 404, body: 'not scripted' };
     const reply = req.query.get('cursor') === null ? body : emptyPageAfter(body);
     return headers === undefined ? { body: reply } : { headers, body: reply };
   };
 }
+
+/** The public read `placeStop` makes before a create: unless scripted, BTCUSDT as Bybit documents it (tick 0.10). */
+export const INSTRUMENTS_PATH = '/v5/market/instruments-info';
+export const INSTRUMENTS_REQUEST = `GET ${INSTRUMENTS_PATH}`;
+const btcInstrument = {
+  retCode: 0,
+  retMsg: 'OK',
+  result: {
+    category: 'linear',
+    list: [
+      {
+        symbol: 'BTCUSDT',
+        status: 'Trading',
+        priceFilter: { minPrice: '0.10', maxPrice: '1999999.80', tickSize: '0.10' },
+      },
+    ],
+    nextPageCursor: '',
+  },
+  retExtInfo: {},
+  time: 1_735_809_771_618,
+};
 
 /** `METHOD /path?cursor=...` per request, for asserting what the adapter asked. */
 export function requestLines(requests: readonly StubRequest[]): string[] {

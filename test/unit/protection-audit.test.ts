@@ -219,6 +219,17 @@ describe('replace mode', () => {
     expect(r.telemetry.countOf(Metric.StopsPlaced)).toBe(1);
   });
 
+  it('says where the stop rests when the venue put its trigger on the instrument tick', async () => {
+    const r = rig({
+      protection: { mode: 'replace', stopDistance: '0.05' },
+      place: () => ({ status: 'placed', orderId: 'stop-1', triggerPrice: '57950.0' }),
+    });
+    const placements = (await r.checks(8)).filter((d) => d.kind === 'place-stop');
+    expect(placements[0]?.message).toMatch(
+      /^placed \(order stop-1, its trigger put on the tick at 57950\.0\) a reduce-only stop for 0.5 at 57950 /,
+    );
+  });
+
   it('places nothing while a suspect of the position is open (a list just missed it), then places once it is gone', async () => {
     const r = rig({
       protection: { mode: 'replace', stopDistance: '0.05' },

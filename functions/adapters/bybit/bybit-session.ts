@@ -19,6 +19,7 @@ import { type CancelOutcome, type ExchangeSession, failedCancel } from '#ports/e
 import type { IdSource } from '#ports/ids.js';
 import { closeEvidenceOf, type HistoryMemory } from './close-evidence.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
+import { priceFilterCache } from './instruments.js';
 import { type HistoryWindow, toObservedPosition, toProtectiveOrder } from './mapping.js';
 import { type BybitEndpoint, EndpointPacer } from './pacing.js';
 import { type CollectedPages, collectPages } from './pagination.js';
@@ -108,6 +109,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
 
   const send = pacedSender(pacer, redact, clock.now);
   const historyMemory: HistoryMemory = { wideWalkTooBigUntil: 0 };
+  const priceFilters = priceFilterCache(client, category, redact, clock.now);
 
   const readPage = <S extends z.ZodType>(
     endpoint: BybitEndpoint,
@@ -268,7 +270,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
       return failedCancel(orderId, failure, isRetryable(failure));
     },
 
-    placeStop: (request: StopOrderRequest) => placeStopOrder(send, client, category, request),
+    placeStop: (request: StopOrderRequest) => placeStopOrder(send, client, category, request, priceFilters),
   };
 
   /** Every protective order the listings (per settle coin or symbol) show; unknown at the first that fails. */

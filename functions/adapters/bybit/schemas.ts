@@ -142,6 +142,27 @@ export const closedPnlEntrySchema = z.object({
 });
 export type BybitClosedPnl = z.output<typeof closedPnlEntrySchema>;
 
+/** A price bound: "" (or a missing field, as spot writes it) is no bound. */
+const boundString = z
+  .union([decimalString, z.literal('')])
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * One entry of the public `GET /v5/market/instruments-info` (docs/v5/market/instrument.mdx): only its
+ * `priceFilter` is read. A trigger is a multiple of `tickSize` ("0.10" for BTCUSDT) within
+ * [`minPrice`, `maxPrice`] ("0.10", "1999999.80").
+ */
+export const instrumentEntrySchema = z.object({
+  symbol: z.string().min(1),
+  priceFilter: z.object({
+    tickSize: decimalString.refine((v) => Number(v) > 0, 'expected a positive tick size'),
+    minPrice: boundString,
+    maxPrice: boundString,
+  }),
+});
+export type BybitInstrument = z.output<typeof instrumentEntrySchema>;
+
 /** The result of `POST /v5/order/create`. */
 export const createResultSchema = z.object({ orderId: z.string().min(1) });
 
