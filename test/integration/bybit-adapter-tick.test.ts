@@ -163,6 +163,21 @@ describe('a stop put on the tick by the adapter', () => {
     expect(restingOn('ETHUSDT')).toMatchObject([{ triggerPrice: '3150.13', side: 'Buy', crossDirection: 1 }]);
   });
 
+  it("leaves a short's trigger already on the tick where it is, not a tick up", async () => {
+    const placed = await newSession().placeStop(
+      stop({
+        symbol: 'ETHUSDT',
+        positionSide: 'short',
+        qty: '0.5',
+        triggerPrice: '3200.10',
+        orderLinkId: 'sg-ETHUSDT-on-tick-short',
+      }),
+    );
+    expect(placed).toMatchObject({ status: 'placed' });
+    expect(placed).not.toHaveProperty('triggerPrice');
+    expect(restingOn('ETHUSDT').map((o) => o.triggerPrice)).toContain('3200.10');
+  });
+
   it('sends a trigger already on the tick as it was written', async () => {
     sim.admin.closePosition({ accountId: ACCOUNT.id, symbol: 'BTCUSDT' });
     sim.admin.openPosition({ accountId: ACCOUNT.id, symbol: 'BTCUSDT', side: 'Buy', qty: '0.1' });
@@ -281,8 +296,25 @@ describe('the tick, read once per symbol per session', () => {
       stop({ orderLinkId: 'sg-BTCUSDT-once-e', qty: '0.01', triggerPrice: '50000.05' }),
     );
     expect(tickReads()).toBe(reads + 4);
-    expect(restingOn('BTCUSDT').map((o) => o.triggerPrice)).toEqual(
-      expect.arrayContaining(['50000.00', '50000.00', '50000.00', '50000.00', '50000.00']),
-    );
+    const once = restingOn('BTCUSDT').filter((o) => o.orderLinkId.startsWith('sg-BTCUSDT-once-'));
+    expect(once.map((o) => o.triggerPrice)).toEqual(Array(5).fill('50000.00'));
+  });
+});
+
+describe('a tick the venue changed', () => {
+  it('a price refused on the kept tick drops it, and the next attempt reads the new one and places', async () => {
+    const session = newSession();
+    await session.placeStop(stop({ orderLinkId: 'sg-BTCUSDT-kept', qty: '0.01', triggerPrice: '50000.05' }));
+    const reads = tickReads();
+    sim.admin.setInstrument({ symbol: 'BTCUSDT', tickSize: '0.50' });
+    try {
+      const request = stop({ orderLinkId: 'sg-BTCUSDT-changed', qty: '0.01', triggerPrice: '50000.30' });
+      expect(await session.placeStop(request)).toMatchObject({ status: 'failed', exchangeCode: 10001 });
+      expect(tickReads()).toBe(reads);
+      expect(await session.placeStop(request)).toMatchObject({ status: 'placed', triggerPrice: '50000.00' });
+      expect(tickReads()).toBe(reads + 1);
+    } finally {
+      sim.admin.setInstrument({ symbol: 'BTCUSDT', tickSize: '0.10' });
+    }
   });
 });

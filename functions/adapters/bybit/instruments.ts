@@ -25,6 +25,8 @@ export type PriceFilterLookup =
 /** One session's price rules per symbol, read at most once an hour each. Never throws. */
 export interface PriceFilters {
   of(symbol: string): Promise<PriceFilterLookup>;
+  /** Drops what is kept of `symbol`: the venue refused a price put on it (its tick may have changed). */
+  forget(symbol: string): void;
 }
 
 /**
@@ -82,6 +84,9 @@ export function priceFilterCache(
   }
 
   return {
+    forget(symbol: string): void {
+      kept.delete(symbol);
+    },
     of(symbol: string): Promise<PriceFilterLookup> {
       const hit = kept.get(symbol);
       if (hit !== undefined && now() - hit.at < ttlMs)
@@ -121,6 +126,7 @@ export function priceOnTick(
   const decimals = filter.tickSize.split('.')[1]?.length ?? 0;
   const written = onTick.eq(exact) && PLAIN_DECIMAL.test(price) ? price : onTick.toFixed(decimals);
   const tickWords = `${price} on the tick ${filter.tickSize}`;
+  if (onTick.lte(0)) return { ok: false, detail: `${tickWords} is ${written}: no price` };
   if (filter.minPrice !== undefined && onTick.lt(filter.minPrice))
     return {
       ok: false,

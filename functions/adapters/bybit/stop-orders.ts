@@ -71,6 +71,8 @@ export async function placeStopOrder(
   const { failure } = reply;
   if (failure.exchangeCode === DUPLICATE_ORDER_LINK_ID)
     return { status: 'already-placed', detail: failure.detail };
+  // The venue refused a price put on what we keep of its rules: the next attempt reads them afresh.
+  if (failure.exchangeCode !== undefined) priceFilters.forget(request.symbol);
   return {
     status: 'failed',
     detail: failure.detail,
