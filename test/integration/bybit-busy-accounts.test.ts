@@ -170,6 +170,30 @@ describe('close evidence on an account busier than the page limit', () => {
     expect(requests).toBe(4);
   });
 
+  it('a symbol too busy on its own is walked after the others from then on, and takes no more than its limit', async () => {
+    const busy = sessionWith(MAX_PAGES);
+    await busy.fetchPositionChanges([quiet, calm]);
+    const grid1 = await busy.fetchPositionChanges([grid, quiet, calm]);
+    // Walked first (nothing known of it yet), the grid takes one listing's pages and no more.
+    expect(grid1.get(positionIdOf(grid))).toMatchObject({
+      status: 'unknown',
+      failure: { reason: 'page-limit' },
+    });
+    expect(grid1.get(positionIdOf(calm))).toMatchObject({ status: 'known' });
+    let again: ReadonlyMap<string, unknown> = new Map();
+    const requests = await requestsDuring('/v5/execution/list', async () => {
+      again = await busy.fetchPositionChanges([grid, quiet, calm]);
+    });
+    expect(again.get(positionIdOf(quiet))).toMatchObject({ status: 'known' });
+    expect(again.get(positionIdOf(calm))).toMatchObject({ status: 'known' });
+    expect(again.get(positionIdOf(grid))).toMatchObject({
+      status: 'unknown',
+      failure: { reason: 'page-limit' },
+    });
+    // The quiet symbols' 2 pages each, then the grid's own limit.
+    expect(requests).toBe(2 + 2 + MAX_PAGES);
+  });
+
   it('a failing account-wide walk is not repeated per symbol: its failure is not about size', async () => {
     sim.admin.setFaults({ serverError: { probability: 1, endpoints: ['/v5/execution/list'] } });
     try {

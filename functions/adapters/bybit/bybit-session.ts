@@ -17,7 +17,7 @@ import type {
 import { type Clock, systemClock } from '#ports/clock.js';
 import { type CancelOutcome, type ExchangeSession, failedCancel } from '#ports/exchange.js';
 import type { IdSource } from '#ports/ids.js';
-import { closeEvidenceOf, type HistoryMemory } from './close-evidence.js';
+import { closeEvidenceOf, freshHistoryMemory } from './close-evidence.js';
 import { isRetryable, ORDER_GONE_CODES, type Redactor, redactorFor } from './failures.js';
 import { priceFilterCache } from './instruments.js';
 import { type HistoryWindow, toObservedPosition, toProtectiveOrder } from './mapping.js';
@@ -108,7 +108,7 @@ export function createBybitSession(config: BybitSessionConfig): ExchangeSession 
   );
 
   const send = pacedSender(pacer, redact, clock.now);
-  const historyMemory: HistoryMemory = { wideWalkTooBigUntil: 0 };
+  const historyMemory = freshHistoryMemory();
   const priceFilters = priceFilterCache(client, category, redact, clock.now);
 
   const readPage = <S extends z.ZodType>(

@@ -25,6 +25,13 @@ export interface HistoryListings {
 export interface HistoryMemory {
   /** Until then, positions of several symbols skip the account-wide walk: it reached the page limit. */
   wideWalkTooBigUntil: number;
+  /** Symbols whose own walk reached the page limit, until when: walked after every other. */
+  readonly busySymbolsUntil: Map<string, number>;
+}
+
+/** A session's memory before its first walk. */
+export function freshHistoryMemory(): HistoryMemory {
+  return { wideWalkTooBigUntil: 0, busySymbolsUntil: new Map() };
 }
 
 /** How long an account whose fills outgrew one walk is walked per symbol straight away. */
@@ -37,10 +44,12 @@ const TOO_BIG_FOR_MS = 3_600_000;
  * Which walk: the positions of one symbol are asked by that symbol, so only its fills are paged.
  * Positions of several symbols share one account-wide walk. If that walk reaches the page limit (more
  * fills since the earliest state than `maxPages` pages hold: a grid, a scalper), each symbol is walked
- * on its own, the quietest first, out of one shared allowance of pages, so that one busy symbol can
- * neither leave every other without evidence for ever nor make a pass outlast its worker. A symbol the
- * allowance does not cover stays `unknown` (`page-limit`), and only its positions do. Such an account
- * is walked per symbol straight away for an hour, with twice the allowance.
+ * on its own, out of one shared allowance of one more listing's pages, so that one busy symbol can
+ * neither leave every other without evidence for ever nor make a pass outlast its worker: the symbols
+ * known to be busy last, then the quietest first. A symbol the allowance does not cover stays `unknown`
+ * (`page-limit`), and only its positions do. For an hour such an account skips the account-wide walk
+ * (its per-symbol walks then share two listings' pages), and a symbol too busy on its own is walked
+ * after every other.
  */
 export async function closeEvidenceOf(
   positions: readonly TrackedPosition[],
@@ -63,20 +72,28 @@ export async function closeEvidenceOf(
     return false;
   });
   const symbols = [...new Set(searchable.map((p) => p.symbol))];
+  if (symbols.length === 0) return answers;
   if (symbols.length === 1) return merged(answers, await walk(searchable, symbols[0], now, listings));
   let allowance = 2 * listings.maxPages;
-  if (symbols.length > 1 && startedAt >= memory.wideWalkTooBigUntil) {
+  // Known busy symbols last, then (after a wide walk) the symbols with the most fills in it.
+  const busy = (symbol: string) => ((memory.busySymbolsUntil.get(symbol) ?? 0) > startedAt ? 1 : 0);
+  let fillsOf = (_symbol: string) => 0;
+  if (startedAt >= memory.wideWalkTooBigUntil) {
     const wide = await walk(searchable, undefined, now, listings, undefined);
     if (wide.failure?.reason !== 'page-limit') return merged(answers, wide);
     memory.wideWalkTooBigUntil = startedAt + TOO_BIG_FOR_MS;
     allowance -= listings.maxPages;
-    const fillsOf = (symbol: string) => wide.fills.filter((f) => f.symbol === symbol).length;
-    symbols.sort((a, b) => fillsOf(a) - fillsOf(b));
+    fillsOf = (symbol) => wide.fills.filter((f) => f.symbol === symbol).length;
   }
+  symbols.sort((a, b) => busy(a) - busy(b) || fillsOf(a) - fillsOf(b));
   const shared = { pages: allowance };
   for (const symbol of symbols) {
     const own = searchable.filter((p) => p.symbol === symbol);
-    merged(answers, await walk(own, symbol, now, listings, shared));
+    const walked = await walk(own, symbol, now, listings, shared);
+    if (walked.failure?.reason === 'page-limit' && walked.starved !== true) {
+      memory.busySymbolsUntil.set(symbol, startedAt + TOO_BIG_FOR_MS);
+    }
+    merged(answers, walked);
   }
   return answers;
 }
@@ -87,6 +104,8 @@ interface Walked {
   readonly failure?: SnapshotFailure;
   /** The fills read, even by a walk that failed. */
   readonly fills: readonly BybitExecution[];
+  /** Unknown without a page read: the shared allowance went to the symbols walked before. */
+  readonly starved?: true;
 }
 
 function merged(into: Map<string, CloseEvidence>, walked: Walked): Map<string, CloseEvidence> {
@@ -107,8 +126,15 @@ async function walk(
   shared?: { pages: number },
 ): Promise<Walked> {
   const fills: BybitExecution[] = [];
+  let starved = false;
   const list = async <T>(listing: HistoryListing<T>, window: HistoryWindow): Promise<CollectedPages<T>> => {
-    const listed = await listing(window, symbol, shared?.pages ?? listings.maxPages);
+    if (shared !== undefined && shared.pages <= 0) {
+      starved = true;
+      const detail = `history of ${symbol ?? 'the account'} not read: this pass's allowance of pages went to its other symbols`;
+      return { items: [], pages: 0, failure: { reason: 'page-limit', detail } };
+    }
+    // One listing never takes more than its own limit, so a symbol walked early leaves pages to the rest.
+    const listed = await listing(window, symbol, Math.min(shared?.pages ?? Infinity, listings.maxPages));
     if (shared !== undefined) shared.pages -= listed.pages;
     return listed;
   };
@@ -118,6 +144,7 @@ async function walk(
     ),
     failure,
     fills,
+    ...(starved ? { starved: true as const } : {}),
   });
   const windows = historyWindows(Math.min(...positions.map((p) => p.stateUpdatedAt)), now());
   let searchedTo: number | undefined;
