@@ -194,6 +194,22 @@ describe('close evidence on an account busier than the page limit', () => {
     expect(requests).toBe(2 + 2 + MAX_PAGES);
   });
 
+  it('a quiet symbol cut short by the allowance is not taken for a busy one: it gets its evidence at a later look', async () => {
+    const tight = sessionWith(3);
+    const first = await tight.fetchPositionChanges([grid, quiet, calm]);
+    expect(first.get(positionIdOf(calm))).toMatchObject({
+      status: 'unknown',
+      failure: { reason: 'page-limit', detail: expect.stringContaining('went to its other symbols') },
+    });
+    const second = await tight.fetchPositionChanges([grid, quiet, calm]);
+    const third = await tight.fetchPositionChanges([grid, quiet, calm]);
+    // By the third look the grid is known to be busy and goes last; the quiet ones are read whole.
+    expect([second, third].some((e) => e.get(positionIdOf(calm))?.status === 'known')).toBe(true);
+    expect(third.get(positionIdOf(quiet))).toMatchObject({ status: 'known' });
+    expect(third.get(positionIdOf(calm))).toMatchObject({ status: 'known' });
+    expect(third.get(positionIdOf(grid))).toMatchObject({ status: 'unknown' });
+  });
+
   it('a failing account-wide walk is not repeated per symbol: its failure is not about size', async () => {
     sim.admin.setFaults({ serverError: { probability: 1, endpoints: ['/v5/execution/list'] } });
     try {

@@ -54,7 +54,7 @@ export interface BybitSessionConfig {
   readonly recvWindowMs?: number;
   /** Per HTTP request; default 10000. */
   readonly requestTimeoutMs?: number;
-  /** Most pages one listing may take before it counts as a runaway cursor; default 50. */
+  /** Most pages one listing may take; beyond it the listing is unknown (`page-limit`); default 50. */
   readonly maxPages?: number;
   /** Snapshot ids. */
   readonly ids: IdSource;

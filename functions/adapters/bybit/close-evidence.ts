@@ -104,7 +104,7 @@ interface Walked {
   readonly failure?: SnapshotFailure;
   /** The fills read, even by a walk that failed. */
   readonly fills: readonly BybitExecution[];
-  /** Unknown without a page read: the shared allowance went to the symbols walked before. */
+  /** Unknown because the shared allowance ran out for it, not because it outgrew a listing itself. */
   readonly starved?: true;
 }
 
@@ -127,15 +127,25 @@ async function walk(
 ): Promise<Walked> {
   const fills: BybitExecution[] = [];
   let starved = false;
+  const allowanceSpent = `this pass's allowance of pages went to its other symbols`;
   const list = async <T>(listing: HistoryListing<T>, window: HistoryWindow): Promise<CollectedPages<T>> => {
     if (shared !== undefined && shared.pages <= 0) {
       starved = true;
-      const detail = `history of ${symbol ?? 'the account'} not read: this pass's allowance of pages went to its other symbols`;
+      const detail = `history of ${symbol ?? 'the account'} not read whole: ${allowanceSpent}`;
       return { items: [], pages: 0, failure: { reason: 'page-limit', detail } };
     }
     // One listing never takes more than its own limit, so a symbol walked early leaves pages to the rest.
-    const listed = await listing(window, symbol, Math.min(shared?.pages ?? Infinity, listings.maxPages));
+    const limit = Math.min(shared?.pages ?? Number.POSITIVE_INFINITY, listings.maxPages);
+    const listed = await listing(window, symbol, limit);
     if (shared !== undefined) shared.pages -= listed.pages;
+    if (listed.failure?.reason === 'page-limit' && limit < listings.maxPages) {
+      // Cut short by what the symbols before it took, not by its own size: not a busy symbol.
+      starved = true;
+      return {
+        ...listed,
+        failure: { ...listed.failure, detail: `${listed.failure.detail}: ${allowanceSpent}` },
+      };
+    }
     return listed;
   };
   const unknownAll = (failure: SnapshotFailure): Walked => ({
