@@ -133,7 +133,7 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
     [
       'exchange requests per account-cycle',
       (r.exchangeRequests / Math.max(1, checks)).toFixed(3),
-      '≤ 1.0 in the steady state; here every close adds its confirmation (re-check, list, history, orders, cancels; history and orders follow the last-page cursor the simulator sends as Bybit does, two requests each)',
+      "≤ 1.0 in the steady state; here every close adds its confirmation (re-check, list, history, orders, cancels; history and orders follow the last-page cursor the simulator sends as Bybit does, two requests each), and the protection audit lists orders at every check, as these bots rest their stops as orders, not as the position's own stopLoss",
     ],
     [
       'DynamoDB reads per account-cycle',
@@ -166,8 +166,8 @@ function soakMarkdown(r: EmbeddedRunReport, b: Burst | undefined): string {
     '',
     `Command: \`npm run soak${values.harsh ? ' -- --harsh' : ''}\` (${values.harsh ? 'every endpoint limited to 10 requests per second per account, 10006 with the X-Bapi-Limit headers beyond it; ' : ''}${accounts} accounts × ${cycles} cycles of 2 s, ${(r.options.dropRate * 100).toFixed(0)} % dropped positions, seed ${r.options.seed}, global cap ${capGlobal} per minute).`,
     `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
-    'The market is deliberately busy (prices swing across the SL/TP levels of many accounts at once: about one close per account every 14 cycles), so the per-cycle costs include many confirmations; the steady state (no closes) costs 1 exchange call and 2 DynamoDB reads per check, the account record and its state (see the strategies section).',
-    "Everything runs in one Node process except DynamoDB Local (a JVM): the simulator, the SQS stand-in and the workers share one event loop, so the throughput is a floor for Lambda, where each worker has its own. The burst is CPU-bound on this 2-core machine, not I/O-bound: DynamoDB Local alone answers about 2,100 queries/s, and running the burst's workers in worker threads (1 or 2, each with its own SDK clients, as Lambda isolates its workers) gave 739 and 726 checks/s against 734 on the main loop, with the Node process then at 1.5 cores and the JVM at 0.3: the two cores are spent, so the figure measures the machine carrying every stand-in as much as stopguard.",
+    "The market is deliberately busy (prices swing across the SL/TP levels of many accounts at once: about one close per account every 14 cycles), so the per-cycle costs include many confirmations; the steady state (no closes) costs 1 exchange call and 2 DynamoDB reads per check, the account record and its state (see the strategies section), plus one order listing per check for an account whose stops rest as orders rather than as the position's own stopLoss, as these bots' do.",
+    "Everything runs in one Node process except DynamoDB Local (a JVM): the simulator, the SQS stand-in and the workers share one event loop, so the throughput is a floor for Lambda, where each worker has its own. The burst is CPU-bound on this 2-core machine, not I/O-bound: DynamoDB Local alone answers about 2,100 queries/s, and running the burst's workers in worker threads (1 or 2, each with its own SDK clients, as Lambda isolates its workers) gave 739 and 726 checks/s against 734 on the main loop (2026-11-25, before the protection audit added an order listing to these checks), with the Node process then at 1.5 cores and the JVM at 0.3: the two cores are spent, so the figure measures the machine carrying every stand-in as much as stopguard, and drops with anything else it runs.",
     '',
     '| figure | measured | target |',
     '|---|---|---|',
