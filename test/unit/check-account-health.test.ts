@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
-import { MemoryAudit } from '#adapters/memory/memory-audit.js';
-import { MemoryCap } from '#adapters/memory/memory-cap.js';
-import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
-import { MemoryQueue } from '#adapters/memory/memory-queue.js';
-import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
-import { defaultSettings } from '#contracts/settings.js';
 import type { PositionSnapshot } from '#core/types.js';
 import { runCheck } from '#orchestration/check.js';
-import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import type { ExchangeSession } from '#ports/exchange.js';
 import { Metric } from '#ports/telemetry.js';
-import { account, T0 } from '#test/support/records.js';
+import { memoryDeps } from '#test/support/memory-deps.js';
+import { T0 } from '#test/support/records.js';
 
 /**
  * An account that never gets a complete list is not reconciled at all: that must show as staleness and
@@ -30,22 +23,10 @@ function rig(answers: () => PositionSnapshot) {
     cancelOrder: async (_s, orderId) => ({ status: 'cancelled', orderId }),
     placeStop: async () => ({ status: 'failed', detail: 'not in this test' }),
   };
-  const deps: ReconcilerDeps = {
-    clock: { now: () => now },
-    ids: { next: (p) => `${p}-1` },
-    accounts: new MemoryAccounts([account('acct-1')]),
-    store: new MemoryStore(),
-    cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
-    placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 60_000 }),
-    queue: new MemoryQueue({ now: () => now }),
-    audit: new MemoryAudit(),
+  const deps = memoryDeps(() => now, exchange, {
     telemetry,
-    settings: defaultSettings,
-    random: { next: () => 0.5 },
-    fleet: new MemoryFleetGuard(),
-    exchangeFor: async () => exchange,
     forgetKeys: (a) => forgotten.push(a.accountId),
-  };
+  });
   return {
     telemetry,
     forgotten,

@@ -5,10 +5,10 @@ import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryAudit } from '#adapters/memory/memory-audit.js';
 import { MemoryCap } from '#adapters/memory/memory-cap.js';
 import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
-import { MemoryQueue } from '#adapters/memory/memory-queue.js';
+import type { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
-import { defaultSettings, type ReconcileSettings } from '#contracts/settings.js';
+import type { ReconcileSettings } from '#contracts/settings.js';
 import { positionIdOf } from '#core/keys.js';
 import type {
   ObservedPosition,
@@ -24,6 +24,7 @@ import type { CancelCap } from '#ports/cap.js';
 import type { ExchangeSession } from '#ports/exchange.js';
 import { fleetBudgetOf } from '#ports/fleet.js';
 import { Metric } from '#ports/telemetry.js';
+import { memoryDeps } from '#test/support/memory-deps.js';
 import { account, order, suspect, T0, tracked } from '#test/support/records.js';
 
 /**
@@ -151,21 +152,14 @@ async function world(
     },
     placeStop: async () => ({ status: 'failed', detail: 'no stop is placed in a confirmation' }),
   };
-  const deps: ReconcilerDeps = {
-    clock: { now: () => NOW },
-    ids: { next: (p) => `${p}-1` },
+  const deps = memoryDeps(() => NOW, exchange, {
     accounts: new MemoryAccounts([account('acct-1', { settings: options.settings ?? {} })]),
     store,
     cap,
-    placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 60_000 }),
-    queue: new MemoryQueue({ now: () => NOW }),
     audit,
     telemetry,
-    settings: defaultSettings,
-    random: { next: () => 0.5 },
-    fleet: options.fleet ?? new MemoryFleetGuard(),
-    exchangeFor: async () => exchange,
-  };
+    ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
+  });
   return { deps, store, telemetry, audit, cancelled, capAsks, calls };
 }
 

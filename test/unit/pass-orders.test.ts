@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
-import { MemoryAudit } from '#adapters/memory/memory-audit.js';
-import { MemoryCap } from '#adapters/memory/memory-cap.js';
-import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
-import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
-import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
-import { defaultSettings } from '#contracts/settings.js';
 import { positionIdOf } from '#core/keys.js';
 import type { OpenProtectiveOrders } from '#core/types.js';
 import { runConfirm } from '#orchestration/confirm.js';
-import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import type { ExchangeSession } from '#ports/exchange.js';
-import { account, order, suspect, T0, tracked } from '#test/support/records.js';
+import { memoryDeps } from '#test/support/memory-deps.js';
+import { order, suspect, T0, tracked } from '#test/support/records.js';
 
 /**
  * A pass over two symbols of an account whose resting orders outgrow one listing (a grid on ETHUSDT):
@@ -79,28 +72,16 @@ describe('a pass whose account has too many resting orders for one listing', () 
       },
       placeStop: async () => ({ status: 'failed', detail: 'no stop is placed in a confirmation' }),
     };
-    const deps: ReconcilerDeps = {
-      clock: { now: () => NOW },
-      ids: { next: (p) => `${p}-1` },
-      accounts: new MemoryAccounts([account('acct-1')]),
-      store,
-      cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
-      placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 60_000 }),
-      queue: new MemoryQueue({ now: () => NOW }),
-      audit: new MemoryAudit(),
-      telemetry: new MemoryTelemetry(),
-      settings: defaultSettings,
-      random: { next: () => 0.5 },
-      fleet: new MemoryFleetGuard(),
-      exchangeFor: async () => exchange,
-    };
-    const outcome = await runConfirm(deps, {
-      type: 'confirm',
-      accountId: 'acct-1',
-      symbol: 'BTCUSDT',
-      positionIdx: 0,
-      attempt: 0,
-    });
+    const outcome = await runConfirm(
+      memoryDeps(() => NOW, exchange, { store }),
+      {
+        type: 'confirm',
+        accountId: 'acct-1',
+        symbol: 'BTCUSDT',
+        positionIdx: 0,
+        attempt: 0,
+      },
+    );
     expect(asked).toEqual(['BTCUSDT,ETHUSDT', 'BTCUSDT', 'ETHUSDT']);
     const bySymbol = new Map(outcome.decided.map((d) => [d.decision?.key.symbol, d.decision]));
     expect(bySymbol.get('BTCUSDT')).toMatchObject({ kind: 'cancel-orphans' });

@@ -3,8 +3,6 @@ import { bybitMarketRules } from '#adapters/bybit/symbols.js';
 import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
 import { MemoryAudit } from '#adapters/memory/memory-audit.js';
 import { MemoryCap } from '#adapters/memory/memory-cap.js';
-import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
-import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
 import type { AccountRecord } from '#contracts/account-record.js';
@@ -12,10 +10,10 @@ import { defaultSettings, type ReconcileSettings } from '#contracts/settings.js'
 import type { StopOrderRequest } from '#core/decision.js';
 import type { ObservedPosition, PositionSnapshot, ProtectiveOrder } from '#core/types.js';
 import { runCheck } from '#orchestration/check.js';
-import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import { runRegister } from '#orchestration/register.js';
 import type { ExchangeSession, PlaceStopOutcome } from '#ports/exchange.js';
 import { Metric } from '#ports/telemetry.js';
+import { memoryDeps } from '#test/support/memory-deps.js';
 import { account, T0 } from '#test/support/records.js';
 
 const CADENCE = 10_000;
@@ -73,23 +71,17 @@ function rig(options: {
       return options.place?.(request) ?? { status: 'placed', orderId: `stop-${placed.length}` };
     },
   };
-  const deps: ReconcilerDeps = {
-    clock: { now: () => now },
+  const deps = memoryDeps(() => now, exchange, {
     ids: { next: (p) => `${p}-${look}` },
     accounts: new MemoryAccounts([
       account('acct-7', options.protection === undefined ? {} : { protection: options.protection }),
     ]),
     store,
-    cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
     placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 3_600_000 }),
-    queue: new MemoryQueue({ now: () => now }),
     audit,
     telemetry,
     settings: { ...defaultSettings, ...options.settings },
-    random: { next: () => 0.5 },
-    fleet: new MemoryFleetGuard(),
-    exchangeFor: async () => exchange,
-  };
+  });
   return {
     store,
     telemetry,

@@ -1,8 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAccounts } from '#adapters/memory/memory-accounts.js';
-import { MemoryAudit } from '#adapters/memory/memory-audit.js';
-import { MemoryCap } from '#adapters/memory/memory-cap.js';
-import { MemoryFleetGuard } from '#adapters/memory/memory-fleet.js';
 import { MemoryQueue } from '#adapters/memory/memory-queue.js';
 import { MemoryStore } from '#adapters/memory/memory-store.js';
 import { MemoryTelemetry } from '#adapters/memory/memory-telemetry.js';
@@ -10,10 +6,10 @@ import { defaultSettings } from '#contracts/settings.js';
 import { positionIdOf } from '#core/keys.js';
 import type { SuspectRecord } from '#core/types.js';
 import { runConfirm } from '#orchestration/confirm.js';
-import type { ReconcilerDeps } from '#orchestration/dependencies.js';
 import type { ExchangeSession } from '#ports/exchange.js';
 import { Metric } from '#ports/telemetry.js';
-import { account, suspect, T0, tracked } from '#test/support/records.js';
+import { memoryDeps } from '#test/support/memory-deps.js';
+import { suspect, T0, tracked } from '#test/support/records.js';
 
 /**
  * A suspect the exchange never decides (gone from every list, flat by symbol, but no close in its
@@ -52,21 +48,12 @@ function rig(initial: SuspectRecord) {
     },
     placeStop: async () => ({ status: 'failed', detail: 'no stop is placed in a confirmation' }),
   };
-  const deps: ReconcilerDeps = {
-    clock: { now: () => now },
+  const deps = memoryDeps(() => now, exchange, {
     ids: { next: (p) => `${p}-${now}` },
-    random: { next: () => 0.5 },
-    accounts: new MemoryAccounts([account('acct-1')]),
     store,
-    cap: new MemoryCap({ perAccount: 10, global: 50, windowMs: 60_000 }),
-    placementCap: new MemoryCap({ perAccount: 5, global: 20, windowMs: 60_000 }),
-    fleet: new MemoryFleetGuard(),
     queue,
-    audit: new MemoryAudit(),
     telemetry,
-    settings: defaultSettings,
-    exchangeFor: async () => exchange,
-  };
+  });
   return {
     store,
     telemetry,
