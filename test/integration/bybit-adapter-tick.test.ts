@@ -17,7 +17,7 @@ import type { ExchangeSession } from '#ports/exchange.js';
  * Bybit simulator over HTTP. The core rounds a trigger to the entry price's decimals, and a position's
  * `avgPrice` carries many, so a stop can be off the tick, which the venue refuses: the adapter reads the
  * tick from the public `GET /v5/market/instruments-info` (once per symbol per session, for an hour) and
- * rounds the trigger away from the market, or sends nothing.
+ * rounds the trigger away from the market; without the tick it sends the trigger as computed.
  */
 
 const T_START = Date.UTC(2026, 0, 5, 12, 0, 0);
