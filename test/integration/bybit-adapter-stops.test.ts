@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBybitSession } from '#adapters/bybit/bybit-session.js';
 import { positionIdOf } from '#core/keys.js';
 import { stopCoverage } from '#core/protection.js';
 import { linkIdOf } from '#core/stop-replacement.js';
 import type { ObservedPosition } from '#core/types.js';
-import {
-  type BybitSimulator,
-  createVirtualClock,
-  noFaults,
-  startBybitSimulator,
-} from '#local/bybit-simulator/index.js';
+import { type BybitSimulator, createVirtualClock } from '#local/bybit-simulator/index.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { adapterSession, startOneAccountSimulator } from '#test/support/simulated-account.js';
 
 /**
  * The protection audit's reads and replace mode's write through the real bybit-api client against the
@@ -26,23 +21,8 @@ let sim: BybitSimulator;
 let session: ExchangeSession;
 
 beforeAll(async () => {
-  sim = await startBybitSimulator({
-    seed: 7,
-    clock: clock.now,
-    authClock: Date.now,
-    rateLimitPerSecond: 0,
-    faults: noFaults,
-    accounts: [{ ...ACCOUNT, positionMode: 'one-way' }],
-  });
-  let n = 0;
-  session = createBybitSession({
-    baseUrl: sim.url,
-    apiKey: ACCOUNT.apiKey,
-    apiSecret: ACCOUNT.apiSecret,
-    requestTimeoutMs: 2_000,
-    ids: { next: (prefix) => `${prefix}-${++n}` },
-    clock,
-  });
+  sim = await startOneAccountSimulator(ACCOUNT, 7, clock);
+  session = adapterSession(sim, ACCOUNT, clock);
   sim.admin.setPrice('BTCUSDT', '60000');
   sim.admin.setPrice('ETHUSDT', '3000');
   sim.admin.openPosition({ accountId: ACCOUNT.id, symbol: 'BTCUSDT', side: 'Buy', qty: '0.5' });

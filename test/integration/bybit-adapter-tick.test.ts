@@ -1,16 +1,10 @@
 import { RestClientV5 } from 'bybit-api/lib/rest-client-v5.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBybitSession } from '#adapters/bybit/bybit-session.js';
 import { PRICE_FILTER_TTL_MS } from '#adapters/bybit/instruments.js';
 import type { StopOrderRequest } from '#core/decision.js';
-import {
-  type BybitSimulator,
-  createVirtualClock,
-  noFaults,
-  PUBLIC_CALLER,
-  startBybitSimulator,
-} from '#local/bybit-simulator/index.js';
+import { type BybitSimulator, createVirtualClock, PUBLIC_CALLER } from '#local/bybit-simulator/index.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { adapterSession, startOneAccountSimulator } from '#test/support/simulated-account.js';
 
 /**
  * Replace mode's stop put on the instrument's tick, through the real bybit-api client against the
@@ -27,17 +21,7 @@ const INSTRUMENTS = '/v5/market/instruments-info';
 
 let sim: BybitSimulator;
 
-function newSession(): ExchangeSession {
-  let n = 0;
-  return createBybitSession({
-    baseUrl: sim.url,
-    apiKey: ACCOUNT.apiKey,
-    apiSecret: ACCOUNT.apiSecret,
-    requestTimeoutMs: 2_000,
-    ids: { next: (prefix) => `${prefix}-${++n}` },
-    clock,
-  });
-}
+const newSession = (): ExchangeSession => adapterSession(sim, ACCOUNT, clock);
 
 const tickReads = () => sim.admin.groundTruth().requestCounts[PUBLIC_CALLER]?.[INSTRUMENTS] ?? 0;
 const creates = () => sim.admin.groundTruth().requestCounts[ACCOUNT.id]?.['/v5/order/create'] ?? 0;
@@ -55,14 +39,7 @@ function stop(over: Partial<StopOrderRequest> & Pick<StopOrderRequest, 'orderLin
 }
 
 beforeAll(async () => {
-  sim = await startBybitSimulator({
-    seed: 11,
-    clock: clock.now,
-    authClock: Date.now,
-    rateLimitPerSecond: 0,
-    faults: noFaults,
-    accounts: [{ ...ACCOUNT, positionMode: 'one-way' }],
-  });
+  sim = await startOneAccountSimulator(ACCOUNT, 11, clock);
   // BTCUSDT as Bybit documents it (tick "0.10"); ETHUSDT's tick derived from its price (0.01).
   sim.admin.setInstrument({ symbol: 'BTCUSDT', tickSize: '0.10' });
   for (const [symbol, price] of [

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BybitSessionConfig, createBybitSession } from '#adapters/bybit/bybit-session.js';
+import type { BybitSessionConfig } from '#adapters/bybit/bybit-session.js';
 import { HISTORY_WINDOW_MS } from '#adapters/bybit/mapping.js';
 import { accountForClose } from '#core/evidence.js';
 import type { ObservedPosition, PositionIdx, TrackedPosition } from '#core/types.js';
@@ -13,6 +13,7 @@ import {
 } from '#local/bybit-simulator/index.js';
 import type { ExchangeSession } from '#ports/exchange.js';
 import { changesOf, protectiveOrdersOf, recheckPosition } from '#test/support/session-views.js';
+import { adapterSession } from '#test/support/simulated-account.js';
 
 /**
  * `createBybitSession` over HTTP against the local Bybit V5 simulator. The simulator runs on a
@@ -88,16 +89,7 @@ beforeEach(() => {
 });
 
 function sessionFor(name: AccountName, over: Partial<BybitSessionConfig> = {}): ExchangeSession {
-  let n = 0;
-  return createBybitSession({
-    baseUrl: sim.url,
-    apiKey: ACCOUNTS[name].apiKey,
-    apiSecret: ACCOUNTS[name].apiSecret,
-    requestTimeoutMs: 2_000,
-    ids: { next: (prefix) => `${prefix}-${name}-${++n}` },
-    clock,
-    ...over,
-  });
+  return adapterSession(sim, ACCOUNTS[name], clock, over);
 }
 
 /** The ledger entry the core would keep for a position seen open. */

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBybitSession } from '#adapters/bybit/bybit-session.js';
 import { positionIdOf } from '#core/keys.js';
 import type { ObservedPosition, OpenProtectiveOrders, TrackedPosition } from '#core/types.js';
 import {
   type BybitSimulator,
   createVirtualClock,
-  noFaults,
   type PrivateEndpoint,
-  startBybitSimulator,
 } from '#local/bybit-simulator/index.js';
 import { ordersOfSymbols } from '#orchestration/pass-orders.js';
 import type { ExchangeSession } from '#ports/exchange.js';
+import { adapterSession, startOneAccountSimulator } from '#test/support/simulated-account.js';
 
 /**
  * An account busier than a listing's page limit, over HTTP against the Bybit V5 simulator: a grid on
@@ -33,14 +31,7 @@ let calm: TrackedPosition;
 let grid: TrackedPosition;
 
 beforeAll(async () => {
-  sim = await startBybitSimulator({
-    seed: 20260302,
-    clock: clock.now,
-    authClock: Date.now,
-    rateLimitPerSecond: 0,
-    faults: noFaults,
-    accounts: [{ ...ACCOUNT, positionMode: 'one-way' }],
-  });
+  sim = await startOneAccountSimulator(ACCOUNT, 20260302, clock);
   const open = (symbol: string, qty: string, price: string) =>
     sim.admin.openPosition({ accountId: ACCOUNT.id, symbol, side: 'Buy', qty, price });
   sim.admin.setPrice('QUIETUSDT', '100');
@@ -118,17 +109,7 @@ async function requestsDuring(endpoint: PrivateEndpoint, run: () => Promise<unkn
   return count() - before;
 }
 
-function sessionWith(maxPages: number): ExchangeSession {
-  return createBybitSession({
-    baseUrl: sim.url,
-    apiKey: ACCOUNT.apiKey,
-    apiSecret: ACCOUNT.apiSecret,
-    requestTimeoutMs: 2_000,
-    maxPages,
-    ids: { next: (prefix) => `${prefix}-busy` },
-    clock,
-  });
-}
+const sessionWith = (maxPages: number): ExchangeSession => adapterSession(sim, ACCOUNT, clock, { maxPages });
 
 describe('close evidence on an account busier than the page limit', () => {
   it('positions of quiet symbols get their closes although the account-wide walk ran out of pages', async () => {
